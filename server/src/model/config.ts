@@ -1,0 +1,357 @@
+/**
+ * The merged configuration of a host: every module's definitions of an option path, merged the way the NixOS
+ * module system merges them — `mkIf`, `mkMerge`, `mkOverride` (mkForce/mkDefault) and `mkOrder` (mkBefore/mkAfter)
+ * included — but three-valued.
+ *
+ * A definition under `mkIf` with an unknown condition is *conditional*: rules may use it only to stay silent.
+ * A contribution we cannot read (an unknown value, an attribute whose name is computed, an opaque module) is a
+ * *cover*: the path it covers, and everything below, may hold anything, so "unset" is never claimed there.
+ * Nodes are built lazily: only the paths a rule asks for are ever evaluated.
+ */
+import type { ModuleDefinition, OpaqueModule } from './modules';
+import { describeUnknown } from './operators';
+import { type Origin, type Thunk, type Value, stringText } from './values';
+
+export const DEFAULT_PRIORITY = 100;
+export const DEFAULT_ORDER = 1000;
+
+export interface Definition {
+  value: Value;
+  /** The file of the module that defines it. */
+  file: string;
+  conditional: boolean;
+  priority: number;
+  order: number;
+  /** Where the attribute name that leads to this definition is written. */
+  keyOrigin?: Origin;
+  /** Where the defining expression is written. */
+  origin?: Origin;
+  /** The mkIf/mkForce/… wrappers around it, outermost first, for quick fixes that must keep them. */
+  wrappers: Origin[];
+  /** Set for definitions a library module makes on the host's behalf (the `fileSystems` disko emits). */
+  synthetic?: 'disko';
+}
+
+/** A contribution that might define anything at and below its path. */
+export interface Cover {
+  what: string;
+  origin?: Origin;
+  conditional: boolean;
+}
+
+/**
+ * Option paths whose elements are submodules: the module system filters definitions by priority at the element,
+ * so `fileSystems."/" = lib.mkForce { … }` replaces disko's whole entry, not just the attributes it repeats.
+ */
+const ELEMENT_LEVELS: string[][] = [
+  ['fileSystems', '*'],
+  ['boot', 'initrd', 'systemd', 'services', '*'],
+  ['boot', 'initrd', 'systemd', 'mounts', '*'],
+  ['systemd', 'services', '*'],
+  ['environment', 'persistence', '*'],
+  ['preservation', 'preserveAt', '*'],
+  ['disko', 'devices', 'zpool', '*'],
+  ['disko', 'devices', 'zpool', '*', 'datasets', '*'],
+  ['disko', 'devices', 'disk', '*'],
+  ['disko', 'devices', 'nodev', '*'],
+  ['virtualisation', 'vmVariantWithDisko', 'virtualisation', 'fileSystems', '*'],
+  ['virtualisation', 'vmVariantWithDisko', 'fileSystems', '*'],
+  ['virtualisation', 'fileSystems', '*'],
+];
+
+function matches(pattern: string[], path: string[]): boolean {
+  if (pattern.length !== path.length) return false;
+  return pattern.every((part, index) => part === '*' || part === path[index]);
+}
+
+function isElementLevel(path: string[]): boolean {
+  return ELEMENT_LEVELS.some((pattern) => matches(pattern, path));
+}
+
+/** What a path evaluates to in the merged configuration. */
+export type Resolved<T> =
+  | { state: 'known'; value: T; definitions: Definition[] }
+  | { state: 'absent' }
+  | { state: 'unknown'; what: string; origin?: Origin };
+
+interface ExpandContext {
+  conditional: boolean;
+  priority: number | undefined;
+  order: number;
+  file: string;
+  keyOrigin?: Origin;
+  wrappers: Origin[];
+  synthetic?: 'disko';
+}
+
+export class ConfigNode {
+  private readonly children = new Map<string, ConfigNode>();
+  private filtered: { definitions: Definition[]; uncertain: boolean } | undefined;
+
+  constructor(
+    readonly path: string[],
+    readonly definitions: Definition[],
+    readonly covers: Cover[],
+  ) {}
+
+  get elementLevel(): boolean {
+    return isElementLevel(this.path);
+  }
+
+  /** Definitions that survive priority filtering, and whether a conditional one might override them. */
+  effective(): { definitions: Definition[]; uncertain: boolean } {
+    if (this.filtered) return this.filtered;
+    const certain = this.definitions.filter((definition) => !definition.conditional);
+    const best = Math.min(...certain.map((definition) => definition.priority), Number.POSITIVE_INFINITY);
+    const kept = this.definitions.filter((definition) => (definition.conditional ? definition.priority <= best : definition.priority === best));
+    const uncertain = this.definitions.some((definition) => definition.conditional && definition.priority < best);
+    this.filtered = { definitions: kept, uncertain };
+    return this.filtered;
+  }
+
+  child(name: string): ConfigNode {
+    let node = this.children.get(name);
+    if (node) return node;
+    const childPath = [...this.path, name];
+    const parents = this.elementLevel ? this.effective().definitions : this.definitions;
+    const definitions: Definition[] = [];
+    const covers: Cover[] = [...this.covers];
+    for (const parent of parents) {
+      const value = parent.value;
+      if (value.kind !== 'attrs') continue;
+      const entry = value.entries.get(name);
+      const inherit = this.elementLevel ? undefined : parent.priority === DEFAULT_PRIORITY ? undefined : parent.priority;
+      if (entry) {
+        expand(entry.thunk, { conditional: parent.conditional, priority: inherit, order: DEFAULT_ORDER, file: parent.file, keyOrigin: entry.keyOrigin, wrappers: parent.wrappers, synthetic: parent.synthetic }, definitions, covers, childPath);
+      }
+      for (const unknownKey of value.unknownKeys) {
+        covers.push({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: parent.conditional });
+      }
+      if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: parent.conditional });
+    }
+    node = new ConfigNode(childPath, definitions, covers);
+    this.children.set(name, node);
+    return node;
+  }
+
+  at(...names: string[]): ConfigNode {
+    let node: ConfigNode = this;
+    for (const name of names) node = node.child(name);
+    return node;
+  }
+
+  /** Names defined below this node by any definition (conditional ones included). */
+  childNames(): string[] {
+    const names = new Set<string>();
+    const parents = this.elementLevel ? this.effective().definitions : this.definitions;
+    for (const definition of parents) {
+      if (definition.value.kind === 'attrs') for (const name of definition.value.entries.keys()) names.add(name);
+    }
+    return [...names];
+  }
+
+  /** True when some contribution below this node cannot be read: its set of names is open. */
+  get open(): boolean {
+    return this.covers.length > 0 || this.unknownNames().length > 0;
+  }
+
+  /** The covers that make the names of this node's children unknown. */
+  unknownNames(): Cover[] {
+    const result: Cover[] = [...this.covers];
+    const parents = this.elementLevel ? this.effective().definitions : this.definitions;
+    for (const definition of parents) {
+      if (definition.value.kind !== 'attrs') continue;
+      for (const unknownKey of definition.value.unknownKeys) {
+        result.push({ what: `${this.path.join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: definition.conditional });
+      }
+    }
+    return result;
+  }
+
+  /** True when nothing at all defines this path, and nothing unknown might. */
+  get absent(): boolean {
+    return this.definitions.length === 0 && this.covers.length === 0;
+  }
+
+  /** True when a definition exists that is not conditional. */
+  get definedForSure(): boolean {
+    return this.definitions.some((definition) => !definition.conditional);
+  }
+
+  /** A single-valued option (str, bool, int, path): known when all effective definitions agree. */
+  scalar(): Resolved<Value> {
+    const { definitions, uncertain } = this.effective();
+    const certain = definitions.filter((definition) => !definition.conditional);
+    if (certain.length === 0) {
+      // Nothing certain defines it: unset, unless something conditional or unreadable might.
+      if (definitions.length > 0) return { state: 'unknown', what: `${this.path.join('.')} is set only under a condition`, origin: definitions[0].origin };
+      if (this.covers.length > 0) return coverUnknown(this.covers[0]);
+      return { state: 'absent' };
+    }
+    // A certain definition decides the value: a second, different one would be a conflict that NixOS rejects,
+    // so unreadable contributions elsewhere cannot change it (only a stronger priority could, written visibly).
+    if (uncertain) return { state: 'unknown', what: `${this.path.join('.')} is overridden under a condition`, origin: definitions[0].origin };
+    const first = certain[0];
+    for (const definition of definitions) {
+      const same = sameScalar(definition.value, first.value);
+      if (same !== true) {
+        return {
+          state: 'unknown',
+          what: same === false ? `${this.path.join('.')} has conflicting definitions` : `${this.path.join('.')} is ${describeUnknown(definition.value)}`,
+          origin: definition.origin,
+        };
+      }
+    }
+    return { state: 'known', value: first.value, definitions: certain };
+  }
+
+  string(): Resolved<string> {
+    const resolved = this.scalar();
+    if (resolved.state !== 'known') return resolved;
+    const text = stringText(resolved.value);
+    if (text === undefined) return { state: 'unknown', what: `${this.path.join('.')} is ${describeUnknown(resolved.value)}`, origin: resolved.definitions[0].origin };
+    return { state: 'known', value: text, definitions: resolved.definitions };
+  }
+
+  bool(): Resolved<boolean> {
+    const resolved = this.scalar();
+    if (resolved.state !== 'known') return resolved;
+    if (resolved.value.kind !== 'bool') return { state: 'unknown', what: `${this.path.join('.')} is ${describeUnknown(resolved.value)}`, origin: resolved.definitions[0].origin };
+    return { state: 'known', value: resolved.value.value, definitions: resolved.definitions };
+  }
+
+  /**
+   * A list option: the items of every effective definition, in mkBefore/mkAfter order. `open` is set when more items
+   * might come from something unknown; `conditional` items may or may not be there.
+   */
+  list(): ListResult {
+    const items: ListItem[] = [];
+    const unknowns: Cover[] = [...this.covers];
+    const { definitions, uncertain } = this.effective();
+    if (uncertain) unknowns.push({ what: `${this.path.join('.')} is overridden under a condition`, conditional: false });
+    const ordered = [...definitions].sort((a, b) => a.order - b.order);
+    for (const definition of ordered) {
+      const value = definition.value;
+      if (value.kind !== 'list') {
+        unknowns.push({ what: `${this.path.join('.')} is ${describeUnknown(value)}`, origin: definition.origin, conditional: definition.conditional });
+        continue;
+      }
+      for (const item of value.items) items.push({ thunk: item, definition });
+    }
+    return { items, unknowns, open: unknowns.length > 0 };
+  }
+
+  /** A `lines` option (scripts, hooks): each effective definition is one fragment, in order. */
+  lines(): LinesResult {
+    const fragments: Definition[] = [];
+    const unknowns: Cover[] = [...this.covers];
+    const { definitions, uncertain } = this.effective();
+    if (uncertain) unknowns.push({ what: `${this.path.join('.')} is overridden under a condition`, conditional: false });
+    for (const definition of [...definitions].sort((a, b) => a.order - b.order)) {
+      if (definition.value.kind === 'string') fragments.push(definition);
+      else unknowns.push({ what: `${this.path.join('.')} is ${describeUnknown(definition.value)}`, origin: definition.origin, conditional: definition.conditional });
+    }
+    return { fragments, unknowns, open: unknowns.length > 0 };
+  }
+}
+
+export interface ListItem {
+  thunk: Thunk;
+  definition: Definition;
+}
+export interface ListResult {
+  items: ListItem[];
+  unknowns: Cover[];
+  open: boolean;
+}
+export interface LinesResult {
+  fragments: Definition[];
+  unknowns: Cover[];
+  open: boolean;
+}
+
+function coverUnknown(cover: Cover): Resolved<never> {
+  return { state: 'unknown', what: cover.what, origin: cover.origin };
+}
+
+function sameScalar(a: Value, b: Value): boolean | undefined {
+  if (a === b) return true;
+  if (a.kind === 'unknown' || b.kind === 'unknown' || a.kind === 'symbol' || b.kind === 'symbol') {
+    if (a.kind === 'symbol' && b.kind === 'symbol') return a.path.join('.') === b.path.join('.') ? true : undefined;
+    return undefined;
+  }
+  if (a.kind === 'string' || a.kind === 'path') {
+    const x = stringText(a);
+    const y = stringText(b);
+    if (x === undefined || y === undefined) return undefined;
+    return x === y;
+  }
+  if ((a.kind === 'bool' || a.kind === 'int' || a.kind === 'float') && a.kind === b.kind) return a.value === (b as typeof a).value;
+  if (a.kind === 'null' && b.kind === 'null') return true;
+  if (a.kind === 'attrs' || a.kind === 'list') return undefined;
+  return a.kind === b.kind ? undefined : false;
+}
+
+/** Pushes module-system properties down into plain definitions (lib/modules.nix `pushDownProperties`). */
+function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[], covers: Cover[], path: string[], depth = 0): void {
+  const value = thunk.force();
+  const origin = thunk.origin ?? value.origin;
+  if (depth > 64) {
+    covers.push({ what: `${path.join('.')} nests properties too deeply`, origin, conditional: context.conditional });
+    return;
+  }
+  switch (value.kind) {
+    case 'mkIf': {
+      const condition = value.condition.force();
+      if (condition.kind === 'bool') {
+        if (condition.value) expand(value.content, { ...context, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+        return;
+      }
+      expand(value.content, { ...context, conditional: true, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+      return;
+    }
+    case 'mkMerge': {
+      const contents = value.contents.force();
+      if (contents.kind !== 'list') {
+        covers.push({ what: `${path.join('.')} built by lib.mkMerge over ${describeUnknown(contents)}`, origin, conditional: context.conditional });
+        return;
+      }
+      for (const item of contents.items) expand(item, context, definitions, covers, path, depth + 1);
+      return;
+    }
+    case 'mkOverride':
+      expand(value.content, { ...context, priority: context.priority ?? value.priority, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+      return;
+    case 'mkOrder':
+      expand(value.content, { ...context, order: value.priority, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+      return;
+    case 'unknown':
+      covers.push({ what: `${path.join('.')} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional });
+      return;
+    case 'symbol':
+      covers.push({ what: `${path.join('.')} is the value of ${value.path.join('.')}`, origin, conditional: context.conditional });
+      return;
+    default:
+      definitions.push({
+        value,
+        file: context.file,
+        conditional: context.conditional,
+        priority: context.priority ?? DEFAULT_PRIORITY,
+        order: context.order,
+        keyOrigin: context.keyOrigin,
+        origin,
+        wrappers: context.wrappers,
+        synthetic: context.synthetic,
+      });
+  }
+}
+
+/** The root of a host's merged configuration. */
+export function mergeModules(modules: ModuleDefinition[], opaque: OpaqueModule[]): ConfigNode {
+  const definitions: Definition[] = [];
+  const covers: Cover[] = opaque.map((module) => ({ what: module.what, origin: module.origin, conditional: false }));
+  for (const module of modules) {
+    expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, definitions, covers, []);
+  }
+  return new ConfigNode([], definitions, covers);
+}

@@ -1,0 +1,603 @@
+/**
+ * The host model: one host's merged configuration read into the things our rules talk about — the disko layout,
+ * `fileSystems` (written by hand and emitted by disko, merged with priorities), what stage 1 mounts, the initrd
+ * units, scripted hooks and every `zfs rollback` they run, systemd stage 1, hostId, boot.zfs and persistence.
+ *
+ * Every accessor is three-valued. Where a rule needs to know that something is absent, the model answers "unknown"
+ * whenever an unreadable contribution (an opaque module, a computed attribute name, a value built by a function we do
+ * not model) might supply it; the reasons are collected in `unknowns` for `--explain` and the JSON output.
+ */
+import path from 'node:path';
+import type { ConfigNode, Cover, Definition, Resolved } from './config';
+import { type DiskoLayout, type Dataset, snapshotCovers, scriptText } from './disko';
+import type { LibraryModule, OpaqueModule, ImportFailure } from './modules';
+import { type Release, releaseAtLeast } from './release';
+import { findInvocations, hasFlag, UNKNOWN_CHAR, type ZfsInvocation } from './shell';
+import { originOfRange } from './strings';
+import { type Origin, type StringValue, type Value, stringText } from './values';
+
+/** Mount points NixOS mounts in stage 1 whatever `neededForBoot` says (F1: exact match, no prefixes). */
+export const PATHS_NEEDED_FOR_BOOT = ['/', '/nix', '/nix/store', '/var', '/var/log', '/var/lib', '/var/lib/nixos', '/etc', '/usr'];
+
+export const SCRIPTED_HOOKS = [
+  'preDeviceCommands',
+  'postDeviceCommands',
+  'postResumeCommands',
+  'postMountCommands',
+  'preLVMCommands',
+  'preFailCommands',
+  'extraUtilsCommands',
+  'extraUtilsCommandsTest',
+  'extraUdevRulesCommands',
+  'network.postCommands',
+] as const;
+export type ScriptedHookName = (typeof SCRIPTED_HOOKS)[number];
+
+export const UNIT_LIST_FIELDS = ['after', 'before', 'wants', 'requires', 'wantedBy', 'requiredBy', 'bindsTo', 'requisite', 'partOf', 'upheldBy', 'conflicts'] as const;
+export type UnitListField = (typeof UNIT_LIST_FIELDS)[number];
+
+export type HostKind = 'nixos' | 'disko-only' | 'fragment';
+
+export interface UnknownNote {
+  what: string;
+  origin?: Origin;
+}
+
+export interface FileSystemEntry {
+  /** The attribute name under `fileSystems`. */
+  name: string;
+  mountPoint: string;
+  node: ConfigNode;
+  device: Resolved<string>;
+  fsType: Resolved<string>;
+  /** Mount options, or undefined when some cannot be read. */
+  options: string[] | undefined;
+  neededForBootOption: Resolved<boolean>;
+  /** Whether every definition of the entry is conditional (it may not exist). */
+  conditional: boolean;
+  /** Definitions that disko emits for this mount point. */
+  diskoDefinitions: Definition[];
+  /** Definitions written in the host's modules. */
+  writtenDefinitions: Definition[];
+  /** Where the entry is written (its attribute name), else where disko declares it. */
+  origin?: Origin;
+}
+
+export interface ScriptFragment {
+  /** `script`, `preStart`, `serviceConfig.ExecStart`, `postDeviceCommands`, … */
+  field: string;
+  value: StringValue;
+  definition: Definition;
+}
+
+export interface Unit {
+  name: string;
+  stage: 'initrd' | 'stage2';
+  node: ConfigNode;
+  conditional: boolean;
+  origin?: Origin;
+  scripts: ScriptFragment[];
+  /** Scripts of this unit that could not be read. */
+  scriptsOpen: boolean;
+}
+
+export type RollbackPlace =
+  | { kind: 'initrd-unit'; unit: Unit }
+  | { kind: 'stage2-unit'; unit: Unit }
+  | { kind: 'hook'; hook: ScriptedHookName; order: number }
+  | { kind: 'activation'; name: string };
+
+export interface Rollback {
+  /** `pool/ds@snap`, or undefined when the target is computed at run time. */
+  target?: string;
+  dataset?: string;
+  snapshot?: string;
+  /** `-r` or `-R` given (F14). */
+  destroysNewer: boolean;
+  place: RollbackPlace;
+  conditional: boolean;
+  /** The target word (or the command when the target is unknown). */
+  origin?: Origin;
+  /** The whole `zfs rollback …` command. */
+  commandOrigin?: Origin;
+  fragment: ScriptFragment;
+  invocation: ZfsInvocation;
+}
+
+export interface RootDataset {
+  name: string;
+  origin?: Origin;
+  /** The disko dataset, when disko declares it. */
+  dataset?: Dataset;
+  /** Where the name comes from. */
+  source: 'fileSystems' | 'disko';
+}
+
+export interface PersistRoot {
+  /** `environment.persistence."<path>"` or `preservation.preserveAt."<path>"`. */
+  path: string;
+  module: 'impermanence' | 'preservation';
+  origin?: Origin;
+  conditional: boolean;
+  /** Persisted directories and files (absolute paths), when readable. */
+  entries: string[];
+  entriesOpen: boolean;
+}
+
+export interface HostInput {
+  name: string;
+  kind: HostKind;
+  root: string;
+  files: string[];
+  config: ConfigNode;
+  /** The disko devices the host's layout comes from (imported, beside it, or the disko file alone). */
+  diskoDevices?: ConfigNode;
+  diskoFiles: string[];
+  diskoImported: boolean;
+  layout?: DiskoLayout;
+  release?: Release;
+  opaque: OpaqueModule[];
+  library: LibraryModule[];
+  missing: ImportFailure[];
+  /** The text of flake.nix and other host files mention `vmWithDisko`. */
+  usesVmWithDisko: boolean;
+  /** lastModified (seconds) of the impermanence input in flake.lock, when known. */
+  impermanenceLastModified?: number;
+}
+
+function stringsOf(node: ConfigNode): { values: string[]; open: boolean; definitions: Definition[] } {
+  const result = node.list();
+  const values: string[] = [];
+  let open = result.open;
+  for (const item of result.items) {
+    if (item.definition.conditional) {
+      open = true;
+      continue;
+    }
+    const text = stringText(item.thunk.force());
+    if (text === undefined) open = true;
+    else values.push(text);
+  }
+  return { values, open, definitions: result.items.map((item) => item.definition) };
+}
+
+export class HostModel {
+  readonly name: string;
+  readonly kind: HostKind;
+  readonly root: string;
+  readonly files: string[];
+  readonly config: ConfigNode;
+  readonly layout?: DiskoLayout;
+  readonly release?: Release;
+  private readonly notes = new Map<string, UnknownNote>();
+  private cache = new Map<string, unknown>();
+
+  constructor(readonly input: HostInput) {
+    this.name = input.name;
+    this.kind = input.kind;
+    this.root = input.root;
+    this.files = input.files;
+    this.config = input.config;
+    this.layout = input.layout;
+    this.release = input.release;
+    for (const module of input.opaque) this.noteUnknown({ what: module.what, origin: module.origin });
+  }
+
+  /** Remembers why something could not be decided (listed by `--explain` and in the JSON `unknown`). */
+  noteUnknown(note: UnknownNote | Cover | undefined): void {
+    if (!note) return;
+    const key = `${note.origin?.file}:${note.origin?.start}:${note.what}`;
+    if (!this.notes.has(key)) this.notes.set(key, { what: note.what, origin: note.origin });
+  }
+
+  get unknowns(): UnknownNote[] {
+    return [...this.notes.values()];
+  }
+
+  private memo<T>(key: string, compute: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, compute());
+    return this.cache.get(key) as T;
+  }
+
+  /** Whether the host is a full NixOS configuration (host-level rules apply). */
+  get isNixosHost(): boolean {
+    return this.kind === 'nixos';
+  }
+
+  get hasLibrary(): (name: string) => boolean {
+    return (name) => this.input.library.some((module) => module.name === name || module.name.endsWith(name));
+  }
+
+  // ---------------------------------------------------------------------------------------------- fileSystems
+
+  fileSystems(): { entries: FileSystemEntry[]; open: boolean } {
+    return this.memo('fileSystems', () => {
+      const node = this.config.child('fileSystems');
+      const entries: FileSystemEntry[] = [];
+      const unknownNames = node.unknownNames();
+      for (const cover of unknownNames) this.noteUnknown(cover);
+      for (const name of node.childNames()) {
+        const entry = node.child(name);
+        const mountPoint = entry.child('mountPoint').string();
+        const definitions = entry.effective().definitions;
+        const disko = definitions.filter((definition) => definition.synthetic === 'disko');
+        const written = definitions.filter((definition) => definition.synthetic !== 'disko');
+        entries.push({
+          name,
+          mountPoint: mountPoint.state === 'known' ? mountPoint.value : name,
+          node: entry,
+          device: entry.child('device').string(),
+          fsType: entry.child('fsType').string(),
+          options: (() => {
+            const options = stringsOf(entry.child('options'));
+            return options.open ? undefined : options.values;
+          })(),
+          neededForBootOption: entry.child('neededForBoot').bool(),
+          conditional: definitions.length > 0 && definitions.every((definition) => definition.conditional),
+          diskoDefinitions: disko,
+          writtenDefinitions: written,
+          origin: (written.find((definition) => definition.keyOrigin) ?? definitions[0])?.keyOrigin ?? definitions[0]?.origin,
+        });
+      }
+      return { entries, open: unknownNames.length > 0 };
+    });
+  }
+
+  fileSystemAt(mountPoint: string): FileSystemEntry | undefined {
+    return this.fileSystems().entries.find((entry) => entry.mountPoint === mountPoint && !entry.conditional);
+  }
+
+  /**
+   * Whether some mount is at exactly `mountPoint`: true, false, or undefined when an unreadable fileSystems
+   * contribution (or one under a condition) might add it.
+   */
+  hasMountAt(mountPoint: string): boolean | undefined {
+    const { entries, open } = this.fileSystems();
+    const matching = entries.filter((entry) => entry.mountPoint === mountPoint);
+    if (matching.some((entry) => !entry.conditional)) return true;
+    if (matching.length > 0 || open) return undefined;
+    if (this.kind !== 'nixos') return undefined;
+    return false;
+  }
+
+  /**
+   * Whether the mount at `mountPoint` is mounted in stage 1 (F1–F3): `neededForBoot = true` or one of the fixed
+   * paths. Undefined when unknown.
+   */
+  neededForBoot(entry: FileSystemEntry): boolean | undefined {
+    if (PATHS_NEEDED_FOR_BOOT.includes(entry.mountPoint)) return true;
+    const option = entry.neededForBootOption;
+    if (option.state === 'known') return option.value;
+    if (option.state === 'unknown') {
+      this.noteUnknown(option);
+      return undefined;
+    }
+    // No definition: the default is false, unless something unreadable might set it.
+    if (entry.node.child('neededForBoot').covers.length > 0) return undefined;
+    return false;
+  }
+
+  /** The mount that holds a path: the longest mount point that is a prefix of it. */
+  mountHolding(target: string): FileSystemEntry | undefined {
+    let best: FileSystemEntry | undefined;
+    for (const entry of this.fileSystems().entries) {
+      if (entry.conditional) continue;
+      const mp = entry.mountPoint;
+      const holds = mp === '/' || target === mp || target.startsWith(`${mp}/`);
+      if (holds && (!best || mp.length > best.mountPoint.length)) best = entry;
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------------------------------------- root dataset
+
+  /** ROOTDS: `fileSystems."/".device` when it is zfs, else the disko dataset mounted at "/". */
+  rootDataset(): RootDataset | undefined {
+    return this.memo('rootDataset', () => {
+      const root = this.fileSystemAt('/');
+      const device = root?.device;
+      if (root && root.fsType.state === 'known' && root.fsType.value === 'zfs' && device?.state === 'known') {
+        const dataset = this.layout?.datasets.find((candidate) => candidate.fullName === device.value);
+        return { name: device.value, origin: device.definitions[0]?.origin, dataset, source: 'fileSystems' as const };
+      }
+      if (root && root.fsType.state === 'known' && root.fsType.value !== 'zfs') return undefined;
+      const fromDisko = this.layout?.emitted.filter((mount) => mount.mountPoint === '/');
+      if (fromDisko && fromDisko.length === 1 && fromDisko[0].dataset && (!root || root.device.state !== 'unknown')) {
+        const dataset = fromDisko[0].dataset;
+        return { name: dataset.fullName, origin: dataset.origin, dataset, source: 'disko' as const };
+      }
+      return undefined;
+    });
+  }
+
+  /** The root file system is a tmpfs (an ephemeral root without rollback). */
+  rootIsTmpfs(): boolean {
+    const root = this.fileSystemAt('/');
+    return root?.fsType.state === 'known' && root.fsType.value === 'tmpfs';
+  }
+
+  // ---------------------------------------------------------------------------------------------- units and hooks
+
+  private units(stage: 'initrd' | 'stage2'): { units: Unit[]; open: boolean } {
+    return this.memo(`units:${stage}`, () => {
+      const node = stage === 'initrd' ? this.config.at('boot', 'initrd', 'systemd', 'services') : this.config.at('systemd', 'services');
+      const units: Unit[] = [];
+      const unknownNames = node.unknownNames();
+      for (const cover of unknownNames) this.noteUnknown(cover);
+      for (const name of node.childNames()) {
+        const unitNode = node.child(name);
+        const definitions = unitNode.effective().definitions;
+        const scripts: ScriptFragment[] = [];
+        let scriptsOpen = false;
+        for (const field of ['script', 'preStart', 'postStart']) {
+          const lines = unitNode.child(field).lines();
+          scriptsOpen ||= lines.open;
+          for (const fragment of lines.fragments) scripts.push({ field, value: fragment.value as StringValue, definition: fragment });
+        }
+        for (const field of ['ExecStart', 'ExecStartPre', 'ExecStartPost']) {
+          const execNode = unitNode.at('serviceConfig', field);
+          const { definitions: execDefinitions } = execNode.effective();
+          scriptsOpen ||= execNode.covers.length > 0;
+          for (const definition of execDefinitions) {
+            const values = definition.value.kind === 'list' ? definition.value.items.map((item) => item.force()) : [definition.value];
+            for (const value of values) {
+              if (value.kind === 'string') scripts.push({ field: `serviceConfig.${field}`, value, definition });
+              else scriptsOpen = true;
+            }
+          }
+        }
+        units.push({
+          name,
+          stage,
+          node: unitNode,
+          conditional: definitions.length > 0 && definitions.every((definition) => definition.conditional),
+          origin: definitions.find((definition) => definition.keyOrigin)?.keyOrigin,
+          scripts,
+          scriptsOpen,
+        });
+      }
+      return { units, open: unknownNames.length > 0 };
+    });
+  }
+
+  initrdUnits(): { units: Unit[]; open: boolean } {
+    return this.units('initrd');
+  }
+
+  stage2Units(): { units: Unit[]; open: boolean } {
+    return this.units('stage2');
+  }
+
+  /** Names listed in a unit's `after`, `before`, … (with the place of each), and whether more may exist. */
+  unitList(unit: Unit, field: UnitListField): { values: { name: string; origin?: Origin; definition: Definition }[]; open: boolean } {
+    const result = unit.node.child(field).list();
+    const values: { name: string; origin?: Origin; definition: Definition }[] = [];
+    let open = result.open;
+    for (const cover of result.unknowns) this.noteUnknown(cover);
+    for (const item of result.items) {
+      const value = item.thunk.force();
+      const text = stringText(value);
+      if (text === undefined || item.definition.conditional) {
+        open = true;
+        continue;
+      }
+      values.push({ name: text, origin: item.thunk.origin ?? value.origin, definition: item.definition });
+    }
+    // `unitConfig.After = "…"` spells the same dependency in raw systemd syntax.
+    const raw = unit.node.at('unitConfig', field.charAt(0).toUpperCase() + field.slice(1)).scalar();
+    if (raw.state === 'known') {
+      const text = stringText(raw.value);
+      if (text === undefined) open = true;
+      else for (const name of text.split(/\s+/).filter(Boolean)) values.push({ name, origin: raw.definitions[0].origin, definition: raw.definitions[0] });
+    } else if (raw.state === 'unknown') open = true;
+    return { values, open };
+  }
+
+  scriptedHooks(): { hook: ScriptedHookName; fragments: Definition[]; open: boolean }[] {
+    return this.memo('scriptedHooks', () =>
+      SCRIPTED_HOOKS.map((hook) => {
+        const node = this.config.at('boot', 'initrd', ...hook.split('.'));
+        const lines = node.lines();
+        for (const cover of lines.unknowns) this.noteUnknown(cover);
+        return { hook, fragments: lines.fragments, open: lines.open };
+      }),
+    );
+  }
+
+  activationScripts(): { name: string; fragments: ScriptFragment[]; open: boolean }[] {
+    return this.memo('activation', () => {
+      const node = this.config.at('system', 'activationScripts');
+      return node.childNames().map((name) => {
+        const script = node.child(name);
+        const fragments: ScriptFragment[] = [];
+        let open = false;
+        for (const definition of script.effective().definitions) {
+          if (definition.value.kind === 'string') fragments.push({ field: `system.activationScripts.${name}`, value: definition.value, definition });
+          else if (definition.value.kind === 'attrs') {
+            const text = script.child('text').lines();
+            open ||= text.open;
+            for (const fragment of text.fragments) fragments.push({ field: `system.activationScripts.${name}.text`, value: fragment.value as StringValue, definition: fragment });
+            break;
+          } else open = true;
+        }
+        return { name, fragments, open };
+      });
+    });
+  }
+
+  /** Every `zfs rollback` in initrd units, scripted hooks, stage-2 units and activation scripts. */
+  rollbacks(): { rollbacks: Rollback[]; open: boolean } {
+    return this.memo('rollbacks', () => {
+      const rollbacks: Rollback[] = [];
+      let open = false;
+      const scan = (fragment: ScriptFragment, place: RollbackPlace, conditional: boolean) => {
+        const text = scriptText(fragment.value);
+        for (const invocation of findInvocations(text, 'zfs')) {
+          if (invocation.subcommand !== 'rollback') continue;
+          const operand = invocation.operands[0];
+          const known = operand && !operand.dynamic && !operand.text.includes(UNKNOWN_CHAR) && operand.text.includes('@');
+          const commandOrigin = originOfRange(fragment.value, invocation.command.start, invocation.command.end) ?? fragment.definition.origin;
+          rollbacks.push({
+            target: known ? operand.text : undefined,
+            dataset: known ? operand.text.slice(0, operand.text.indexOf('@')) : undefined,
+            snapshot: known ? operand.text.slice(operand.text.indexOf('@') + 1) : undefined,
+            destroysNewer: hasFlag(invocation.flags, 'r') || hasFlag(invocation.flags, 'R'),
+            place,
+            conditional: conditional || fragment.definition.conditional,
+            origin: (operand && originOfRange(fragment.value, operand.start, operand.end)) ?? commandOrigin,
+            commandOrigin,
+            fragment,
+            invocation,
+          });
+        }
+        // A script we could only partly read might hide a rollback.
+        if (text.includes(UNKNOWN_CHAR)) open = true;
+      };
+      for (const stage of ['initrd', 'stage2'] as const) {
+        const { units, open: unitsOpen } = this.units(stage);
+        open ||= unitsOpen;
+        for (const unit of units) {
+          open ||= unit.scriptsOpen;
+          for (const fragment of unit.scripts) scan(fragment, stage === 'initrd' ? { kind: 'initrd-unit', unit } : { kind: 'stage2-unit', unit }, unit.conditional);
+        }
+      }
+      for (const hook of this.scriptedHooks()) {
+        open ||= hook.open;
+        for (const definition of hook.fragments) {
+          scan({ field: hook.hook, value: definition.value as StringValue, definition }, { kind: 'hook', hook: hook.hook, order: definition.order }, false);
+        }
+      }
+      for (const script of this.activationScripts()) {
+        open ||= script.open;
+        for (const fragment of script.fragments) scan(fragment, { kind: 'activation', name: script.name }, false);
+      }
+      if (this.kind !== 'nixos') open = true;
+      return { rollbacks, open };
+    });
+  }
+
+  /** Rollbacks that run in stage 1 and are not conditional. */
+  certainStage1Rollbacks(): Rollback[] {
+    return this.rollbacks().rollbacks.filter((rollback) => !rollback.conditional && (rollback.place.kind === 'initrd-unit' || rollback.place.kind === 'hook'));
+  }
+
+  /** The root dataset is rolled back on every boot (by a rollback we can read). */
+  rootIsRolledBack(): boolean {
+    const root = this.rootDataset();
+    if (!root) return false;
+    return this.certainStage1Rollbacks().some((rollback) => rollback.dataset === root.name);
+  }
+
+  /** Whether a snapshot `dataset@snap` is created by a disko hook: true, false, or undefined when unknown. */
+  snapshotCreated(dataset: string, snapshot: string): boolean | undefined {
+    const layout = this.layout;
+    if (!layout) return undefined;
+    if (layout.snapshots.some((created) => snapshotCovers(created, dataset, snapshot))) return true;
+    return layout.snapshotsOpen ? undefined : false;
+  }
+
+  // ---------------------------------------------------------------------------------------------- settings
+
+  /** systemd in stage 1: explicitly set, or the release default (on since 26.05, F15). */
+  systemdInitrd(): { state: 'on' | 'off' | 'unknown'; explicit: boolean; definitions: Definition[]; reason: string } {
+    return this.memo('systemdInitrd', () => {
+      const option = this.config.at('boot', 'initrd', 'systemd', 'enable').bool();
+      if (option.state === 'known') {
+        return { state: option.value ? ('on' as const) : ('off' as const), explicit: true, definitions: option.definitions, reason: `boot.initrd.systemd.enable = ${option.value}` };
+      }
+      if (option.state === 'unknown') {
+        this.noteUnknown(option);
+        return { state: 'unknown' as const, explicit: false, definitions: [], reason: option.what };
+      }
+      if (this.kind !== 'nixos') return { state: 'unknown' as const, explicit: false, definitions: [], reason: 'the rest of the host is not in reach' };
+      const since = releaseAtLeast(this.release, '26.05');
+      if (since === undefined) return { state: 'unknown' as const, explicit: false, definitions: [], reason: 'unset, and the nixpkgs release is unknown (on by default since 26.05)' };
+      return {
+        state: since ? ('on' as const) : ('off' as const),
+        explicit: false,
+        definitions: [],
+        reason: `unset: ${since ? 'on' : 'off'} by default on ${this.release?.evidence}`,
+      };
+    });
+  }
+
+  hostId(): Resolved<string> {
+    const resolved = this.config.at('networking', 'hostId').string();
+    if (resolved.state === 'unknown') this.noteUnknown(resolved);
+    if (resolved.state === 'absent' && this.kind !== 'nixos') return { state: 'unknown', what: 'networking.hostId belongs to the configuration that imports this file' };
+    if (resolved.state === 'absent' && this.config.covers.length > 0) return { state: 'unknown', what: this.config.covers[0].what, origin: this.config.covers[0].origin };
+    return resolved;
+  }
+
+  zfsPackage(): Resolved<Value> {
+    return this.config.at('boot', 'zfs', 'package').scalar();
+  }
+
+  devNodes(): Resolved<string> {
+    return this.config.at('boot', 'zfs', 'devNodes').string();
+  }
+
+  /** Whether ZFS is in use: zfs fileSystems, a disko zpool, or `boot.supportedFilesystems` naming zfs. */
+  zfsInUse(): boolean | undefined {
+    if (this.fileSystems().entries.some((entry) => !entry.conditional && entry.fsType.state === 'known' && entry.fsType.value === 'zfs')) return true;
+    if (this.layout && this.layout.pools.length > 0) return true;
+    for (const option of [['boot', 'supportedFilesystems'], ['boot', 'initrd', 'supportedFilesystems']]) {
+      const node = this.config.at(...option);
+      const asList = stringsOf(node);
+      if (asList.values.includes('zfs')) return true;
+      const asAttr = node.child('zfs').bool();
+      if (asAttr.state === 'known' && asAttr.value) return true;
+    }
+    return undefined;
+  }
+
+  /** Persistent storage roots declared for impermanence or preservation. */
+  persistence(): PersistRoot[] {
+    return this.memo('persistence', () => {
+      const roots: PersistRoot[] = [];
+      const read = (node: ConfigNode, module: PersistRoot['module']) => {
+        for (const cover of node.unknownNames()) this.noteUnknown(cover);
+        for (const name of node.childNames()) {
+          const root = node.child(name);
+          const enable = root.child('enable').bool();
+          if (enable.state === 'known' && !enable.value) continue;
+          const storagePath = root.child('persistentStoragePath').string();
+          const definitions = root.effective().definitions;
+          const entries: string[] = [];
+          let entriesOpen = enable.state === 'unknown';
+          const collect = (listNode: ConfigNode, prefix: string) => {
+            const result = listNode.list();
+            entriesOpen ||= result.open;
+            for (const item of result.items) {
+              const value = item.thunk.force();
+              const text = stringText(value) ?? (value.kind === 'attrs' ? stringText(value.entries.get('directory')?.thunk.force() ?? value.entries.get('file')?.thunk.force() ?? { kind: 'null' }) : undefined);
+              if (text === undefined) entriesOpen = true;
+              else entries.push(text.startsWith('/') ? text : path.posix.join(prefix, text));
+            }
+          };
+          collect(root.child('directories'), '/');
+          collect(root.child('files'), '/');
+          const users = root.child('users');
+          for (const user of users.childNames()) {
+            const home = users.child(user).child('home').string();
+            const prefix = home.state === 'known' ? home.value : user === 'root' ? '/root' : `/home/${user}`;
+            collect(users.child(user).child('directories'), prefix);
+            collect(users.child(user).child('files'), prefix);
+          }
+          roots.push({
+            path: storagePath.state === 'known' ? storagePath.value : name,
+            module,
+            origin: definitions.find((definition) => definition.keyOrigin)?.keyOrigin,
+            conditional: definitions.length > 0 && definitions.every((definition) => definition.conditional),
+            entries,
+            entriesOpen,
+          });
+        }
+      };
+      read(this.config.at('environment', 'persistence'), 'impermanence');
+      const preservation = this.config.at('preservation', 'enable').bool();
+      if (preservation.state !== 'known' || preservation.value) read(this.config.at('preservation', 'preserveAt'), 'preservation');
+      return roots;
+    });
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * Host discovery and host building.
+ *
+ * Hosts come from, in this order:
+ * 1. flakes: `nixosConfigurations.<name>` built by `lib.nixosSystem { modules = …; }`, evaluated through local
+ *    helper functions, `builtins.readDir`, `lib.genAttrs`, … and through flake-parts' `mkFlake`;
+ * 2. `configuration.nix` files that nothing imports (a full host outside a flake; inside a flake repository such a
+ *    file is composed with modules we could not follow, so it is read as a fragment);
+ * 3. disko files: imported by a host, lying beside a host's entry file (then the host's layout, but disko's
+ *    `fileSystems` are not in effect), or alone (a disko-only host: only rules about its own content);
+ * 4. every other file that defines something our rules read, analysed on its own as a fragment.
+ */
+import path from 'node:path';
+import type { SyntaxNode } from '../syntax/parser';
+import { ConfigNode, mergeModules } from './config';
+import { readDiskoLayout } from './disko';
+import { Evaluator, FLAKE_PARTS_MARKER } from './evaluator';
+import { HostModel, type HostKind } from './host-model';
+import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type ModuleSet, ModuleCollector, moduleArguments } from './modules';
+import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
+import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
+import type { Workspace } from './workspace';
+
+export interface HostSpec {
+  name: string;
+  kind: HostKind;
+  /** The file a user opens as the host's configuration (or the flake for a flake host without one). */
+  root: string;
+  roots: ModuleRoot[];
+  specialArgs?: Value;
+  flake?: { file: string; outputs?: Value; input?: string };
+}
+
+export interface AnalysisOptions {
+  /** `ephemeralRoot.nixpkgsRelease` / `--release`: used when no flake tells the release. */
+  release?: string;
+  /** Only this host (by name). */
+  host?: string;
+}
+
+export interface Discovery {
+  hosts: HostModel[];
+  /** Every .nix file in scope (syntax errors are reported for all of them). */
+  files: string[];
+  /** Imports that could not be followed, per host. */
+  missing: { host: string; failure: ImportFailure }[];
+}
+
+/** The config keys that make a lone file worth analysing as a fragment. */
+const RELEVANT_KEYS = ['fileSystems', 'boot', 'disko', 'environment', 'preservation', 'systemd', 'system', 'networking', 'virtualisation'];
+
+function fileOrigin(file: string): Origin {
+  return { file, start: 0, end: 0 };
+}
+
+/** Paths written literally in a file (without interpolation): the files it may import. */
+function literalPathReferences(evaluatorFile: string, root: SyntaxNode | undefined): string[] {
+  const found: string[] = [];
+  if (!root) return found;
+  const cursor = root.walk();
+  for (;;) {
+    const node = cursor.currentNode;
+    if (node.type === 'path_expression' && node.namedChildCount === 1) {
+      const text = node.text;
+      found.push(text.startsWith('/') ? path.normalize(text) : path.resolve(path.dirname(evaluatorFile), text));
+    }
+    if (cursor.gotoFirstChild()) continue;
+    while (!cursor.gotoNextSibling()) {
+      if (!cursor.gotoParent()) {
+        cursor.delete();
+        return found;
+      }
+    }
+  }
+}
+
+export class HostBuilder {
+  readonly evaluator: Evaluator;
+
+  constructor(
+    readonly workspace: Workspace,
+    readonly options: AnalysisOptions = {},
+  ) {
+    this.evaluator = new Evaluator(workspace);
+  }
+
+  collect(spec: Pick<HostSpec, 'roots' | 'specialArgs' | 'flake'>): ModuleSet {
+    const args = moduleArguments(spec.specialArgs, this.libValue());
+    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs);
+    return collector.collect(spec.roots);
+  }
+
+  libValue(): Value {
+    return this.evaluator.library();
+  }
+
+  /** Evaluates a flake and lists its `nixosConfigurations`. */
+  flakeHosts(flakeFile: string): HostSpec[] {
+    const flake = this.evaluator.evalFile(flakeFile);
+    if (flake.kind !== 'attrs') return [];
+    const inputsArg = emptyAttrs();
+    const declared = flake.entries.get('inputs')?.thunk.force();
+    if (declared?.kind === 'attrs') {
+      for (const name of declared.entries.keys()) inputsArg.entries.set(name, { thunk: known({ kind: 'symbol', path: ['inputs', name] }) });
+    }
+    inputsArg.entries.set('self', { thunk: known({ kind: 'symbol', path: ['self'] }) });
+    inputsArg.open = unknown('a flake input that flake.nix does not declare');
+    const outputsFn = flake.entries.get('outputs')?.thunk.force();
+    if (!outputsFn) return [];
+    // Inputs not declared in `inputs` (flake registry ids like `nixpkgs`) are still flake inputs.
+    if (outputsFn.kind === 'lambda') {
+      const formals = outputsFn.node.childForFieldName('formals');
+      for (const formal of formals?.childrenForFieldName('formal') ?? []) {
+        const name = formal?.childForFieldName('name')?.text;
+        if (name && !inputsArg.entries.has(name)) inputsArg.entries.set(name, { thunk: known({ kind: 'symbol', path: ['inputs', name] }) });
+      }
+    }
+    const outputs = this.evaluator.apply(outputsFn, known(inputsArg), { origin: fileOrigin(flakeFile), evaluator: this.evaluator });
+    let configurations: { name: string; value: Value; origin?: Origin }[] = [];
+    if (outputs.kind === 'attrs' && outputs.entries.has(FLAKE_PARTS_MARKER)) {
+      configurations = this.flakePartsConfigurations(outputs, inputsArg, flakeFile);
+    } else if (outputs.kind === 'attrs') {
+      const nixos = outputs.entries.get('nixosConfigurations')?.thunk.force();
+      if (nixos?.kind === 'attrs') {
+        for (const [name, entry] of nixos.entries) configurations.push({ name, value: entry.thunk.force(), origin: entry.keyOrigin });
+      }
+    }
+    const specs: HostSpec[] = [];
+    for (const configuration of configurations) {
+      const system = configuration.value;
+      if (system.kind !== 'nixosSystem') continue;
+      const args = system.args.force();
+      if (args.kind !== 'attrs') continue;
+      const modules = args.entries.get('modules')?.thunk.force();
+      const roots: ModuleRoot[] = [];
+      if (modules?.kind === 'list') for (const item of modules.items) roots.push({ value: item, origin: item.origin, listedIn: flakeFile });
+      else if (modules) roots.push({ value: known(modules), origin: modules.origin, listedIn: flakeFile });
+      const specialArgs = args.entries.get('specialArgs')?.thunk.force();
+      specs.push({
+        name: configuration.name,
+        kind: 'nixos',
+        root: flakeFile,
+        roots,
+        specialArgs,
+        flake: { file: flakeFile, outputs, input: system.input ?? 'nixpkgs' },
+      });
+    }
+    return specs;
+  }
+
+  private flakePartsConfigurations(marker: AttrsValue, inputsArg: AttrsValue, flakeFile: string): { name: string; value: Value; origin?: Origin }[] {
+    const module = marker.entries.get(FLAKE_PARTS_MARKER)?.thunk;
+    if (!module) return [];
+    const args = emptyAttrs();
+    args.entries.set('inputs', { thunk: known(inputsArg) });
+    const selfSymbol = { kind: 'symbol' as const, path: ['self'] };
+    args.entries.set('self', { thunk: known(selfSymbol) });
+    args.entries.set('lib', { thunk: known(this.libValue()) });
+    args.entries.set('config', { thunk: known({ kind: 'symbol', path: ['config'] }) });
+    args.open = unknown('a flake-parts module argument');
+    const collector = new ModuleCollector(this.evaluator, args, path.dirname(flakeFile));
+    const set = collector.collect([{ value: module, origin: fileOrigin(flakeFile), listedIn: flakeFile }]);
+    const node = mergeModules(set.modules, []).at('flake', 'nixosConfigurations');
+    const result: { name: string; value: Value; origin?: Origin }[] = [];
+    for (const name of node.childNames()) {
+      const resolved = node.child(name).scalar();
+      if (resolved.state === 'known') result.push({ name, value: resolved.value, origin: resolved.definitions[0]?.keyOrigin });
+    }
+    return result;
+  }
+
+  /** The release of the nixpkgs that builds a host. */
+  releaseFor(spec: HostSpec): Release | undefined {
+    if (spec.flake) {
+      const dir = path.dirname(spec.flake.file);
+      const lockText = this.workspace.readText(path.join(dir, 'flake.lock'));
+      const input = spec.flake.input ?? 'nixpkgs';
+      const fromLock = lockText ? releaseFromLock(lockText, input) : undefined;
+      if (fromLock) return fromLock;
+      const flake = this.evaluator.evalFile(spec.flake.file);
+      if (flake.kind === 'attrs') {
+        const inputs = flake.entries.get('inputs')?.thunk.force();
+        const declared = inputs?.kind === 'attrs' ? inputs.entries.get(input)?.thunk.force() : undefined;
+        const url = declared?.kind === 'attrs' ? declared.entries.get('url')?.thunk.force() : declared;
+        const text = url ? stringText(url) : undefined;
+        const fromUrl = text ? releaseFromUrl(text) : undefined;
+        if (fromUrl) return fromUrl;
+      }
+    }
+    return releaseFromSetting(this.options.release);
+  }
+
+  private impermanenceLastModified(spec: HostSpec): number | undefined {
+    if (!spec.flake) return undefined;
+    const lockText = this.workspace.readText(path.join(path.dirname(spec.flake.file), 'flake.lock'));
+    if (!lockText) return undefined;
+    try {
+      const lock = JSON.parse(lockText) as { nodes?: Record<string, { locked?: { lastModified?: number; repo?: string } }> };
+      for (const node of Object.values(lock.nodes ?? {})) {
+        if (node.locked?.repo === 'impermanence') return node.locked.lastModified;
+      }
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+
+  /** Merged disko devices of some modules, without covers: the layout is read from what is written. */
+  private diskoDevices(modules: ModuleDefinition[]): ConfigNode {
+    return mergeModules(modules, []).at('disko', 'devices');
+  }
+
+  /** Builds the model of a host. `beside` are disko files next to the host's entry that it does not import. */
+  build(spec: HostSpec, beside: string[] = [], moduleSet?: ModuleSet): HostModel {
+    const set = moduleSet ?? this.collect(spec);
+    const opaque = [...set.opaque];
+    if (spec.kind !== 'nixos') opaque.push({ what: 'the rest of this host is not in reach (the file is analysed on its own)', origin: fileOrigin(spec.root) });
+    const base = mergeModules(set.modules, opaque);
+    const importedDevices = this.diskoDevices(set.modules);
+    const diskoImported = importedDevices.definitions.length > 0;
+    let devices: ConfigNode | undefined = diskoImported ? importedDevices : undefined;
+    const diskoFiles = diskoImported ? [...new Set(importedDevices.definitions.map((definition) => definition.file))] : [];
+    if (!devices && beside.length > 0) {
+      const besideSet = this.collect({ roots: beside.map((file) => ({ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) })) });
+      devices = this.diskoDevices(besideSet.modules);
+      diskoFiles.push(...beside);
+    }
+    const layout = devices && devices.definitions.length > 0 ? readDiskoLayout(devices) : undefined;
+    let modules = set.modules;
+    if (diskoImported && layout) {
+      const synthetic = this.diskoFileSystemsModule(base, layout.emitted, diskoFiles[0]);
+      if (synthetic) modules = [...modules, synthetic];
+    }
+    const config = modules === set.modules ? base : mergeModules(modules, opaque);
+    const texts = [...set.files, ...(spec.flake ? [spec.flake.file] : [])].map((file) => this.workspace.source(file)?.text ?? '');
+    return new HostModel({
+      name: spec.name,
+      kind: spec.kind,
+      root: spec.root,
+      files: [...new Set([...set.files, ...diskoFiles, ...(spec.flake ? [spec.flake.file] : [])])],
+      config,
+      diskoDevices: devices,
+      diskoFiles,
+      diskoImported,
+      layout,
+      release: this.releaseFor(spec),
+      opaque,
+      library: set.library,
+      missing: set.missing,
+      usesVmWithDisko: texts.some((text) => text.includes('vmWithDisko')),
+      impermanenceLastModified: this.impermanenceLastModified(spec),
+    });
+  }
+
+  /**
+   * The `fileSystems` disko's NixOS module adds (F23, F26): `fileSystems = mkIf cfg.enableConfig …`, at normal
+   * priority, so the module system merges them with what the host writes by hand.
+   */
+  private diskoFileSystemsModule(base: ConfigNode, emitted: ReturnType<typeof readDiskoLayout>['emitted'], file: string): ModuleDefinition | undefined {
+    if (emitted.length === 0) return undefined;
+    const enable = base.at('disko', 'enableConfig').bool();
+    if (enable.state === 'known' && !enable.value) return undefined;
+    const fileSystems = emptyAttrs();
+    for (const mount of emitted) {
+      const entry = emptyAttrs(mount.origin);
+      if (mount.device) entry.entries.set('device', { thunk: known(str(mount.device, mount.dataset?.origin ?? mount.origin)) });
+      entry.entries.set('fsType', { thunk: known(str(mount.fsType, mount.origin)) });
+      entry.entries.set('options', { thunk: known({ kind: 'list', items: mount.options.map((option) => known(str(option))), origin: mount.origin }) });
+      fileSystems.entries.set(mount.mountPoint, { thunk: known(entry), keyOrigin: mount.origin });
+    }
+    const config = emptyAttrs();
+    config.entries.set('fileSystems', { thunk: known(fileSystems) });
+    let value: Thunk = known(config);
+    if (enable.state === 'unknown') value = known({ kind: 'mkIf', condition: known(unknown(enable.what)), content: value });
+    return { file, config: value, synthetic: 'disko' };
+  }
+
+  /** A module set read from one file alone. */
+  collectFile(file: string): ModuleSet {
+    return this.collect({ roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] });
+  }
+
+  /** Whether a file alone defines anything a rule reads. */
+  isRelevant(set: ModuleSet): boolean {
+    if (set.modules.length === 0) return false;
+    const merged = mergeModules(set.modules, []);
+    return RELEVANT_KEYS.some((key) => merged.child(key).definitions.length > 0 || merged.child(key).covers.length > 0);
+  }
+
+  definesDisko(set: ModuleSet): boolean {
+    return this.diskoDevices(set.modules).definitions.length > 0;
+  }
+}
+
+function hostNameFor(file: string, folder: string, taken: Set<string>, kind: HostKind): string {
+  const relative = path.relative(folder, file) || path.basename(file);
+  let name: string;
+  if (kind === 'nixos' && path.basename(file) === 'configuration.nix') name = path.basename(path.dirname(file)) || 'configuration';
+  else name = relative.replace(/\.nix$/, '');
+  if (name === '' || name === '.') name = relative;
+  let unique = name;
+  for (let index = 2; taken.has(unique); index++) unique = `${name}-${index}`;
+  taken.add(unique);
+  return unique;
+}
+
+/** Finds and builds every host under the given paths (folders are searched; files are analysed as given). */
+export function discoverHosts(workspace: Workspace, scopes: string[], options: AnalysisOptions = {}): Discovery {
+  const builder = new HostBuilder(workspace, options);
+  const files = new Set<string>();
+  for (const scope of scopes) {
+    if (workspace.isDirectory(scope)) for (const file of workspace.listNixFiles(scope)) files.add(file);
+    else files.add(path.resolve(scope));
+  }
+  const folder = scopes.length === 1 && workspace.isDirectory(scopes[0]) ? path.resolve(scopes[0]) : process.cwd();
+  const sorted = [...files].sort();
+  const hosts: HostModel[] = [];
+  const missing: Discovery['missing'] = [];
+  const reached = new Set<string>();
+  const taken = new Set<string>();
+  const isFlakeRepository = sorted.some((file) => path.basename(file) === 'flake.nix');
+
+  const add = (spec: HostSpec, set: ModuleSet, beside: string[] = []) => {
+    for (const file of set.files) reached.add(file);
+    for (const file of beside) reached.add(file);
+    if (options.host && spec.name !== options.host) return;
+    const host = builder.build(spec, beside, set);
+    hosts.push(host);
+    for (const failure of set.missing) missing.push({ host: spec.name, failure });
+  };
+
+  // 1. Flake hosts.
+  for (const flakeFile of sorted.filter((file) => path.basename(file) === 'flake.nix')) {
+    reached.add(flakeFile);
+    for (const spec of builder.flakeHosts(flakeFile)) {
+      taken.add(spec.name);
+      const set = builder.collect(spec);
+      const own = set.files.find((file) => file.split(path.sep).includes(spec.name)) ?? set.files[0];
+      spec.root = own ?? flakeFile;
+      const beside = diskoBeside(builder, spec.root, sorted, set);
+      add(spec, set, beside);
+    }
+  }
+
+  // 2-4. Files no flake host reaches.
+  const referenced = new Set<string>();
+  for (const file of sorted) {
+    if (reached.has(file)) continue;
+    const source = workspace.source(file);
+    for (const target of literalPathReferences(file, source?.root)) {
+      referenced.add(target);
+      referenced.add(path.join(target, 'default.nix'));
+    }
+  }
+  const unreached = () => sorted.filter((file) => !reached.has(file) && path.basename(file) !== 'flake.nix');
+  const configurationRoots = unreached().filter((file) => path.basename(file) === 'configuration.nix' && !referenced.has(file));
+  for (const file of configurationRoots) {
+    if (reached.has(file)) continue;
+    const kind: HostKind = isFlakeRepository ? 'fragment' : 'nixos';
+    const spec: HostSpec = { name: hostNameFor(file, folder, taken, 'nixos'), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
+    const set = builder.collectFile(file);
+    add(spec, set, diskoBeside(builder, file, sorted, set));
+  }
+  const remaining = unreached().sort((a, b) => Number(referenced.has(a)) - Number(referenced.has(b)));
+  for (const file of remaining) {
+    if (reached.has(file)) continue;
+    const set = builder.collectFile(file);
+    if (!builder.isRelevant(set)) continue;
+    const kind: HostKind = builder.definesDisko(set) && set.modules.length > 0 && onlyDisko(set) ? 'disko-only' : 'fragment';
+    const spec: HostSpec = { name: hostNameFor(file, folder, taken, kind), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
+    add(spec, set);
+  }
+  return { hosts, files: sorted, missing };
+}
+
+/** A module set that defines nothing but the disko layout. */
+function onlyDisko(set: ModuleSet): boolean {
+  const merged = mergeModules(set.modules, []);
+  return RELEVANT_KEYS.filter((key) => key !== 'disko').every((key) => merged.child(key).definitions.length === 0);
+}
+
+/** Disko files in the host entry's folder that the host does not import. */
+function diskoBeside(builder: HostBuilder, entry: string, files: string[], set: ModuleSet): string[] {
+  const dir = path.dirname(entry);
+  const imported = new Set(set.files);
+  return files.filter((file) => {
+    if (path.dirname(file) !== dir || imported.has(file) || file === entry) return false;
+    const source = builder.workspace.source(file);
+    if (!source || !/\bdisko\b/.test(source.text)) return false;
+    return builder.definesDisko(builder.collectFile(file));
+  });
+}
+

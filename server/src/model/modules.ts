@@ -1,0 +1,236 @@
+/**
+ * The NixOS module system, as far as a static reader can follow it: which modules a host consists of.
+ *
+ * Starting from the host's module list, every module is evaluated (files imported, functions applied to symbolic
+ * module arguments) and its `imports` followed. A module we cannot see into — a missing file, a path inside a flake
+ * input, a computed import — is recorded as *opaque*: it might define anything, so rules that need to know an
+ * option is unset stay silent on that host. Modules from flake inputs and nixpkgs (`inputs.x.nixosModules.y`,
+ * `modulesPath + "/…"`) are *library* modules: they declare options but are assumed not to define the settings
+ * our rules read, and the ones that matter (disko, impermanence, qemu-guest) are remembered by name.
+ */
+import path from 'node:path';
+import type { Evaluator } from './evaluator';
+import { describeUnknown } from './operators';
+import { type AttrsValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
+
+/** One module's contribution: the value of its `config` (or the shorthand body), where it came from. */
+export interface ModuleDefinition {
+  /** The file the module is written in. */
+  file: string;
+  config: Thunk;
+  /** A module we build on a library's behalf (the fileSystems disko emits), not one written by the user. */
+  synthetic?: 'disko';
+}
+
+export interface OpaqueModule {
+  what: string;
+  origin?: Origin;
+}
+
+export interface LibraryModule {
+  /** A stable name such as `disko`, `impermanence`, `modulesPath/profiles/qemu-guest.nix`. */
+  name: string;
+  origin?: Origin;
+}
+
+export interface ImportFailure {
+  path: string;
+  origin?: Origin;
+}
+
+export interface ModuleSet {
+  modules: ModuleDefinition[];
+  opaque: OpaqueModule[];
+  library: LibraryModule[];
+  /** Files the host consists of, in the order they were reached. */
+  files: string[];
+  missing: ImportFailure[];
+}
+
+/** A module to start from: a value (usually a path) and the place it is listed. */
+export interface ModuleRoot {
+  value: Thunk;
+  origin?: Origin;
+  /** The file whose module list names it; relative paths in strings resolve against it. */
+  listedIn?: string;
+}
+
+const SPECIAL_KEYS = new Set(['imports', 'options', 'config', '_file', 'key', 'disabledModules', 'meta', 'freeformType', '_class']);
+
+/** Input names and module names we know the meaning of. */
+function libraryName(symbolPath: string[]): string {
+  const text = symbolPath.join('.').toLowerCase();
+  if (text.includes('disko')) return 'disko';
+  if (text.includes('impermanence')) return 'impermanence';
+  if (text.includes('preservation')) return 'preservation';
+  return symbolPath.join('.');
+}
+
+export function moduleArguments(specialArgs: Value | undefined, lib: Value): AttrsValue {
+  const args = emptyAttrs();
+  const symbols: Record<string, string[]> = {
+    config: ['config'],
+    options: ['options'],
+    pkgs: ['pkgs'],
+    modulesPath: ['modulesPath'],
+    utils: ['utils'],
+  };
+  for (const [name, symbolPath] of Object.entries(symbols)) args.entries.set(name, { thunk: known({ kind: 'symbol', path: symbolPath }) });
+  args.entries.set('lib', { thunk: known(lib) });
+  if (specialArgs && specialArgs.kind === 'attrs') {
+    for (const [name, entry] of specialArgs.entries) args.entries.set(name, entry);
+  }
+  args.open = unknown('a module argument that is not known here (set through _module.args or specialArgs)');
+  return args;
+}
+
+export class ModuleCollector {
+  private readonly seenKeys = new Set<string>();
+  private readonly result: ModuleSet = { modules: [], opaque: [], library: [], files: [], missing: [] };
+  private readonly args: Thunk;
+
+  constructor(
+    private readonly evaluator: Evaluator,
+    args: AttrsValue,
+    /** The folder of the flake that lists the modules, for `"${self}/…"` paths. */
+    private readonly flakeRoot?: string,
+    /** The flake's outputs, to follow `self.nixosModules.x`. */
+    private readonly flakeOutputs?: Value,
+  ) {
+    this.args = known(args);
+  }
+
+  collect(roots: ModuleRoot[]): ModuleSet {
+    for (const root of roots) this.addModule(root.value, root.origin, root.listedIn, 0);
+    return this.result;
+  }
+
+  private addModule(thunk: Thunk, origin: Origin | undefined, listedIn: string | undefined, depth: number): void {
+    if (depth > 200) {
+      this.result.opaque.push({ what: 'imports nested too deeply', origin });
+      return;
+    }
+    const value = thunk.force();
+    switch (value.kind) {
+      case 'path':
+        this.addFile(value.path, origin, depth);
+        return;
+      case 'string': {
+        const symbolPiece = value.pieces.find((piece) => piece.symbol);
+        const text = stringText(value);
+        if (symbolPiece?.symbol) {
+          const [root] = symbolPiece.symbol;
+          const rest = text?.split(symbolPiece.text)[1] ?? '';
+          if (root === 'modulesPath' || root === '<nixpkgs>') {
+            this.result.library.push({ name: `modulesPath${rest}`, origin });
+            return;
+          }
+          if (root === 'self' && symbolPiece.symbol.length === 1 && text !== undefined && this.flakeRoot) {
+            // `"${self}/hosts/x.nix"`: self is the flake's own source tree.
+            this.addFile(path.join(this.flakeRoot, rest), origin, depth);
+            return;
+          }
+          const name = libraryName(symbolPiece.symbol);
+          if (name === 'disko' || name === 'impermanence' || name === 'preservation') {
+            this.result.library.push({ name, origin });
+            return;
+          }
+          this.result.opaque.push({ what: `module ${symbolPiece.symbol.join('.')}${rest} (a file inside a flake input)`, origin });
+          return;
+        }
+        if (text !== undefined && text.startsWith('/')) {
+          this.addFile(text, origin, depth);
+          return;
+        }
+        this.result.opaque.push({ what: `module from ${describeUnknown(value)}`, origin });
+        return;
+      }
+      case 'symbol': {
+        const [root] = value.path;
+        if (root === 'self' && this.flakeOutputs) {
+          const resolved = this.selectPath(this.flakeOutputs, value.path.slice(1));
+          if (resolved) {
+            this.addModule(known(resolved), origin, listedIn, depth + 1);
+            return;
+          }
+        }
+        if (root === 'inputs' || root === 'self' || root === '<nixpkgs>' || root === 'pkgs') {
+          this.result.library.push({ name: libraryName(value.path), origin: origin ?? value.origin });
+          return;
+        }
+        this.result.opaque.push({ what: `module ${value.path.join('.')}`, origin });
+        return;
+      }
+      case 'lambda':
+      case 'primop': {
+        const applied = this.evaluator.apply(value, this.args, { origin, evaluator: this.evaluator });
+        this.addModuleValue(applied, origin, listedIn, depth);
+        return;
+      }
+      default:
+        this.addModuleValue(value, origin, listedIn, depth);
+    }
+  }
+
+  private selectPath(value: Value, names: string[]): Value | undefined {
+    let current = value;
+    for (const name of names) {
+      const selected = this.evaluator.select(current, name);
+      if (!selected || selected.kind === 'unknown' || selected.kind === 'symbol') return undefined;
+      current = selected;
+    }
+    return current;
+  }
+
+  private addFile(filePath: string, origin: Origin | undefined, depth: number): void {
+    const resolved = this.evaluator.resolveImportPath(filePath);
+    if (this.seenKeys.has(resolved)) return;
+    this.seenKeys.add(resolved);
+    const source = this.evaluator.files.source(resolved);
+    if (!source) {
+      this.result.missing.push({ path: resolved, origin });
+      this.result.opaque.push({ what: `module ${resolved} (file not found)`, origin });
+      return;
+    }
+    this.result.files.push(resolved);
+    const value = new LazyThunk(() => this.evaluator.evalFile(resolved, { origin, evaluator: this.evaluator }));
+    const forced = value.force();
+    if (forced.kind === 'lambda' || forced.kind === 'primop') {
+      const fileOrigin = { file: resolved, start: 0, end: 0 };
+      this.addModuleValue(this.evaluator.apply(forced, this.args, { origin: fileOrigin, evaluator: this.evaluator }), fileOrigin, resolved, depth, resolved);
+    } else this.addModuleValue(forced, origin, resolved, depth, resolved);
+  }
+
+  private addModuleValue(value: Value, origin: Origin | undefined, listedIn: string | undefined, depth: number, file?: string): void {
+    const moduleFile = file ?? value.origin?.file ?? listedIn ?? origin?.file ?? '<unknown>';
+    if (value.kind !== 'attrs') {
+      const reason = value.kind === 'unknown' ? value.reason : describeUnknown(value);
+      this.result.opaque.push({ what: `module whose value is ${reason}`, origin: value.origin ?? origin });
+      return;
+    }
+    const imports = value.entries.get('imports');
+    if (imports) this.addImports(imports.thunk, moduleFile, depth);
+    const structured = value.entries.has('config') || value.entries.has('options');
+    let config: Thunk;
+    if (structured) {
+      config = value.entries.get('config')?.thunk ?? known(emptyAttrs(value.origin));
+    } else {
+      const body = emptyAttrs(value.origin);
+      for (const [name, entry] of value.entries) if (!SPECIAL_KEYS.has(name)) body.entries.set(name, entry);
+      body.unknownKeys = value.unknownKeys;
+      config = known(body);
+    }
+    this.result.modules.push({ file: moduleFile, config });
+  }
+
+  private addImports(imports: Thunk, file: string, depth: number): void {
+    const value = imports.force();
+    if (value.kind !== 'list') {
+      this.result.opaque.push({ what: `imports computed from ${describeUnknown(value)}`, origin: imports.origin ?? value.origin });
+      return;
+    }
+    for (const item of value.items) this.addModule(item, item.origin, file, depth + 1);
+  }
+}
+
+export type { UnknownValue };

@@ -1,0 +1,282 @@
+/**
+ * Values of the three-valued partial evaluator.
+ *
+ * Every value is either known (a Nix value we could compute from the source in reach) or `unknown`, with the reason
+ * and the place. Nothing is ever guessed: a rule that meets an unknown value stays silent (RULES.md, "Three values").
+ * Module-system properties (`lib.mkIf`, `lib.mkMerge`, `lib.mkOverride`, `lib.mkOrder`) stay wrapped as values so
+ * that the module layer can interpret them, and names we cannot see into (`pkgs.zfs`, `config.x`, flake inputs)
+ * are `symbol`s that keep their attribute path.
+ */
+import type { SyntaxNode } from '../syntax/parser';
+
+/** A place in a file, in UTF-16 offsets. */
+export interface Origin {
+  file: string;
+  start: number;
+  end: number;
+}
+
+export interface Thunk {
+  force(): Value;
+  /** Where the expression behind this thunk is written, when it is written somewhere. */
+  readonly origin?: Origin;
+}
+
+export interface NullValue {
+  kind: 'null';
+  origin?: Origin;
+}
+export interface BoolValue {
+  kind: 'bool';
+  value: boolean;
+  origin?: Origin;
+}
+export interface NumberValue {
+  kind: 'int' | 'float';
+  value: number;
+  origin?: Origin;
+}
+
+/**
+ * One piece of a string. A piece with `origin` maps character for character onto the source text
+ * (`origin.start + i` is where character `i` is written), which lets findings point inside a script.
+ */
+export interface StringPiece {
+  text: string;
+  origin?: Origin;
+  /** The piece stands for an interpolated symbol such as `${pkgs.zfs}`; `text` is a stand-in store path. */
+  symbol?: string[];
+  /** The piece could not be computed; `text` is empty. */
+  unknown?: UnknownValue;
+}
+
+export interface StringValue {
+  kind: 'string';
+  pieces: StringPiece[];
+  origin?: Origin;
+}
+
+export interface PathValue {
+  kind: 'path';
+  path: string;
+  origin?: Origin;
+}
+
+export interface ListValue {
+  kind: 'list';
+  items: Thunk[];
+  origin?: Origin;
+}
+
+export interface AttrEntry {
+  thunk: Thunk;
+  /** Where the attribute name is written (the last attrpath element that introduced it). */
+  keyOrigin?: Origin;
+}
+
+/** An attribute whose name could not be computed, e.g. `fileSystems.${cfg.mountpoint} = …`. */
+export interface UnknownKeyEntry {
+  reason: UnknownValue;
+  thunk: Thunk;
+  keyOrigin?: Origin;
+}
+
+export interface AttrsValue {
+  kind: 'attrs';
+  entries: Map<string, AttrEntry>;
+  unknownKeys: UnknownKeyEntry[];
+  origin?: Origin;
+  /** The whole set is a stand-in with unknown extra members (a function's `...` arguments). */
+  open?: UnknownValue;
+}
+
+export interface LambdaValue {
+  kind: 'lambda';
+  node: SyntaxNode;
+  env: Env;
+  file: string;
+  origin?: Origin;
+}
+
+export interface PrimopValue {
+  kind: 'primop';
+  name: string;
+  arity: number;
+  args: Thunk[];
+  impl: (args: Thunk[], call: CallSite) => Value;
+  origin?: Origin;
+}
+
+/** Where a function is applied: used for origins and unknown reasons. */
+export interface CallSite {
+  origin?: Origin;
+  evaluator: EvaluatorLike;
+}
+
+export interface UnknownValue {
+  kind: 'unknown';
+  /** Human text: what could not be computed and why ("value of module option config.x"). */
+  reason: string;
+  origin?: Origin;
+}
+
+/** `pkgs.zfs`, `config.boot.zfs.package`, `inputs.disko.nixosModules.disko`, `modulesPath`, … */
+export interface SymbolValue {
+  kind: 'symbol';
+  path: string[];
+  origin?: Origin;
+}
+
+export type PropertyValue =
+  | { kind: 'mkIf'; condition: Thunk; content: Thunk; origin?: Origin }
+  | { kind: 'mkMerge'; contents: Thunk; origin?: Origin }
+  | { kind: 'mkOverride'; priority: number; content: Thunk; origin?: Origin }
+  | { kind: 'mkOrder'; priority: number; content: Thunk; origin?: Origin };
+
+/** `lib.nixosSystem { modules = …; specialArgs = …; }`, kept whole for host discovery. */
+export interface NixosSystemValue {
+  kind: 'nixosSystem';
+  args: Thunk;
+  /** The flake input whose `lib.nixosSystem` built it (for the release), when known. */
+  input?: string;
+  origin?: Origin;
+}
+
+/** `lib.mkOption { … }`: an option declaration. Only its default matters to us. */
+export interface OptionValue {
+  kind: 'option';
+  args: Thunk;
+  origin?: Origin;
+}
+
+export type Value =
+  | NullValue
+  | BoolValue
+  | NumberValue
+  | StringValue
+  | PathValue
+  | ListValue
+  | AttrsValue
+  | LambdaValue
+  | PrimopValue
+  | UnknownValue
+  | SymbolValue
+  | PropertyValue
+  | NixosSystemValue
+  | OptionValue;
+
+/** A lexical or `with` scope. */
+export interface Env {
+  vars?: Map<string, Thunk>;
+  /** A `with e;` scope: searched only when no lexical binding has the name. */
+  withScope?: Thunk;
+  parent?: Env;
+}
+
+/** The part of the evaluator that primops may call back into. */
+export interface EvaluatorLike {
+  apply(fn: Value, arg: Thunk, site: CallSite): Value;
+  importFile(path: string, site: CallSite): Value;
+  readDir(path: string): Map<string, string> | undefined;
+  pathExists(path: string): boolean;
+  readText(path: string): string | undefined;
+  step(): boolean;
+}
+
+export class ValueThunk implements Thunk {
+  constructor(
+    private readonly value: Value,
+    readonly origin?: Origin,
+  ) {}
+  force(): Value {
+    return this.value;
+  }
+}
+
+export class LazyThunk implements Thunk {
+  private state: 'idle' | 'forcing' | 'done' = 'idle';
+  private value: Value | undefined;
+  constructor(
+    private compute: (() => Value) | undefined,
+    readonly origin?: Origin,
+  ) {}
+  force(): Value {
+    if (this.state === 'done') return this.value as Value;
+    if (this.state === 'forcing') return unknown('infinite recursion while evaluating this value', this.origin);
+    this.state = 'forcing';
+    try {
+      this.value = (this.compute as () => Value)();
+    } finally {
+      this.state = 'done';
+      this.compute = undefined;
+    }
+    return this.value as Value;
+  }
+}
+
+export function known(value: Value): Thunk {
+  return new ValueThunk(value, value.origin);
+}
+
+export function unknown(reason: string, origin?: Origin): UnknownValue {
+  return { kind: 'unknown', reason, origin };
+}
+
+export function str(text: string, origin?: Origin): StringValue {
+  return { kind: 'string', pieces: [{ text, origin }], origin };
+}
+
+export function emptyAttrs(origin?: Origin): AttrsValue {
+  return { kind: 'attrs', entries: new Map(), unknownKeys: [], origin };
+}
+
+export function attrsOf(record: Record<string, Value>, origin?: Origin): AttrsValue {
+  const attrs = emptyAttrs(origin);
+  for (const [name, value] of Object.entries(record)) attrs.entries.set(name, { thunk: known(value) });
+  return attrs;
+}
+
+export function isProperty(value: Value): value is PropertyValue {
+  return value.kind === 'mkIf' || value.kind === 'mkMerge' || value.kind === 'mkOverride' || value.kind === 'mkOrder';
+}
+
+/**
+ * The text of a string whose every piece is known, else undefined. An interpolated symbol (`${pkgs.zfs}`,
+ * `${config.x}`) makes the text unknown here; scripts, which only need to see that a word names a store path, read
+ * the stand-in pieces directly.
+ */
+export function stringText(value: Value): string | undefined {
+  if (value.kind === 'path') return value.path;
+  if (value.kind !== 'string') return undefined;
+  let text = '';
+  for (const piece of value.pieces) {
+    if (piece.unknown || piece.symbol) return undefined;
+    text += piece.text;
+  }
+  return text;
+}
+
+/** The stand-in text for an interpolated symbol: a store-path-shaped string that names the symbol. */
+export function symbolStandIn(path: string[]): string {
+  return `/nix/store/00000000000000000000000000000000-${path.join('.')}`;
+}
+
+export function describe(value: Value): string {
+  switch (value.kind) {
+    case 'attrs':
+      return 'an attribute set';
+    case 'list':
+      return 'a list';
+    case 'string':
+      return 'a string';
+    case 'lambda':
+    case 'primop':
+      return 'a function';
+    case 'symbol':
+      return value.path.join('.');
+    case 'unknown':
+      return value.reason;
+    default:
+      return value.kind;
+  }
+}

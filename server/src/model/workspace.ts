@@ -1,0 +1,145 @@
+/**
+ * The files an analysis reads: open editor documents first (their unsaved text wins), then the disk.
+ * Parsed files are cached by path and by the disk file's size and modification time, so re-analysing a host after
+ * an edit re-parses only what changed.
+ */
+import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { MAX_FILE_CHARS, SourceFile } from '../syntax/parser';
+import type { FileProvider } from './evaluator';
+
+interface CachedFile {
+  stamp: string;
+  file: SourceFile;
+}
+
+/** Directories never searched for hosts or read as modules. */
+export const IGNORED_DIRECTORIES = new Set(['.git', 'node_modules', '.direnv', 'result', '.vscode-test', 'out', 'dist']);
+
+export class Workspace implements FileProvider {
+  private readonly overlays = new Map<string, SourceFile>();
+  private readonly cache = new Map<string, CachedFile>();
+
+  /** Sets the editor's text of a file (an open document). */
+  setOverlay(file: SourceFile): void {
+    this.overlays.set(path.resolve(file.path), file);
+  }
+
+  removeOverlay(filePath: string): void {
+    this.overlays.delete(path.resolve(filePath));
+  }
+
+  overlay(filePath: string): SourceFile | undefined {
+    return this.overlays.get(path.resolve(filePath));
+  }
+
+  /** Drops the cached parse of a disk file (after a watched-file event). */
+  invalidate(filePath: string): void {
+    const resolved = path.resolve(filePath);
+    const cached = this.cache.get(resolved);
+    if (cached && !this.isShared(cached.file)) cached.file.dispose();
+    this.cache.delete(resolved);
+  }
+
+  private isShared(file: SourceFile): boolean {
+    for (const overlay of this.overlays.values()) if (overlay === file) return true;
+    return false;
+  }
+
+  private stat(filePath: string): Stats | undefined {
+    try {
+      return statSync(filePath);
+    } catch {
+      return undefined;
+    }
+  }
+
+  source(filePath: string): SourceFile | undefined {
+    const resolved = path.resolve(filePath);
+    const overlay = this.overlays.get(resolved);
+    if (overlay) return overlay;
+    const stats = this.stat(resolved);
+    if (!stats || !stats.isFile()) return undefined;
+    const stamp = `${stats.size}:${stats.mtimeMs}`;
+    const cached = this.cache.get(resolved);
+    if (cached && cached.stamp === stamp) return cached.file;
+    let file: SourceFile;
+    if (stats.size > MAX_FILE_CHARS * 2) file = new SourceFile(resolved, '', undefined, 'too-large');
+    else {
+      let text: string;
+      try {
+        text = readFileSync(resolved, 'utf8');
+      } catch {
+        return undefined;
+      }
+      file = SourceFile.fromText(resolved, stripBom(text));
+    }
+    if (cached) cached.file.dispose();
+    this.cache.set(resolved, { stamp, file });
+    return file;
+  }
+
+  isDirectory(filePath: string): boolean {
+    if (this.overlays.has(path.resolve(filePath))) return false;
+    return this.stat(filePath)?.isDirectory() ?? false;
+  }
+
+  exists(filePath: string): boolean {
+    return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined;
+  }
+
+  readDir(dirPath: string): Map<string, string> | undefined {
+    try {
+      const entries = readdirSync(dirPath, { withFileTypes: true });
+      const result = new Map<string, string>();
+      for (const entry of entries) result.set(entry.name, entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'symlink' : 'regular');
+      return result;
+    } catch {
+      return undefined;
+    }
+  }
+
+  readText(filePath: string): string | undefined {
+    const overlay = this.overlays.get(path.resolve(filePath));
+    if (overlay) return overlay.text;
+    const stats = this.stat(filePath);
+    if (!stats?.isFile() || stats.size > 1024 * 1024) return undefined;
+    try {
+      return readFileSync(filePath, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every `.nix` file below a folder (and open documents there), skipping build outputs and VCS folders. */
+  listNixFiles(root: string, limit = 20_000): string[] {
+    const found = new Set<string>();
+    const visit = (dir: string, depth: number) => {
+      if (found.size >= limit || depth > 30) return;
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      entries.sort((a, b) => a.name.localeCompare(b.name));
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (!IGNORED_DIRECTORIES.has(entry.name)) visit(full, depth + 1);
+        } else if (entry.isFile() && entry.name.endsWith('.nix')) found.add(full);
+      }
+    };
+    const resolvedRoot = path.resolve(root);
+    visit(resolvedRoot, 0);
+    for (const overlayPath of this.overlays.keys()) {
+      if (overlayPath.startsWith(resolvedRoot + path.sep) && overlayPath.endsWith('.nix')) found.add(overlayPath);
+    }
+    return [...found].sort();
+  }
+}
+
+/** A byte-order mark becomes a space: Nix sees whitespace and every offset stays where the editor has it. */
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+}

@@ -1,0 +1,200 @@
+/**
+ * The syntax layer: web-tree-sitter with the committed `tree-sitter-nix.wasm`.
+ *
+ * Everything above this layer sees Nix source only as `SourceFile`s: the text, its tree and a line index.
+ * Offsets are UTF-16 code units, which is what web-tree-sitter reports for string input and what LSP
+ * positions use by default, so no conversion is ever needed between the two.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Language, Parser, type Edit, type Node, type Tree } from 'web-tree-sitter';
+
+export type SyntaxNode = Node;
+export type SyntaxTree = Tree;
+
+let loaded: Promise<Language> | undefined;
+let language: Language | undefined;
+
+/** Finds a wasm file whether we run bundled (`dist/`), compiled (`out/server/src/syntax/`) or from a package. */
+function findAsset(fileName: string, packageRelative: string[]): string {
+  const candidates: string[] = [];
+  let dir = __dirname;
+  for (let depth = 0; depth < 6; depth++) {
+    candidates.push(path.join(dir, fileName));
+    for (const relative of packageRelative) candidates.push(path.join(dir, relative, fileName));
+    dir = path.dirname(dir);
+  }
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) throw new Error(`cannot find ${fileName} (looked beside ${__dirname} and its parents)`);
+  return found;
+}
+
+export function grammarWasmPath(): string {
+  return findAsset('tree-sitter-nix.wasm', ['grammar']);
+}
+
+/** Loads the tree-sitter runtime and the Nix grammar once per process. */
+export function initSyntax(): Promise<Language> {
+  loaded ??= (async () => {
+    const runtime = findAsset('tree-sitter.wasm', ['node_modules/web-tree-sitter']);
+    await Parser.init({ locateFile: () => runtime });
+    language = await Language.load(grammarWasmPath());
+    return language;
+  })();
+  return loaded;
+}
+
+function requireLanguage(): Language {
+  if (!language) throw new Error('initSyntax() must complete before parsing');
+  return language;
+}
+
+let sharedParser: Parser | undefined;
+function parser(): Parser {
+  if (!sharedParser) {
+    sharedParser = new Parser();
+    sharedParser.setLanguage(requireLanguage());
+  }
+  return sharedParser;
+}
+
+/** Parses a whole text. `oldTree`, already edited with `editTree`, makes the parse incremental. */
+export function parseText(text: string, oldTree?: Tree): Tree {
+  const tree = parser().parse(text, oldTree ?? null);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+export function languageOf(): Language {
+  return requireLanguage();
+}
+
+/** A text change in UTF-16 offsets, as an editor reports it. */
+export interface TextChange {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export class LineIndex {
+  private readonly starts: number[];
+  constructor(text: string) {
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 10) starts.push(i + 1);
+      else if (code === 13) {
+        if (text.charCodeAt(i + 1) === 10) i++;
+        starts.push(i + 1);
+      }
+    }
+    this.starts = starts;
+  }
+  get lineCount(): number {
+    return this.starts.length;
+  }
+  position(offset: number): { line: number; character: number } {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.starts[mid] <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low, character: offset - this.starts[low] };
+  }
+  offset(position: { line: number; character: number }): number {
+    const line = Math.max(0, Math.min(position.line, this.starts.length - 1));
+    return this.starts[line] + Math.max(0, position.character);
+  }
+  lineStart(line: number): number {
+    return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
+  }
+}
+
+function pointAt(index: LineIndex, offset: number): { row: number; column: number } {
+  const { line, character } = index.position(offset);
+  return { row: line, column: character };
+}
+
+/** Why a file could not be read as Nix text, if it could not. */
+export type UnreadableReason = 'binary' | 'too-large';
+
+/** One Nix file: its text, its tree and a line index. Immutable; edits produce a new `SourceFile`. */
+export class SourceFile {
+  readonly lines: LineIndex;
+  constructor(
+    readonly path: string,
+    readonly text: string,
+    readonly tree: Tree | undefined,
+    readonly unreadable?: UnreadableReason,
+  ) {
+    this.lines = new LineIndex(text);
+  }
+
+  get root(): Node | undefined {
+    return this.tree?.rootNode;
+  }
+
+  /** The top-level expression of the file (the child of `source_code`), if it parsed to one. */
+  get expression(): Node | undefined {
+    return this.root?.childForFieldName('expression') ?? undefined;
+  }
+
+  slice(start: number, end: number): string {
+    return this.text.slice(start, end);
+  }
+
+  /** Applies editor changes (in order) and re-parses incrementally, reusing the old tree. */
+  withChanges(changes: TextChange[]): SourceFile {
+    if (!this.tree || this.unreadable) return SourceFile.fromText(this.path, applyChanges(this.text, changes));
+    let text = this.text;
+    const tree = this.tree.copy();
+    for (const change of changes) {
+      const before = new LineIndex(text);
+      const next = text.slice(0, change.start) + change.text + text.slice(change.end);
+      const after = new LineIndex(next);
+      const edit: Edit = {
+        startIndex: change.start,
+        oldEndIndex: change.end,
+        newEndIndex: change.start + change.text.length,
+        startPosition: pointAt(before, change.start),
+        oldEndPosition: pointAt(before, change.end),
+        newEndPosition: pointAt(after, change.start + change.text.length),
+      };
+      tree.edit(edit);
+      text = next;
+    }
+    if (isBinary(text)) {
+      tree.delete();
+      return new SourceFile(this.path, text, undefined, 'binary');
+    }
+    const reparsed = parseText(text, tree);
+    tree.delete();
+    return new SourceFile(this.path, text, reparsed);
+  }
+
+  /** Frees the wasm memory of the tree. Call when the file is replaced and nothing holds its nodes. */
+  dispose(): void {
+    this.tree?.delete();
+  }
+
+  static fromText(filePath: string, text: string): SourceFile {
+    if (isBinary(text)) return new SourceFile(filePath, text, undefined, 'binary');
+    if (text.length > MAX_FILE_CHARS) return new SourceFile(filePath, text, undefined, 'too-large');
+    return new SourceFile(filePath, text, parseText(text));
+  }
+}
+
+/** Files beyond this size are not parsed: a clear finding beats a frozen editor. */
+export const MAX_FILE_CHARS = 20 * 1024 * 1024;
+
+/** A NUL character never appears in Nix source; its presence means a binary file was handed to us. */
+export function isBinary(text: string): boolean {
+  return text.indexOf('\u0000') >= 0;
+}
+
+function applyChanges(text: string, changes: TextChange[]): string {
+  for (const change of changes) text = text.slice(0, change.start) + change.text + text.slice(change.end);
+  return text;
+}
