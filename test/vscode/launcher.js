@@ -157,6 +157,25 @@ function httpOk(url) {
   });
 }
 
+/**
+ * True while the process group has a member that is not a zombie. kill(-pgid, 0) alone also counts
+ * zombies, and reparented zombies can wait a few seconds for init to reap them on these machines.
+ */
+function groupAlive(pgid) {
+  try { process.kill(-pgid, 0); } catch { return false; }
+  let entries;
+  try { entries = fs.readdirSync('/proc'); } catch { return true; }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat;
+    try { stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8'); } catch { continue; }
+    // pid (comm) state ppid pgrp ...; comm may contain spaces/parens, so split after the last ')'
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) === pgid && f[0] !== 'Z') return true;
+  }
+  return false;
+}
+
 function findChromium() {
   const candidates = [process.env.EPHEMERAL_ROOT_CHROMIUM, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].filter(Boolean);
   for (const c of candidates) {
@@ -164,6 +183,13 @@ function findChromium() {
   }
   throw new Error(`chromium not found (tried ${candidates.join(', ')}): apt-get install -y chromium`);
 }
+
+// Process groups of servers not yet stopped: last-resort SIGKILL when this process exits anyhow.
+const liveGroups = new Set();
+let signalled = false; // set by the SIGINT/SIGTERM/SIGHUP handler, which also does the exit (130)
+process.on('exit', () => {
+  for (const pgid of liveGroups) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
+});
 
 /** Runs `server-main.js` in its own process group. Returns { child, port, ready, kill, tail }. */
 async function startServer({ userDataDir, extensionsDir, serverDataDir, env, label }) {
@@ -174,6 +200,7 @@ async function startServer({ userDataDir, extensionsDir, serverDataDir, env, lab
     '--user-data-dir', userDataDir, '--server-data-dir', serverDataDir, '--extensions-dir', extensionsDir];
   const nodeBin = process.env.EPHEMERAL_ROOT_NODE || process.execPath;
   const child = cp.spawn(nodeBin, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) liveGroups.add(child.pid);
   const tail = [];
   let listening = false;
   const rest = { out: '', err: '' };
@@ -197,12 +224,13 @@ async function startServer({ userDataDir, extensionsDir, serverDataDir, env, lab
   const kill = async () => {
     handle.stopping = true;
     if (child.pid === undefined) return;
-    const alive = () => { try { process.kill(-child.pid, 0); return true; } catch { return false; } };
+    const alive = () => groupAlive(child.pid);
     if (!alive()) return;
     try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
     for (let i = 0; i < 30 && alive(); i++) await sleep(100);
     if (alive()) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
     for (let i = 0; i < 20 && alive(); i++) await sleep(50);
+    liveGroups.delete(child.pid);
   };
 
   const ready = (async () => {
@@ -324,8 +352,8 @@ async function main() {
   const stopRun = async () => {
     await poller.stop();
     poller = { stop: async () => {} };
-    if (browser) { const b = browser; browser = undefined; await Promise.race([b.close().catch(() => {}), sleep(5000)]); }
-    if (server) { const s = server; server = undefined; await s.kill(); }
+    if (browser) { const b = browser; browser = undefined; await Promise.race([b.close().catch(() => {}), sleep(5000)]); if (VERBOSE) log('browser closed'); }
+    if (server) { const s = server; server = undefined; await s.kill(); if (VERBOSE) log('server process group gone'); }
   };
   let cleanedUp = false;
   const cleanup = async () => {
@@ -340,6 +368,7 @@ async function main() {
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
+      signalled = true;
       log(`${sig} received, stopping VS Code`);
       cleanup().finally(() => process.exit(130));
     });
@@ -483,6 +512,7 @@ async function warmUp(server, extensionsDir) {
 main().then(
   (code) => process.exit(code),
   (err) => {
+    if (signalled) return; // errors from the interrupted run; the signal handler exits with 130
     process.stderr.write(`[launcher] error: ${err && err.stack ? err.stack : err}\n`);
     process.exit(1);
   },

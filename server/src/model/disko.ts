@@ -331,3 +331,37 @@ export function readDiskoLayout(devices: ConfigNode): DiskoLayout {
 export function definitionText(definition: Definition): string | undefined {
   return stringText(definition.value as Value);
 }
+
+/** The kind of a dataset's effective ZFS `mountpoint` property. */
+export type MountProperty = { kind: 'legacy' | 'none' | 'path'; from: Dataset };
+
+/**
+ * The ZFS `mountpoint` property a dataset ends up with (F22: `options.mountpoint` wins over disko's `mountpoint`;
+ * without either it is inherited from the parent). Undefined when it cannot be told.
+ */
+export function effectiveMountProperty(dataset: Dataset, layout: DiskoLayout, depth = 0): MountProperty | undefined {
+  if (depth > 32) return undefined;
+  const classify = (value: string): MountProperty['kind'] => (value === 'legacy' ? 'legacy' : value === 'none' ? 'none' : 'path');
+  if (dataset.zfsMountpoint.state === 'known') return { kind: classify(dataset.zfsMountpoint.value), from: dataset };
+  if (dataset.zfsMountpoint.state === 'unknown') return undefined;
+  if (dataset.mountpoint.state === 'known' && dataset.mountpoint.value) return { kind: 'path', from: dataset };
+  if (dataset.mountpoint.state === 'unknown') return undefined;
+  if (dataset.isPoolRoot) {
+    if (dataset.canmount.state === 'known' && dataset.canmount.value === 'off') return { kind: 'none', from: dataset };
+    return dataset.canmount.state === 'unknown' ? undefined : { kind: 'path', from: dataset };
+  }
+  const parent = parentDataset(dataset, layout);
+  return parent ? effectiveMountProperty(parent, layout, depth + 1) : undefined;
+}
+
+/** The nearest declared ancestor of a dataset (the pool's root dataset at the top). */
+export function parentDataset(dataset: Dataset, layout: DiskoLayout): Dataset | undefined {
+  if (dataset.isPoolRoot) return undefined;
+  const parts = dataset.fullName.split('/');
+  for (let length = parts.length - 1; length >= 1; length--) {
+    const name = parts.slice(0, length).join('/');
+    const found = layout.datasets.find((candidate) => candidate.fullName === name);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -208,6 +208,14 @@ export class HostModel {
     return (name) => this.input.library.some((module) => module.name === name || module.name.endsWith(name));
   }
 
+  /** Whether disko's fileSystems are part of the host (F26): imported and `disko.enableConfig` not false. */
+  diskoInEffect(): boolean | undefined {
+    if (!this.input.diskoImported) return false;
+    const enable = this.config.at('disko', 'enableConfig').bool();
+    if (enable.state === 'known') return enable.value;
+    return enable.state === 'absent' ? true : undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------- fileSystems
 
   fileSystems(): { entries: FileSystemEntry[]; open: boolean } {
@@ -499,7 +507,7 @@ export class HostModel {
   // ---------------------------------------------------------------------------------------------- settings
 
   /** systemd in stage 1: explicitly set, or the release default (on since 26.05, F15). */
-  systemdInitrd(): { state: 'on' | 'off' | 'unknown'; explicit: boolean; definitions: Definition[]; reason: string } {
+  systemdInitrd(): { state: 'on' | 'off' | 'unknown'; explicit: boolean; definitions: Definition[]; reason: string; releaseUnknown?: boolean } {
     return this.memo('systemdInitrd', () => {
       const option = this.config.at('boot', 'initrd', 'systemd', 'enable').bool();
       if (option.state === 'known') {
@@ -511,7 +519,9 @@ export class HostModel {
       }
       if (this.kind !== 'nixos') return { state: 'unknown' as const, explicit: false, definitions: [], reason: 'the rest of the host is not in reach' };
       const since = releaseAtLeast(this.release, '26.05');
-      if (since === undefined) return { state: 'unknown' as const, explicit: false, definitions: [], reason: 'unset, and the nixpkgs release is unknown (on by default since 26.05)' };
+      if (since === undefined) {
+        return { state: 'unknown' as const, explicit: false, definitions: [], reason: 'unset, and the nixpkgs release is unknown (on by default since 26.05)', releaseUnknown: true };
+      }
       return {
         state: since ? ('on' as const) : ('off' as const),
         explicit: false,

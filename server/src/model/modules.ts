@@ -154,7 +154,7 @@ export class ModuleCollector {
             return;
           }
         }
-        if (root === 'inputs' || root === 'self' || root === '<nixpkgs>' || root === 'pkgs') {
+        if (root === 'inputs' || root === 'self' || root.startsWith('<') || root === 'pkgs') {
           this.result.library.push({ name: libraryName(value.path), origin: origin ?? value.origin });
           return;
         }

@@ -8,6 +8,11 @@ import { type Origin, type StringValue, type Value, emptyAttrs, stringText, unkn
 export function describeUnknown(value: Value): string {
   if (value.kind === 'unknown') return value.reason;
   if (value.kind === 'symbol') return value.path.join('.');
+  if (value.kind === 'string') {
+    const piece = value.pieces.find((item) => item.unknown || item.symbol);
+    if (piece?.symbol) return piece.symbol.join('.');
+    if (piece?.unknown) return piece.unknown.reason;
+  }
   return value.kind;
 }
 

@@ -29,8 +29,15 @@ const TOKEN_NAMES: Record<string, string> = {
 
 const OPENERS: Record<string, string> = { '{': '}', '[': ']', '(': ')', '${': '}' };
 
-/** True for the MISSING name that 0.0.2 inserts after a trailing comma in formals. */
+/**
+ * True for what 0.0.2 makes of a trailing comma in formals: a MISSING name after it (`{ a, b, }:`), or, with a single
+ * formal (`{ pkgs, }:`), an ERROR node holding just the comma.
+ */
 export function isTrailingFormalsComma(node: SyntaxNode): boolean {
+  if (node.isError && node.parent?.type === 'formals' && node.text.trim() === ',') {
+    const next = node.nextSibling;
+    return next === null || next.type === '}';
+  }
   if (!node.isMissing || node.type !== 'identifier') return false;
   const formal = node.parent;
   if (!formal || formal.type !== 'formal' || formal.parent?.type !== 'formals') return false;
@@ -92,6 +99,8 @@ export function syntaxProblems(file: SourceFile, limit = 100): SyntaxProblem[] {
         const expected = TOKEN_NAMES[node.type] ?? `\`${node.type}\``;
         problems.push({ start: node.startIndex, end: node.endIndex, message: `syntax error: expected ${expected} here` });
       }
+    } else if (node.isError && isTrailingFormalsComma(node)) {
+      visitChildren = false;
     } else if (node.isError) {
       visitChildren = false;
       const atEnd = node.endIndex >= file.text.trimEnd().length;

@@ -1,0 +1,109 @@
+/**
+ * The analysis engine: discovers the hosts under the given paths, runs every rule on every host, and adds the
+ * file-level findings (syntax errors, imports that could not be followed). One rule failing on one host is
+ * recorded and skipped; the other rules and hosts still report.
+ */
+import path from 'node:path';
+import type { HostModel, UnknownNote } from '../model/host-model';
+import { type AnalysisOptions, discoverHosts } from '../model/hosts';
+import type { Origin } from '../model/values';
+import type { Workspace } from '../model/workspace';
+import { syntaxProblems } from '../syntax/syntax-errors';
+import { RULES, RULES_BY_CODE } from './registry';
+import { applyPragmas } from './pragmas';
+import type { Finding, Rule } from './types';
+
+export interface HostFinding extends Finding {
+  /** The host the finding belongs to; undefined for file-level findings (syntax errors). */
+  host?: string;
+}
+
+export interface RuleFault {
+  code: string;
+  host: string;
+  error: string;
+}
+
+export interface AnalysisResult {
+  hosts: HostModel[];
+  /** Every .nix file in scope. */
+  files: string[];
+  findings: HostFinding[];
+  unknowns: { host: string; note: UnknownNote }[];
+  faults: RuleFault[];
+}
+
+function ruleFor(code: Finding['code']): Rule {
+  return RULES_BY_CODE.get(code)!;
+}
+
+/** Runs one rule, isolating its failures. */
+export function runRule(rule: Rule, host: HostModel, faults: RuleFault[]): Finding[] {
+  try {
+    return rule.check(host);
+  } catch (error) {
+    faults.push({ code: rule.code, host: host.name, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
+    return [];
+  }
+}
+
+export function analyze(workspace: Workspace, scopes: string[], options: AnalysisOptions = {}): AnalysisResult {
+  const discovery = discoverHosts(workspace, scopes, options);
+  const findings: HostFinding[] = [];
+  const faults: RuleFault[] = [];
+
+  // Syntax errors: every file in scope and every file a host reads.
+  const files = new Set(discovery.files);
+  for (const host of discovery.hosts) for (const file of host.files) files.add(file);
+  for (const file of files) {
+    const source = workspace.source(file);
+    if (!source) continue;
+    const rule = ruleFor('syntax-error');
+    if (source.unreadable) {
+      findings.push({
+        code: rule.code,
+        severity: rule.severity,
+        message: source.unreadable === 'binary' ? 'This file is binary (it contains NUL characters), not Nix; it is not analysed.' : 'This file is too large to analyse.',
+        origin: { file, start: 0, end: 0 },
+        related: [],
+      });
+      continue;
+    }
+    for (const problem of syntaxProblems(source)) {
+      findings.push({ code: rule.code, severity: rule.severity, message: problem.message, origin: { file, start: problem.start, end: problem.end }, related: [] });
+    }
+  }
+
+  // Imports that could not be followed, once per place and path.
+  const seenMissing = new Set<string>();
+  for (const { host, failure } of discovery.missing) {
+    const origin: Origin = failure.origin ?? { file: host, start: 0, end: 0 };
+    const key = `${origin.file}:${origin.start}:${failure.path}`;
+    if (seenMissing.has(key)) continue;
+    seenMissing.add(key);
+    const rule = ruleFor('import-not-found');
+    findings.push({
+      code: rule.code,
+      severity: rule.severity,
+      message: `${displayPath(failure.path, origin.file)} does not exist; the host is analysed without it, and rules that need it stay silent.`,
+      origin,
+      related: [],
+      host,
+    });
+  }
+
+  const unknowns: AnalysisResult['unknowns'] = [];
+  for (const host of discovery.hosts) {
+    for (const rule of RULES) {
+      for (const finding of runRule(rule, host, faults)) findings.push({ ...finding, host: host.name });
+    }
+    for (const note of host.unknowns) unknowns.push({ host: host.name, note });
+  }
+
+  return { hosts: discovery.hosts, files: [...files].sort(), findings: applyPragmas(workspace, findings), unknowns, faults };
+}
+
+function displayPath(target: string, from: string): string {
+  const relative = path.relative(path.dirname(from), target);
+  return relative.startsWith('.') ? relative : `./${relative}`;
+}

@@ -1,0 +1,57 @@
+/**
+ * # disko-dataset-not-mounted
+ *
+ * **What.** A disko dataset is meant to be mounted but the host has no `fileSystems` entry for it: disko's own
+ * entries are not in effect (the disko file is not imported, or `disko.enableConfig = false`), or the dataset has
+ * `options.mountpoint = "legacy"` and no disko `mountpoint`, which makes disko emit nothing (F23).
+ *
+ * **Why.** disko emits `fileSystems` only for datasets with a `mountpoint`, and only when its module is part of the
+ * host (F26). A legacy dataset is mounted by nothing but a `fileSystems` entry (F13).
+ *
+ * **At boot.** The data lands on the (ephemeral) root instead of the dataset, and is erased at the next rollback.
+ *
+ * **Fix.** Insert the entry disko would emit.
+ *
+ * ```nix
+ * # after
+ * fileSystems."/var/log" = { device = "rpool/nixos/var/log"; fsType = "zfs"; };
+ * ```
+ */
+import { finding, q } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'disko-dataset-not-mounted',
+  severity: 'warning',
+  summary: 'A disko dataset that should be mounted has no fileSystems entry in the host.',
+  facts: ['F23', 'F26', 'F13'],
+  check(host) {
+    const layout = host.layout;
+    if (!layout || host.kind !== 'nixos') return [];
+    const findings: Finding[] = [];
+    const inEffect = host.diskoInEffect();
+    if (inEffect === false) {
+      for (const mount of layout.emitted) {
+        if (!mount.dataset || !mount.origin) continue;
+        if (host.hasMountAt(mount.mountPoint) !== false) continue;
+        const why = host.input.diskoImported ? 'disko.enableConfig is false' : 'the disko file is not imported by this host';
+        findings.push(
+          finding(this, mount.origin, `Nothing mounts ${q(mount.device!)} at ${q(mount.mountPoint)}: ${why}, so disko's fileSystems entry is not in effect and the host has none of its own.`, {
+            data: { mount },
+          }),
+        );
+      }
+    }
+    const { entries, open } = host.fileSystems();
+    if (open) return findings;
+    for (const dataset of layout.datasets) {
+      if (dataset.type !== 'zfs_fs' || dataset.zfsMountpoint.state !== 'known' || dataset.zfsMountpoint.value !== 'legacy') continue;
+      if (dataset.mountpoint.state !== 'absent' && !(dataset.mountpoint.state === 'known' && dataset.mountpoint.value === null)) continue;
+      if (entries.some((entry) => entry.device.state !== 'known' || entry.device.value === dataset.fullName)) continue;
+      const origin = dataset.zfsMountpoint.definitions[0]?.origin ?? dataset.origin;
+      if (!origin) continue;
+      findings.push(finding(this, origin, `${q(dataset.fullName)} is legacy-mounted but has no disko ${q('mountpoint')} and no fileSystems entry: nothing ever mounts it.`, { data: { dataset } }));
+    }
+    return findings;
+  },
+};

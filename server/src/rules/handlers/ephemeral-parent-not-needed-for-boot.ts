@@ -1,0 +1,60 @@
+/**
+ * # ephemeral-parent-not-needed-for-boot
+ *
+ * **What.** A `fileSystems` mount point that is a parent of a path impermanence persists (say `/var/lib` for
+ * `/var/lib/nixos`) lacks an explicit `neededForBoot = true`.
+ *
+ * **Why.** Since 2026-01-27 impermanence asserts "All filesystems used for ephemeral storage must have the option
+ * "neededForBoot" set to true" for every such parent (F31b). It checks the option's value, so even `/var/lib`, which
+ * NixOS mounts in stage 1 anyway (F1), needs it written.
+ *
+ * **At build.** The assertion fails once impermanence is updated.
+ *
+ * **Fix.**
+ *
+ * ```nix
+ * # after
+ * fileSystems."/var/lib".neededForBoot = true;
+ * ```
+ */
+import path from 'node:path';
+import { entryOrigin, finding, q, related } from '../support';
+import type { Finding, Rule } from '../types';
+
+/** impermanence added the parent check on 2026-01-27 (F31b). */
+const PARENT_CHECK_SINCE = Date.UTC(2026, 0, 27) / 1000;
+
+export const rule: Rule = {
+  code: 'ephemeral-parent-not-needed-for-boot',
+  severity: 'warning',
+  summary: 'A parent mount of a persisted path lacks an explicit neededForBoot (impermanence ≥ 2026-01-27).',
+  facts: ['F31', 'F1'],
+  check(host) {
+    const since = host.input.impermanenceLastModified;
+    if (since !== undefined && since < PARENT_CHECK_SINCE) return [];
+    const findings: Finding[] = [];
+    const reported = new Set<string>();
+    for (const persist of host.persistence()) {
+      if (persist.module !== 'impermanence' || persist.conditional) continue;
+      for (const entryPath of persist.entries) {
+        for (let parent = path.posix.dirname(entryPath); parent !== '/' && parent !== '.'; parent = path.posix.dirname(parent)) {
+          const entry = host.fileSystemAt(parent);
+          if (!entry || reported.has(parent)) continue;
+          const option = entry.neededForBootOption;
+          if (option.state === 'unknown' || (option.state === 'known' && option.value)) continue;
+          if (option.state === 'absent' && entry.node.child('neededForBoot').covers.length > 0) continue;
+          const origin = entryOrigin(entry);
+          if (!origin) continue;
+          reported.add(parent);
+          findings.push(
+            finding(this, origin, `${q(parent)} is a parent of the persisted ${q(entryPath)}; impermanence (since 2026-01-27) requires fileSystems.${JSON.stringify(parent)}.neededForBoot = true written explicitly.`, {
+              related: [related(persist.origin, `persisted under ${persist.path}`)],
+              data: { entry },
+            }),
+          );
+        }
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * # initrd-units-without-systemd-initrd
+ *
+ * **What.** A rollback is defined as a `boot.initrd.systemd.services` unit, but systemd in stage 1 is off: set to
+ * `false`, or unset on a nixpkgs older than 26.05, where it was off by default (F15).
+ *
+ * **Why.** Units under `boot.initrd.systemd` are only built into a systemd initrd; the scripted stage 1 ignores them.
+ *
+ * **At boot.** The unit never runs: the root is silently never reset.
+ *
+ * **Fix.** Turn systemd stage 1 on.
+ *
+ * ```nix
+ * # after
+ * boot.initrd.systemd.enable = true;
+ * ```
+ */
+import { finding, q, related, rollbackUnits, unitOrigin } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'initrd-units-without-systemd-initrd',
+  severity: 'error',
+  summary: 'A rollback unit is defined under boot.initrd.systemd, but systemd stage 1 is off.',
+  facts: ['F15', 'F16'],
+  check(host) {
+    const systemd = host.systemdInitrd();
+    if (systemd.state === 'on' || (systemd.state === 'unknown' && !systemd.releaseUnknown)) return [];
+    const findings: Finding[] = [];
+    for (const { unit } of rollbackUnits(host)) {
+      const origin = unitOrigin(unit);
+      if (!origin) continue;
+      const message =
+        systemd.state === 'off'
+          ? `${q(unit.name)} is a systemd initrd unit, but systemd stage 1 is off (${systemd.reason}): the unit never runs and the root is never reset.`
+          : `${q(unit.name)} is a systemd initrd unit, but boot.initrd.systemd.enable is unset and the nixpkgs release is unknown: before 26.05 systemd stage 1 is off by default and the unit never runs.`;
+      findings.push(
+        finding(this, origin, message, {
+          severity: systemd.state === 'off' ? 'error' : 'warning',
+          related: systemd.definitions.map((definition) => related(definition.origin, 'systemd stage 1 is turned off here')),
+          data: { unit },
+        }),
+      );
+    }
+    return findings;
+  },
+};

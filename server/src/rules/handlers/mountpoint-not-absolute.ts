@@ -1,0 +1,43 @@
+/**
+ * # mountpoint-not-absolute
+ *
+ * **What.** A `fileSystems` mount point or a disko `mountpoint` that is not an absolute path.
+ *
+ * **Why.** disko types `mountpoint` as an absolute path (F22); NixOS mount units are derived from the mount point
+ * (F7), and a relative one names no place in the tree.
+ *
+ * **At build.** disko rejects the layout; a NixOS mount point like `nix` never mounts where intended.
+ *
+ * **Fix.** Write the path from `/`.
+ *
+ * ```nix
+ * # before
+ * fileSystems."nix" = { … };
+ * # after
+ * fileSystems."/nix" = { … };
+ * ```
+ */
+import { finding, q } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'mountpoint-not-absolute',
+  severity: 'error',
+  summary: 'A mount point is not an absolute path.',
+  facts: ['F22', 'F7'],
+  check(host) {
+    const findings: Finding[] = [];
+    for (const entry of host.fileSystems().entries) {
+      if (entry.conditional || entry.mountPoint.startsWith('/') || entry.writtenDefinitions.length === 0 || !entry.origin) continue;
+      findings.push(finding(this, entry.origin, `Mount point ${q(entry.mountPoint)} is not absolute; write ${q(`/${entry.mountPoint}`)}.`, { data: { entry } }));
+    }
+    for (const dataset of host.layout?.datasets ?? []) {
+      const mountpoint = dataset.mountpoint;
+      if (mountpoint.state !== 'known' || mountpoint.value === null || mountpoint.value.startsWith('/')) continue;
+      const origin = mountpoint.definitions[0]?.origin;
+      if (!origin) continue;
+      findings.push(finding(this, origin, `disko mountpoint ${q(mountpoint.value)} of ${q(dataset.fullName)} is not absolute; disko requires an absolute path.`, { data: { dataset } }));
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,41 @@
+/**
+ * # nix-on-ephemeral-root
+ *
+ * **What.** The root is erased on every boot (rolled back, or a tmpfs) and `/nix` is not a separate mount.
+ *
+ * **Why.** NixOS keeps every package and the system itself in `/nix/store`; only `/nix` (and `/boot`) must survive a
+ * boot (the seed post, F1). A rollback of the root dataset does not spare a `/nix` that lives inside it (F14).
+ *
+ * **At boot.** The first reboot erases the Nix store: no init, an emergency shell.
+ *
+ * **Fix.** Give `/nix` its own dataset.
+ *
+ * ```nix
+ * # disko, after
+ * "nixos/nix" = { type = "zfs_fs"; options.mountpoint = "legacy"; mountpoint = "/nix"; };
+ * ```
+ */
+import { finding, q, related, rootRollback } from '../support';
+import type { Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'nix-on-ephemeral-root',
+  severity: 'error',
+  summary: 'The root is erased on every boot and /nix is not a separate mount.',
+  facts: ['F1', 'F14'],
+  check(host) {
+    const rollback = rootRollback(host);
+    const tmpfs = host.rootIsTmpfs();
+    if (!rollback && !tmpfs) return [];
+    if (host.hasMountAt('/nix') !== false || host.hasMountAt('/nix/store') !== false) return [];
+    const origin = rollback?.origin ?? host.fileSystemAt('/')?.origin;
+    if (!origin) return [];
+    const how = rollback ? `rolled back to ${q(rollback.target!)}` : 'a tmpfs';
+    return [
+      finding(this, origin, `The root is ${how} on every boot and /nix is not a separate mount: the Nix store is erased at the first reboot.`, {
+        related: [related(host.fileSystemAt('/')?.origin, 'the root file system')],
+        data: { pool: host.rootDataset()?.dataset?.pool },
+      }),
+    ];
+  },
+};

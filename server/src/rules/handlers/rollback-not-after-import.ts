@@ -1,0 +1,47 @@
+/**
+ * # rollback-not-after-import
+ *
+ * **What.** An initrd rollback unit is not ordered after its pool's import: neither
+ * `after = [ "zfs-import-<pool>.service" ]` nor `after = [ "zfs-import.target" ]`.
+ *
+ * **Why.** NixOS imports each root pool in its own `zfs-import-<pool>.service` (F7, F8); without `after` the units
+ * start in parallel and the rollback races the import. `requires`/`wants` do not order (F19).
+ *
+ * **At boot.** Sometimes "dataset does not exist" and a root that is not reset — a race that passes in a VM and
+ * fails on the real disk.
+ *
+ * **Fix.** Order it after the import.
+ *
+ * ```nix
+ * # after
+ * after = [ "zfs-import-rpool.service" ];
+ * ```
+ */
+import { finding, poolOf, q, related, rollbackUnits, unitFieldOrigin } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'rollback-not-after-import',
+  severity: 'error',
+  summary: 'An initrd rollback unit is not ordered after the pool import.',
+  facts: ['F7', 'F8', 'F19'],
+  check(host) {
+    const findings: Finding[] = [];
+    for (const { unit, rollbacks } of rollbackUnits(host)) {
+      const after = host.unitList(unit, 'after');
+      if (after.open) continue;
+      if (after.values.some((item) => item.name === 'zfs-import.target' || /^zfs-import-.+\.service$/.test(item.name))) continue;
+      const origin = unitFieldOrigin(unit, 'after');
+      if (!origin) continue;
+      const pools = [...new Set(rollbacks.map((rollback) => rollback.dataset).filter((dataset): dataset is string => !!dataset).map(poolOf))];
+      const suggestion = pools.length === 1 ? q(`zfs-import-${pools[0]}.service`) : q('zfs-import.target');
+      findings.push(
+        finding(this, origin, `${q(unit.name)} is not ordered after the pool import: it races ${suggestion} and may find no dataset to roll back.`, {
+          related: rollbacks.map((rollback) => related(rollback.origin, 'the rollback')),
+          data: { unit, pools },
+        }),
+      );
+    }
+    return findings;
+  },
+};

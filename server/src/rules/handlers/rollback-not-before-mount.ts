@@ -1,0 +1,50 @@
+/**
+ * # rollback-not-before-mount
+ *
+ * **What.** An initrd rollback unit is not ordered `before` the mount unit of the dataset it rolls back
+ * (`sysroot.mount` for the root).
+ *
+ * **Why.** Only `Before=sysroot.mount` makes the mount wait for the rollback. `before = [ "initrd-root-fs.target" ]`
+ * alone does not: the mount unit and the rollback are then both merely before that target, in any order (F17, F20).
+ * The unit must also be `Type=oneshot` for the wait to last until the rollback is done (F19).
+ *
+ * **At boot.** The root is mounted first; the rollback then fails on a busy dataset, or races the mount.
+ *
+ * **Fix.** Order it before the mount.
+ *
+ * ```nix
+ * # after
+ * before = [ "sysroot.mount" ];
+ * ```
+ */
+import { finding, initrdMountUnit, q, related, rollbackUnits, unitFieldOrigin } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'rollback-not-before-mount',
+  severity: 'error',
+  summary: 'An initrd rollback unit is not ordered before the mount of the dataset it rolls back.',
+  facts: ['F17', 'F19', 'F20'],
+  check(host) {
+    const root = host.rootDataset();
+    if (!root) return [];
+    const findings: Finding[] = [];
+    for (const { unit, rollbacks } of rollbackUnits(host)) {
+      if (!rollbacks.some((rollback) => rollback.dataset === root.name)) continue;
+      const before = host.unitList(unit, 'before');
+      const mountUnit = initrdMountUnit('/');
+      if (before.open || before.values.some((item) => item.name === mountUnit)) continue;
+      const origin = unitFieldOrigin(unit, 'before');
+      if (!origin) continue;
+      const targetOnly = before.values.find((item) => item.name.endsWith('.target'));
+      const detail = targetOnly ? ` Being before ${q(targetOnly.name)} does not order it against the mount.` : '';
+      findings.push(
+        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}: the root may be mounted before it is rolled back.${detail}`, {
+          related: rollbacks.map((rollback) => related(rollback.origin, 'the rollback')),
+          data: { unit, mountUnit },
+        }),
+      );
+    }
+    return findings;
+  },
+};

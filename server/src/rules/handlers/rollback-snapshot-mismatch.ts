@@ -1,0 +1,51 @@
+/**
+ * # rollback-snapshot-mismatch
+ *
+ * **What.** A rollback names a snapshot that no disko hook creates: a typo (`@blank` vs `@start`), or a pool-level
+ * snapshot (`zroot@blank`) while the root is a child dataset (`zroot/root`).
+ *
+ * **Why.** `zfs rollback pool/ds@snap` rolls back exactly that snapshot of exactly that dataset and does not recurse
+ * into children (F14); the snapshots that exist are the ones disko's hooks take (F25).
+ *
+ * **At boot.** "dataset does not exist": the unit fails, the root keeps yesterday's state.
+ *
+ * **Fix.** Use one of the snapshots the hooks create (the quick fix offers each).
+ *
+ * ```nix
+ * # before (disko: postCreateHook = "… zfs snapshot rpool/nixos/empty@start")
+ * script = "zfs rollback -r rpool/nixos/empty@blank";
+ * # after
+ * script = "zfs rollback -r rpool/nixos/empty@start";
+ * ```
+ */
+import { finding, q, related } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'rollback-snapshot-mismatch',
+  severity: 'error',
+  summary: 'A rollback names a snapshot that no disko hook creates.',
+  facts: ['F14', 'F25'],
+  check(host) {
+    const layout = host.layout;
+    if (!layout || layout.snapshotsOpen || layout.snapshots.length === 0) return [];
+    const findings: Finding[] = [];
+    for (const rollback of host.certainStage1Rollbacks()) {
+      if (!rollback.target || !rollback.dataset || !rollback.snapshot || !rollback.origin) continue;
+      if (host.snapshotCreated(rollback.dataset, rollback.snapshot) !== false) continue;
+      const offered = [...new Set(layout.snapshots.map((snapshot) => snapshot.target))];
+      findings.push(
+        finding(
+          this,
+          rollback.origin,
+          `${q(rollback.target)} is never created: disko's hooks snapshot ${offered.map(q).join(', ')}. At boot the rollback fails and the root is not reset.`,
+          {
+            related: layout.snapshots.map((snapshot) => related(snapshot.origin, `snapshot ${snapshot.target} is created here`)),
+            data: { rollback, offered },
+          },
+        ),
+      );
+    }
+    return findings;
+  },
+};

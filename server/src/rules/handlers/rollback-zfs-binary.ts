@@ -1,0 +1,51 @@
+/**
+ * # rollback-zfs-binary
+ *
+ * **What.** A rollback unit gets `zfs` from `pkgs.zfs` (`path = [ pkgs.zfs ]` or `${pkgs.zfs}/bin/zfs`) while the host
+ * uses another ZFS package (`boot.zfs.package`).
+ *
+ * **Why.** In the initrd, `/bin/zfs` is already `boot.zfs.package` (F8); `path` replaces PATH and pulls a second,
+ * different ZFS userland into the initrd (F18), which may not match the kernel module (F11).
+ *
+ * **At boot.** A userland/kernel module mismatch: zfs commands fail or behave differently.
+ *
+ * **Fix.**
+ *
+ * ```nix
+ * # before
+ * path = [ pkgs.zfs ];
+ * # after
+ * path = [ config.boot.zfs.package ];
+ * ```
+ */
+import { finding, q, related, rollbackUnits } from '../support';
+import type { Finding, Rule } from '../types';
+
+export const rule: Rule = {
+  code: 'rollback-zfs-binary',
+  severity: 'warning',
+  summary: 'A rollback unit uses pkgs.zfs while boot.zfs.package is another package.',
+  facts: ['F18', 'F8', 'F11'],
+  check(host) {
+    const zfsPackage = host.zfsPackage();
+    if (zfsPackage.state !== 'known' || zfsPackage.value.kind !== 'symbol') return [];
+    const packageName = zfsPackage.value.path.join('.');
+    if (packageName === 'pkgs.zfs') return [];
+    const findings: Finding[] = [];
+    for (const { unit } of rollbackUnits(host)) {
+      for (const item of unit.node.child('path').list().items) {
+        const value = item.thunk.force();
+        if (item.definition.conditional || value.kind !== 'symbol' || value.path.join('.') !== 'pkgs.zfs') continue;
+        const origin = item.thunk.origin ?? value.origin;
+        if (!origin) continue;
+        findings.push(
+          finding(this, origin, `${q('pkgs.zfs')} is not the ZFS this host runs (${q(packageName)}): the initrd gets a second, mismatched zfs. Use config.boot.zfs.package.`, {
+            related: [related(zfsPackage.definitions[0].origin, `boot.zfs.package = ${packageName}`)],
+            data: { unit, origin },
+          }),
+        );
+      }
+    }
+    return findings;
+  },
+};
