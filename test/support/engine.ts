@@ -1,0 +1,35 @@
+/** Test helpers: a parsed workspace and an analysis over a folder, the way the CLI runs one. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Workspace } from '../../server/src/model/workspace';
+import { type AnalysisResult, analyze } from '../../server/src/rules/engine';
+import { initSyntax } from '../../server/src/syntax/parser';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+export const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
+
+export async function analyzeFolder(folder: string, options: { release?: string } = {}): Promise<{ result: AnalysisResult; workspace: Workspace }> {
+  await initSyntax();
+  const workspace = new Workspace();
+  return { result: analyze(workspace, [folder], options), workspace };
+}
+
+export function listNix(folder: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(folder)) {
+    const full = path.join(folder, entry);
+    if (statSync(full).isDirectory()) found.push(...listNix(full));
+    else if (entry.endsWith('.nix')) found.push(full);
+  }
+  return found.sort();
+}
+
+/** The nixpkgs release a fixture folder asks for in its optional `release` file. */
+export function fixtureRelease(folder: string): string | undefined {
+  try {
+    return readFileSync(path.join(folder, 'release'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
