@@ -611,6 +611,13 @@ function readFileValue(file: Thunk, site: CallSite, trim: boolean): Value {
   return str(trim ? text.replace(/\n+$/, '') : text, site.origin);
 }
 
+/** A source tree fetched from the network, named by its URL (never downloaded). */
+function fetchedSource(fetcher: string, source: Thunk, origin?: Origin): Value {
+  const value = source.force();
+  const url = stringText(value) ?? (value.kind === 'attrs' ? stringText(value.entries.get('url')?.thunk.force() ?? { kind: 'null' }) : undefined);
+  return url ? { kind: 'symbol', path: [fetcher, url], origin } : unknown(`${fetcher} of a computed URL`, origin);
+}
+
 function builtinsSet(shared: Record<string, PrimopValue>, importFn: PrimopValue): AttrsValue {
   const impure = (name: string) => primop(name, 1, (_args, site) => unknown(`${name} is not evaluated by a static analysis`, site.origin));
   return attrsOf({
@@ -634,8 +641,8 @@ function builtinsSet(shared: Record<string, PrimopValue>, importFn: PrimopValue)
     }),
     getEnv: impure('getEnv'),
     getFlake: impure('getFlake'),
-    fetchTarball: impure('fetchTarball'),
-    fetchGit: impure('fetchGit'),
+    fetchTarball: primop('fetchTarball', 1, ([source], site) => fetchedSource('fetchTarball', source, site.origin)),
+    fetchGit: primop('fetchGit', 1, ([source], site) => fetchedSource('fetchGit', source, site.origin)),
     fetchurl: impure('fetchurl'),
     fetchTree: impure('fetchTree'),
     tryEval: impure('tryEval'),
@@ -888,7 +895,8 @@ export function globalScope(): Map<string, Thunk> {
     throw: primop('throw', 1, ([message], site) => unknown(`throw ${textArg(message) ?? ''}`.trim(), site.origin)),
     abort: primop('abort', 1, ([message], site) => unknown(`abort ${textArg(message) ?? ''}`.trim(), site.origin)),
     derivation: primop('derivation', 1, (_args, site) => ({ kind: 'symbol', path: ['derivation'], origin: site.origin })),
-    fetchTarball: primop('fetchTarball', 1, (_args, site) => unknown('fetchTarball is not evaluated statically', site.origin)),
+    // A fetched source tree is not read, but its URL is kept: `"${fetchTarball "…/disko/…"}/module.nix"` is disko's module.
+    fetchTarball: primop('fetchTarball', 1, ([source], site) => fetchedSource('fetchTarball', source, site.origin)),
     __lib: lib,
   };
   for (const [name, value] of Object.entries(globals)) scope.set(name, known(value));

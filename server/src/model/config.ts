@@ -118,6 +118,11 @@ export class ConfigNode {
     const covers: Cover[] = [...this.covers];
     for (const parent of parents) {
       const value = parent.value;
+      if (value.kind === 'symbol') {
+        // `fileSystems = config.x;`: a whole set we cannot see into.
+        covers.push({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: parent.conditional });
+        continue;
+      }
       if (value.kind !== 'attrs') continue;
       const entry = value.entries.get(name);
       const inherit = this.elementLevel ? undefined : parent.priority === DEFAULT_PRIORITY ? undefined : parent.priority;
@@ -160,6 +165,10 @@ export class ConfigNode {
     const result: Cover[] = [...this.covers];
     const parents = this.elementLevel ? this.effective().definitions : this.definitions;
     for (const definition of parents) {
+      if (definition.value.kind === 'symbol') {
+        result.push({ what: `${this.path.join('.')} is the value of ${definition.value.path.join('.')}`, origin: definition.origin, conditional: definition.conditional });
+        continue;
+      }
       if (definition.value.kind !== 'attrs') continue;
       for (const unknownKey of definition.value.unknownKeys) {
         result.push({ what: `${this.path.join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: definition.conditional });
@@ -327,9 +336,6 @@ function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[],
       return;
     case 'unknown':
       covers.push({ what: `${path.join('.')} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional });
-      return;
-    case 'symbol':
-      covers.push({ what: `${path.join('.')} is the value of ${value.path.join('.')}`, origin, conditional: context.conditional });
       return;
     default:
       definitions.push({

@@ -318,7 +318,9 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
   const missing: Discovery['missing'] = [];
   const reached = new Set<string>();
   const taken = new Set<string>();
-  const isFlakeRepository = sorted.some((file) => path.basename(file) === 'flake.nix');
+  const flakeDirs = sorted.filter((file) => path.basename(file) === 'flake.nix').map((file) => path.dirname(file));
+  /** A configuration.nix inside a flake's tree is composed by that flake with modules we may not have followed. */
+  const insideFlake = (file: string) => flakeDirs.some((dir) => file.startsWith(`${dir}${path.sep}`));
 
   const add = (spec: HostSpec, set: ModuleSet, beside: string[] = []) => {
     for (const file of set.files) reached.add(file);
@@ -356,7 +358,7 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
   const configurationRoots = unreached().filter((file) => path.basename(file) === 'configuration.nix' && !referenced.has(file));
   for (const file of configurationRoots) {
     if (reached.has(file)) continue;
-    const kind: HostKind = isFlakeRepository ? 'fragment' : 'nixos';
+    const kind: HostKind = insideFlake(file) ? 'fragment' : 'nixos';
     const spec: HostSpec = { name: hostNameFor(file, folder, taken, 'nixos'), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
     const set = builder.collectFile(file);
     add(spec, set, diskoBeside(builder, file, sorted, set));

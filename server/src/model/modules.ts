@@ -9,6 +9,7 @@
  * our rules read, and the ones that matter (disko, impermanence, qemu-guest) are remembered by name.
  */
 import path from 'node:path';
+import { syntaxProblems } from '../syntax/syntax-errors';
 import type { Evaluator } from './evaluator';
 import { describeUnknown } from './operators';
 import { type AttrsValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
@@ -120,12 +121,14 @@ export class ModuleCollector {
         const text = stringText(value);
         if (symbolPiece?.symbol) {
           const [root] = symbolPiece.symbol;
-          const rest = text?.split(symbolPiece.text)[1] ?? '';
+          // What follows the symbol (`/profiles/qemu-guest.nix`), when it is known text.
+          const after = value.pieces.slice(value.pieces.indexOf(symbolPiece) + 1);
+          const rest = after.some((piece) => piece.unknown || piece.symbol) ? '' : after.map((piece) => piece.text).join('');
           if (root === 'modulesPath' || root === '<nixpkgs>') {
             this.result.library.push({ name: `modulesPath${rest}`, origin });
             return;
           }
-          if (root === 'self' && symbolPiece.symbol.length === 1 && text !== undefined && this.flakeRoot) {
+          if (root === 'self' && symbolPiece.symbol.length === 1 && this.flakeRoot) {
             // `"${self}/hosts/x.nix"`: self is the flake's own source tree.
             this.addFile(path.join(this.flakeRoot, rest), origin, depth);
             return;
@@ -193,6 +196,10 @@ export class ModuleCollector {
       return;
     }
     this.result.files.push(resolved);
+    // Bindings inside a broken region are lost to the parser: whatever they set is unknown, not unset.
+    if (source.unreadable || syntaxProblems(source, 1).length > 0) {
+      this.result.opaque.push({ what: `${resolved} has syntax errors; what they hide is unknown`, origin: { file: resolved, start: 0, end: 0 } });
+    }
     const value = new LazyThunk(() => this.evaluator.evalFile(resolved, { origin, evaluator: this.evaluator }));
     const forced = value.force();
     if (forced.kind === 'lambda' || forced.kind === 'primop') {
