@@ -41,7 +41,7 @@ export const rule: Rule = {
       finding(
         this,
         root.dataset.origin ?? rollback.origin!,
-        `${q(root.name)} is rolled back to ${q(rollback.target!)} on every boot, but no disko hook creates a snapshot of it: the rollback fails at boot and the root is never reset.`,
+        `${q(root.name)} is rolled back to ${q(rollback.target!)} on every boot, but no disko hook creates a snapshot of it: the rollback fails at boot and the root is never reset. Take the snapshot in a guarded ${q('postCreateHook')} of this dataset, right after disko creates it.`,
         {
           related: [related(rollback.origin, `rolled back here to ${rollback.target}`)],
           data: { dataset: root.dataset, snapshot: rollback.snapshot },
