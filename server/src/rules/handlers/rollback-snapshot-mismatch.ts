@@ -18,7 +18,7 @@
  * script = "zfs rollback -r rpool/nixos/empty@start";
  * ```
  */
-import { finding, q, related } from '../support';
+import { finding, poolOf, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
@@ -32,13 +32,22 @@ export const rule: Rule = {
     const findings: Finding[] = [];
     for (const rollback of host.certainStage1Rollbacks()) {
       if (!rollback.target || !rollback.dataset || !rollback.snapshot || !rollback.origin) continue;
-      if (host.snapshotCreated(rollback.dataset, rollback.snapshot) !== false) continue;
+      const dataset = rollback.dataset;
+      // A pool that no disko config defines existed before (a data pool): its snapshots were taken by hand.
+      if (!layout.pools.some((pool) => pool.name === poolOf(dataset))) continue;
+      if (host.snapshotCreated(dataset, rollback.snapshot) !== false) continue;
       const offered = [...new Set(layout.snapshots.map((snapshot) => snapshot.target))];
+      // The disko example's pool-level `zroot@blank` does not hold `zroot/root@blank`.
+      const ancestor = layout.snapshots.find((snapshot) => snapshot.snapshot === rollback.snapshot && !snapshot.recursive && dataset.startsWith(`${snapshot.dataset}/`));
+      const why = ancestor
+        ? ` ${q(ancestor.target)} is a snapshot of ${q(ancestor.dataset)} alone: without ${q('-r')}, ${q('zfs snapshot')} does not snapshot its child datasets.`
+        : '';
+      const reset = dataset === host.rootDataset()?.name ? 'the root is not reset' : `${q(dataset)} is not reset`;
       findings.push(
         finding(
           this,
           rollback.origin,
-          `${q(rollback.target)} is never created: disko's hooks snapshot ${offered.map(q).join(', ')}. At boot the rollback fails and the root is not reset.`,
+          `${q(rollback.target)} is never created: disko's hooks snapshot ${offered.map(q).join(', ')}.${why} At boot the rollback fails and ${reset}.`,
           {
             related: layout.snapshots.map((snapshot) => related(snapshot.origin, `snapshot ${snapshot.target} is created here`)),
             data: { rollback, offered },
