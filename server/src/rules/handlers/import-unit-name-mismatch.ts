@@ -49,14 +49,15 @@ export const rule: Rule = {
             if ([...pools].every((wanted) => names.includes(`zfs-import-${wanted}.service`))) continue;
             const wanted = [...pools][0];
             findings.push(
-              finding(this, item.origin, `${q(item.name)} imports pool ${q(pool)}, but the unit rolls back ${q(wanted)}: nothing orders the rollback after ${q(`zfs-import-${wanted}.service`)}.`, {
+              finding(this, item.origin, `${q(item.name)} is the import unit of pool ${q(pool)}, but ${q(unit.name)} rolls back a dataset of pool ${q(wanted)}: nothing orders the rollback after ${q(`zfs-import-${wanted}.service`)}, so it can run before the pool is imported.`, {
                 related: rollbacks.map((rollback) => related(rollback.origin, `rolls back a dataset of pool ${wanted}`)),
                 data: { unit, item, pool: wanted, field },
               }),
             );
           } else if (field === 'after' && notImportedInStage1(host, pool)) {
             findings.push(
-              finding(this, item.origin, `Pool ${q(pool)} has no file system needed for boot, so NixOS does not import it in stage 1: ${q(item.name)} does not exist in the initrd.`, {
+              finding(this, item.origin, `Pool ${q(pool)} has no file system needed for boot, so NixOS does not import it in stage 1: ${q(item.name)} does not exist in the initrd, and the rollback of ${q(datasetsOf(rollbacks, pool))} there fails because the pool is not imported. Set ${q('neededForBoot = true')} on a mount of ${q(pool)}, or do not roll it back in the initrd.`, {
+                related: rollbacks.filter((rollback) => rollback.dataset && poolOf(rollback.dataset) === pool).map((rollback) => related(rollback.origin, `rolls back a dataset of pool ${pool}`)),
                 data: { unit, item, pool, field },
               }),
             );
@@ -67,6 +68,10 @@ export const rule: Rule = {
     return findings;
   },
 };
+
+function datasetsOf(rollbacks: { dataset?: string }[], pool: string): string {
+  return [...new Set(rollbacks.map((rollback) => rollback.dataset).filter((dataset): dataset is string => !!dataset && poolOf(dataset) === pool))].join(', ');
+}
 
 /** True when the host's file systems are all known and none of pool P's is mounted in stage 1 (F6). */
 function notImportedInStage1(host: Parameters<Rule['check']>[0], pool: string): boolean {

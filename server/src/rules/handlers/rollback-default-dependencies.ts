@@ -20,6 +20,9 @@ import { stringText } from '../../model/values';
 import { finding, q, rollbackUnits, unitOrigin } from '../support';
 import type { Finding, Rule } from '../types';
 
+/** The spellings of "yes" systemd's parse_boolean() accepts. */
+const YES = new Set(['1', 'yes', 'y', 'true', 't', 'on']);
+
 export const rule: Rule = {
   code: 'rollback-default-dependencies',
   severity: 'warning',
@@ -30,14 +33,25 @@ export const rule: Rule = {
     for (const { unit } of rollbackUnits(host)) {
       const resolved = unit.node.at('unitConfig', 'DefaultDependencies').scalar();
       if (resolved.state === 'unknown') continue;
+      let written: string | undefined;
       if (resolved.state === 'known') {
         const value = resolved.value;
-        const off = value.kind === 'bool' ? !value.value : ['no', 'false', '0', 'off'].includes((stringText(value) ?? '').toLowerCase());
-        if (off) continue;
+        const text = value.kind === 'bool' ? String(value.value) : stringText(value);
+        // Report only a value that certainly means yes; "no", "false", "0", … (or anything unreadable) is not ours to judge.
+        if (text === undefined || !YES.has(text.toLowerCase())) continue;
+        written = value.kind === 'bool' ? text : `"${text}"`;
       } else if (unit.node.at('unitConfig').covers.length > 0) continue;
-      const origin = unitOrigin(unit);
+      const origin = resolved.state === 'known' ? resolved.definitions[0].origin : unitOrigin(unit);
       if (!origin) continue;
-      findings.push(finding(this, origin, `${q(unit.name)} keeps the default dependencies (after basic.target), which can make an ordering cycle with sysroot.mount; set unitConfig.DefaultDependencies = "no".`, { data: { unit } }));
+      const what = written ? `sets ${q(`unitConfig.DefaultDependencies = ${written}`)}` : 'keeps systemd\'s default dependencies';
+      findings.push(
+        finding(
+          this,
+          origin,
+          `${q(unit.name)} ${what}: it is then ordered after ${q('sysinit.target')} and ${q('basic.target')}, which with ${q('before = [ "sysroot.mount" ]')} can form an ordering cycle that systemd breaks by dropping a unit (possibly the rollback). Set ${q('unitConfig.DefaultDependencies = "no";')}.`,
+          { data: { unit } },
+        ),
+      );
     }
     return findings;
   },

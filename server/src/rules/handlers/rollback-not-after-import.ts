@@ -35,8 +35,13 @@ export const rule: Rule = {
       if (!origin) continue;
       const pools = [...new Set(rollbacks.map((rollback) => rollback.dataset).filter((dataset): dataset is string => !!dataset).map(poolOf))];
       const suggestion = pools.length === 1 ? q(`zfs-import-${pools[0]}.service`) : q('zfs-import.target');
+      // `requires`/`wants` on the import pull it in but do not order the two units (F19): say so, it is the usual mix-up.
+      const pulledOnly = (['requires', 'wants', 'bindsTo', 'requisite'] as const).find((field) =>
+        host.unitList(unit, field).values.some((item) => item.name === 'zfs-import.target' || /^zfs-import-.+\.service$/.test(item.name)),
+      );
+      const detail = pulledOnly ? ` ${q(pulledOnly)} pulls the import in but does not order the two units; list it in ${q('after')} too.` : ` Add ${suggestion} to ${q('after')}.`;
       findings.push(
-        finding(this, origin, `${q(unit.name)} is not ordered after the pool import: it races ${suggestion} and may find no dataset to roll back.`, {
+        finding(this, origin, `${q(unit.name)} is not ordered after the pool import, so it can run before ${suggestion} has imported the pool and fail with "dataset does not exist", leaving the root un-reset.${detail}`, {
           related: rollbacks.map((rollback) => related(rollback.origin, 'the rollback')),
           data: { unit, pools },
         }),

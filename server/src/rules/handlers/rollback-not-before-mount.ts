@@ -37,9 +37,12 @@ export const rule: Rule = {
       const origin = unitFieldOrigin(unit, 'before');
       if (!origin) continue;
       const targetOnly = before.values.find((item) => item.name.endsWith('.target'));
-      const detail = targetOnly ? ` Being before ${q(targetOnly.name)} does not order it against the mount.` : '';
+      let detail = targetOnly ? ` Being before ${q(targetOnly.name)} does not order it against the mount: both are merely before that target.` : '';
+      // `requiredBy`/`wantedBy = [ "sysroot.mount" ]` pulls the unit in with the mount but does not order the two (F19).
+      const pulledBy = (['requiredBy', 'wantedBy'] as const).find((field) => host.unitList(unit, field).values.some((item) => item.name === mountUnit));
+      if (pulledBy) detail += ` ${q(pulledBy)} starts it together with ${q(mountUnit)} but does not order the two.`;
       findings.push(
-        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}: the root may be mounted before it is rolled back.${detail}`, {
+        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}, so the root can be mounted before it is rolled back: the rollback then races the mount or fails on a busy dataset.${detail} Add \`before = [ "${mountUnit}" ];\`.`, {
           related: rollbacks.map((rollback) => related(rollback.origin, 'the rollback')),
           data: { unit, mountUnit },
         }),
