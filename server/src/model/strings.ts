@@ -35,7 +35,7 @@ export function interpolationPieces(value: Value, origin: Origin | undefined): S
       // A path interpolated into a string is copied to the store; its file name is what scripts see.
       return [{ text: value.path, origin: undefined }];
     case 'symbol':
-      return [{ text: symbolStandIn(value.path), symbol: value.path }];
+      return [{ text: symbolStandIn(value.path), symbol: value.path, written: origin }];
     case 'attrs': {
       const outPath = value.entries.get('outPath');
       if (outPath) return interpolationPieces(outPath.thunk.force(), origin);

@@ -46,6 +46,8 @@ export interface StringPiece {
   origin?: Origin;
   /** The piece stands for an interpolated symbol such as `${pkgs.zfs}`; `text` is a stand-in store path. */
   symbol?: string[];
+  /** For a symbol piece: where the `${…}` that produced it is written (it does not map character for character). */
+  written?: Origin;
   /** The piece could not be computed; `text` is empty. */
   unknown?: UnknownValue;
 }

@@ -32,8 +32,15 @@ export const rule: Rule = {
       if (type.state === 'absent' && unit.node.at('serviceConfig').covers.length > 0) continue;
       const origin = type.state === 'known' ? type.definitions[0].origin : unitOrigin(unit);
       if (!origin) continue;
-      const what = type.state === 'known' ? `Type=${type.value}` : 'no Type (so Type=simple)';
-      findings.push(finding(this, origin, `${q(unit.name)} has ${what}: the mount does not wait for the rollback to finish. Use serviceConfig.Type = "oneshot".`, { data: { unit } }));
+      const what = type.state === 'known' ? `is ${q(`Type=${type.value}`)}` : `has no ${q('serviceConfig.Type')}, so systemd uses ${q('Type=simple')}`;
+      findings.push(
+        finding(
+          this,
+          origin,
+          `${q(unit.name)} ${what}: the unit counts as started before ${q('zfs rollback')} has finished, so ${q('sysroot.mount')} does not wait for the rollback. Set ${q('serviceConfig.Type = "oneshot";')}.`,
+          { data: { unit } },
+        ),
+      );
     }
     return findings;
   },

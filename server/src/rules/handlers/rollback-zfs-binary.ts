@@ -18,6 +18,8 @@
  * path = [ config.boot.zfs.package ];
  * ```
  */
+import type { Unit } from '../../model/host-model';
+import type { Origin } from '../../model/values';
 import { finding, q, related, rollbackUnits } from '../support';
 import type { Finding, Rule } from '../types';
 
@@ -32,18 +34,31 @@ export const rule: Rule = {
     const packageName = zfsPackage.value.path.join('.');
     if (packageName === 'pkgs.zfs') return [];
     const findings: Finding[] = [];
+    const report = (unit: Unit, origin: Origin, how: string) =>
+      findings.push(
+        finding(
+          this,
+          origin,
+          `${q(unit.name)} takes zfs from ${q('pkgs.zfs')} (${how}), but ${q('boot.zfs.package')} is ${q(packageName)}: the initrd then carries a second ZFS userland that may not match the kernel module. Use ${q('config.boot.zfs.package')} (in the initrd, /bin/zfs already is that package).`,
+          {
+            related: [related(zfsPackage.definitions[0].origin, `boot.zfs.package = ${packageName}`)],
+            data: { unit, origin },
+          },
+        ),
+      );
     for (const { unit } of rollbackUnits(host)) {
       for (const item of unit.node.child('path').list().items) {
         const value = item.thunk.force();
         if (item.definition.conditional || value.kind !== 'symbol' || value.path.join('.') !== 'pkgs.zfs') continue;
         const origin = item.thunk.origin ?? value.origin;
-        if (!origin) continue;
-        findings.push(
-          finding(this, origin, `${q('pkgs.zfs')} is not the ZFS this host runs (${q(packageName)}): the initrd gets a second, mismatched zfs. Use config.boot.zfs.package.`, {
-            related: [related(zfsPackage.definitions[0].origin, `boot.zfs.package = ${packageName}`)],
-            data: { unit, origin },
-          }),
-        );
+        if (origin) report(unit, origin, 'its `path`');
+      }
+      // `${pkgs.zfs}/bin/zfs rollback …` in the script or ExecStart.
+      for (const fragment of unit.scripts) {
+        if (fragment.definition.conditional) continue;
+        for (const piece of fragment.value.pieces) {
+          if (piece.symbol?.join('.') === 'pkgs.zfs' && piece.written) report(unit, piece.written, `\`\${pkgs.zfs}\` in its ${q(fragment.field)}`);
+        }
       }
     }
     return findings;
