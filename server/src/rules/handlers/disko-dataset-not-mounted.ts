@@ -3,7 +3,8 @@
  *
  * **What.** A disko dataset is meant to be mounted but the host has no `fileSystems` entry for it: disko's own
  * entries are not in effect (the disko file is not imported, or `disko.enableConfig = false`), or the dataset has
- * `options.mountpoint = "legacy"` and no disko `mountpoint`, which makes disko emit nothing (F23).
+ * `options.mountpoint = "legacy"` and no disko `mountpoint`, which makes disko emit nothing (F23). A legacy container
+ * (`canmount` set, or a parent of other declared datasets) is not meant to be mounted and is left alone.
  *
  * **Why.** disko emits `fileSystems` only for datasets with a `mountpoint`, and only when its module is part of the
  * host (F26). A legacy dataset is mounted by nothing but a `fileSystems` entry (F13).
@@ -47,10 +48,14 @@ export const rule: Rule = {
     for (const dataset of layout.datasets) {
       if (dataset.type !== 'zfs_fs' || dataset.zfsMountpoint.state !== 'known' || dataset.zfsMountpoint.value !== 'legacy') continue;
       if (dataset.mountpoint.state !== 'absent' && !(dataset.mountpoint.state === 'known' && dataset.mountpoint.value === null)) continue;
-      if (entries.some((entry) => entry.device.state !== 'known' || entry.device.value === dataset.fullName)) continue;
+      // A container is not meant to be mounted: canmount=off, or a legacy parent of other declared datasets.
+      if (dataset.canmount.state !== 'absent') continue;
+      if (layout.datasets.some((child) => child.fullName.startsWith(`${dataset.fullName}/`))) continue;
+      // An entry with an unreadable device might be this dataset's; one without a device (disko's ESP) is not.
+      if (entries.some((entry) => entry.device.state === 'unknown' || (entry.device.state === 'known' && entry.device.value === dataset.fullName))) continue;
       const origin = dataset.zfsMountpoint.definitions[0]?.origin ?? dataset.origin;
       if (!origin) continue;
-      findings.push(finding(this, origin, `${q(dataset.fullName)} is legacy-mounted but has no disko ${q('mountpoint')} and no fileSystems entry: nothing ever mounts it.`, { data: { dataset } }));
+      findings.push(finding(this, origin, `${q(dataset.fullName)} has mountpoint=legacy but no disko ${q('mountpoint')} and no fileSystems entry: nothing ever mounts it. Give it a disko ${q('mountpoint')} or write its fileSystems entry.`, { data: { dataset } }));
     }
     return findings;
   },

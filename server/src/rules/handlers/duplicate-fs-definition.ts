@@ -19,9 +19,22 @@
  * fileSystems."/persist".neededForBoot = true;
  * ```
  */
-import { stringText } from '../../model/values';
+import type { Definition } from '../../model/config';
+import { type Origin, stringText } from '../../model/values';
 import { finding, q, related } from '../support';
 import type { Finding, Rule } from '../types';
+
+/** disko's value of a field of its entry (`device`, `fsType`), read from its own definition of the entry. */
+function diskoField(definitions: Definition[], field: string): { text?: string; origin?: Origin } | undefined {
+  for (const definition of definitions) {
+    if (definition.value.kind !== 'attrs') continue;
+    const entry = definition.value.entries.get(field);
+    if (!entry) continue;
+    const value = entry.thunk.force();
+    return { text: stringText(value), origin: entry.thunk.origin ?? value.origin };
+  }
+  return undefined;
+}
 
 export const rule: Rule = {
   code: 'duplicate-fs-definition',
@@ -32,20 +45,36 @@ export const rule: Rule = {
     if (host.diskoInEffect() !== true) return [];
     const findings: Finding[] = [];
     for (const entry of host.fileSystems().entries) {
+      // All definitions of the entry, before the module system drops the weaker ones.
       const all = entry.node.definitions;
       const disko = all.filter((definition) => definition.synthetic === 'disko');
       const written = all.filter((definition) => definition.synthetic !== 'disko' && !definition.conditional);
       if (disko.length === 0 || written.length === 0) continue;
-      const forced = written.some((definition) => definition.priority < disko[0].priority);
+      const diskoPriority = Math.min(...disko.map((definition) => definition.priority));
+      // `fileSystems."/x" = lib.mkForce { … }` drops disko's whole entry (the element is a submodule, F26).
+      const entryForced = written.some((definition) => definition.priority < diskoPriority);
+      const entryWeaker = written.every((definition) => definition.priority > diskoPriority);
+      if (entryWeaker) continue;
       for (const field of ['device', 'fsType'] as const) {
-        const diskoValue = entry.node.child(field).definitions.find((definition) => definition.synthetic === 'disko');
-        const own = entry.node.child(field).definitions.find((definition) => definition.synthetic !== 'disko' && !definition.conditional);
-        const diskoText = diskoValue && stringText(diskoValue.value);
-        const ownText = own && stringText(own.value);
-        if (!diskoText || ownText === undefined || diskoText === ownText || !own?.origin) continue;
-        const how = forced ? 'lib.mkForce hides the difference' : 'the module system rejects the conflicting values';
+        const diskoValue = diskoField(disko, field);
+        if (!diskoValue?.text) continue;
+        // The host's own definitions of the field that survive at the entry level.
+        const own = entry.node
+          .child(field)
+          .definitions.filter((definition) => definition.synthetic !== 'disko' && !definition.conditional)
+          .sort((a, b) => a.priority - b.priority)[0];
+        if (!own?.origin) continue;
+        const ownText = stringText(own.value);
+        if (ownText === undefined || ownText === diskoValue.text) continue;
+        // `device = lib.mkDefault "…"` yields to disko's value: no conflict, nothing hidden.
+        if (!entryForced && own.priority > diskoPriority) continue;
+        const how = entryForced
+          ? `lib.mkForce hides the conflict by dropping disko's whole entry, so the mount no longer matches the layout`
+          : own.priority < diskoPriority
+            ? `lib.mkForce hides the conflict, so the mount no longer matches the layout`
+            : `NixOS rejects the build with "conflicting definition values"`;
         findings.push(
-          finding(this, own.origin, `disko mounts ${q(diskoText)} at ${q(entry.mountPoint)}, but this entry says ${field} = ${q(ownText)} (${how}). Keep disko's entry and set only neededForBoot here.`, {
+          finding(this, own.origin, `disko already defines fileSystems.${JSON.stringify(entry.mountPoint)} with ${field} = ${q(diskoValue.text)}, but this says ${q(ownText)}: ${how}. Keep disko's entry and set only what disko does not (neededForBoot) here.`, {
             related: [related(diskoValue.origin, `disko's ${field} for ${entry.mountPoint}`)],
             data: { entry },
           }),

@@ -30,7 +30,10 @@ export const rule: Rule = {
     const findings: Finding[] = [];
     for (const entry of host.fileSystems().entries) {
       if (entry.conditional || entry.device.state !== 'known' || entry.fsType.state !== 'known' || entry.fsType.value !== 'zfs') continue;
-      const pool = poolOf(entry.device.value);
+      const device = entry.device.value;
+      // Only a dataset name names a pool; a device path is zfs-device-not-dataset's business.
+      if (device.startsWith('/') || device.startsWith('.') || device.includes('=')) continue;
+      const pool = poolOf(device);
       if (pool === rootPool || host.neededForBoot(entry) !== true) continue;
       const origin = entryOrigin(entry, 'device');
       if (!origin) continue;

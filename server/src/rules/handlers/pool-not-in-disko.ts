@@ -36,7 +36,7 @@ export const rule: Rule = {
       if (!pool || pools.has(pool)) continue;
       const origin = entryOrigin(entry, 'device');
       if (!origin) continue;
-      findings.push(finding(this, origin, `Pool ${q(pool)} is not defined by disko here; it must already exist on the machine (a fresh install will not create it).`, { data: { entry, pool } }));
+      findings.push(finding(this, origin, `Pool ${q(pool)} is not declared in this host's disko layout: it must already exist on the machine (a fresh install from this layout will not create it).`, { data: { entry, pool } }));
     }
     return findings;
   },

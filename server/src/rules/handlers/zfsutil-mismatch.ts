@@ -19,9 +19,52 @@
  * fileSystems."/nix" = { device = "rpool/nix"; fsType = "zfs"; };
  * ```
  */
-import { effectiveMountProperty } from '../../model/disko';
+import { type Dataset, type MountProperty, effectiveMountProperty } from '../../model/disko';
+import type { FileSystemEntry } from '../../model/host-model';
+import { type Origin, stringText } from '../../model/values';
 import { entryOrigin, finding, q, related } from '../support';
 import type { Finding, Rule } from '../types';
+
+/** The `"zfsutil"` item the host writes in the entry's options, if it does. */
+function writtenZfsutil(entry: FileSystemEntry): Origin | undefined {
+  for (const item of entry.node.child('options').list().items) {
+    if (item.definition.synthetic === 'disko' || item.definition.conditional) continue;
+    const value = item.thunk.force();
+    if (stringText(value) === 'zfsutil') return item.thunk.origin ?? value.origin ?? item.definition.origin;
+  }
+  return undefined;
+}
+
+/**
+ * Where the property is set (for the related location), and a phrase that starts with a verb: "has
+ * options.mountpoint = "legacy"", "inherits mountpoint=none from `rpool/safe` (options.mountpoint = "none")".
+ */
+function propertySource(property: MountProperty, dataset: Dataset): { origin?: Origin; text: string } {
+  const from = property.from;
+  let origin: Origin | undefined;
+  let how: string;
+  let value: string;
+  if (from.zfsMountpoint.state === 'known') {
+    origin = from.zfsMountpoint.definitions[0]?.origin;
+    value = from.zfsMountpoint.value;
+    how = `${from.isPoolRoot ? 'rootFsOptions.mountpoint' : 'options.mountpoint'} = "${value}"`;
+  } else if (from.mountpoint.state === 'known' && from.mountpoint.value) {
+    origin = from.mountpoint.definitions[0]?.origin;
+    value = from.mountpoint.value;
+    how = `disko sets it from ${q(`mountpoint = "${value}"`)}`;
+  } else if (from.isPoolRoot && from.canmount.state === 'known' && from.canmount.value === 'off') {
+    origin = from.canmount.definitions[0]?.origin;
+    value = 'none';
+    how = 'disko creates the pool with -m none because of rootFsOptions.canmount = "off"';
+  } else {
+    origin = from.origin;
+    value = property.kind;
+    how = 'the ZFS default';
+  }
+  const shown = property.kind === 'path' && from !== dataset ? 'a path below it' : value;
+  if (from === dataset) return { origin, text: `has mountpoint=${value} (${how})` };
+  return { origin, text: `inherits mountpoint=${shown} from ${q(from.fullName)} (${how})` };
+}
 
 export const rule: Rule = {
   code: 'zfsutil-mismatch',
@@ -40,14 +83,27 @@ export const rule: Rule = {
       const property = effectiveMountProperty(dataset, layout);
       if (!property) continue;
       const hasZfsutil = entry.options.includes('zfsutil');
-      const origin = entryOrigin(entry, 'options') ?? entryOrigin(entry, 'device');
-      if (!origin) continue;
-      const where = related(property.from.zfsMountpoint.state === 'known' ? property.from.zfsMountpoint.definitions[0].origin : property.from.origin, `the ZFS mountpoint property of ${property.from.fullName}`);
+      const source = propertySource(property, dataset);
+      const where = related(source.origin, `the ZFS mountpoint property of ${property.from.fullName}`);
       if (property.kind === 'legacy' && hasZfsutil) {
-        findings.push(finding(this, origin, `${q(dataset.fullName)} has mountpoint=legacy, but the entry mounts it with ${q('zfsutil')}: mount.zfs refuses that and the mount fails.`, { related: [where], data: { entry, add: false } }));
-      } else if (property.kind !== 'legacy' && !hasZfsutil) {
+        const origin = writtenZfsutil(entry) ?? entryOrigin(entry, 'options');
+        if (!origin) continue;
         findings.push(
-          finding(this, origin, `${q(dataset.fullName)} has a ZFS-managed mountpoint (${property.kind === 'none' ? 'none' : 'a path'}), so it must be mounted with ${q('zfsutil')}; without it mount.zfs refuses and the mount fails.`, {
+          finding(this, origin, `${q(dataset.fullName)} ${source.text}, but this entry mounts it with ${q('zfsutil')}: mount.zfs refuses ("cannot be mounted using 'zfs mount'") and the mount fails. Remove ${q('"zfsutil"')}.`, {
+            related: [where],
+            data: { entry, add: false },
+          }),
+        );
+      } else if (property.kind !== 'legacy' && !hasZfsutil) {
+        const origin = entryOrigin(entry, 'options');
+        if (!origin) continue;
+        // A forced entry replaces disko's whole entry, and with it the "zfsutil" disko computed (F23, F26).
+        const dropped =
+          entry.diskoDefinitions.length === 0 && host.diskoInEffect() === true && layout.emitted.some((mount) => mount.mountPoint === entry.mountPoint && mount.options.includes('zfsutil'))
+            ? ` (disko's own entry has it, but this entry's priority, lib.mkForce or the like, replaces disko's whole entry)`
+            : '';
+        findings.push(
+          finding(this, origin, `${q(dataset.fullName)} ${source.text}, so this entry must mount it with ${q('zfsutil')}${dropped}: without it mount.zfs refuses ("cannot be mounted using 'mount'") and the mount fails. Add ${q('"zfsutil"')} to the options.`, {
             related: [where],
             data: { entry, add: true },
           }),
