@@ -80,12 +80,16 @@ export class Workspace implements FileProvider {
   }
 
   isDirectory(filePath: string): boolean {
-    if (this.overlays.has(path.resolve(filePath))) return false;
-    return this.stat(filePath)?.isDirectory() ?? false;
+    const resolved = path.resolve(filePath);
+    if (this.overlays.has(resolved)) return false;
+    if (this.stat(filePath)?.isDirectory()) return true;
+    // An open, never saved document makes its folder exist for the analysis.
+    for (const overlayPath of this.overlays.keys()) if (overlayPath.startsWith(`${resolved}${path.sep}`)) return true;
+    return false;
   }
 
   exists(filePath: string): boolean {
-    return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined;
+    return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined || this.isDirectory(filePath);
   }
 
   readDir(dirPath: string): Map<string, string> | undefined {

@@ -1,0 +1,31 @@
+/**
+ * Documentation: every rule has a page generated from its header comment (and the committed page is current), every
+ * rule cites the facts it rests on, and every page has the before/after example.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { DOCS, renderedPages } from '../../scripts/generate-docs';
+import { RULES } from '../../server/src/rules/registry';
+
+const ENGINE_LEVEL = new Set(['syntax-error', 'import-not-found']);
+
+describe('rule documentation', () => {
+  const pages = renderedPages();
+  for (const [name, text] of pages) {
+    it(`docs/rules/${name} is current (npm run docs)`, () => {
+      assert.equal(readFileSync(path.join(DOCS, name), 'utf8'), text);
+    });
+  }
+  for (const rule of RULES) {
+    it(`${rule.code}: what, why, fix and a before/after example`, () => {
+      const page = pages.get(`${rule.code}.md`)!;
+      for (const heading of ['**What.**', '**Why.**', '**Fix.**', '```nix']) assert.ok(page.includes(heading), `${rule.code} lacks ${heading}`);
+      if (!ENGINE_LEVEL.has(rule.code)) {
+        assert.ok(rule.facts.length > 0, `${rule.code} cites no fact`);
+        for (const fact of rule.facts) assert.ok(page.includes(fact), `${rule.code} lists ${fact} but its text does not cite it`);
+      }
+    });
+  }
+});
