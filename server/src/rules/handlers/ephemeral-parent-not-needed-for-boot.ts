@@ -47,7 +47,7 @@ export const rule: Rule = {
           if (!origin) continue;
           reported.add(parent);
           findings.push(
-            finding(this, origin, `${q(parent)} is a parent of the persisted ${q(entryPath)}; impermanence (since 2026-01-27) requires fileSystems.${JSON.stringify(parent)}.neededForBoot = true written explicitly.`, {
+            finding(this, origin, `${q(parent)} is a mount above the persisted ${q(entryPath)}: impermanence (versions since 2026-01-27) asserts that such a filesystem has neededForBoot = true written, even where NixOS mounts it in stage 1 anyway, and fails the build. Set fileSystems.${JSON.stringify(parent)}.neededForBoot = true.`, {
               related: [related(persist.origin, `persisted under ${persist.path}`)],
               data: { entry },
             }),

@@ -1,7 +1,8 @@
 /**
  * # mountpoint-not-absolute
  *
- * **What.** A `fileSystems` mount point or a disko `mountpoint` that is not an absolute path.
+ * **What.** A `fileSystems` mount point or a disko `mountpoint` (of a dataset, a filesystem on a partition, a nodev
+ * mount) that is not an absolute path.
  *
  * **Why.** disko types `mountpoint` as an absolute path (F22); NixOS mount units are derived from the mount point
  * (F7), and a relative one names no place in the tree.
@@ -36,7 +37,12 @@ export const rule: Rule = {
       if (mountpoint.state !== 'known' || mountpoint.value === null || mountpoint.value.startsWith('/')) continue;
       const origin = mountpoint.definitions[0]?.origin;
       if (!origin) continue;
-      findings.push(finding(this, origin, `disko mountpoint ${q(mountpoint.value)} of ${q(dataset.fullName)} is not absolute; disko requires an absolute path.`, { data: { dataset } }));
+      findings.push(finding(this, origin, `disko mountpoint ${q(mountpoint.value)} of ${q(dataset.fullName)} is not absolute; disko requires an absolute path: write ${q(`/${mountpoint.value}`)}.`, { data: { dataset } }));
+    }
+    // Filesystems on partitions, LUKS, LVM, and nodev mounts: their mountpoint is typed an absolute path as well.
+    for (const mount of host.layout?.emitted ?? []) {
+      if (mount.dataset || mount.mountPoint.startsWith('/') || !mount.origin) continue;
+      findings.push(finding(this, mount.origin, `disko mountpoint ${q(mount.mountPoint)} (a ${mount.fsType} filesystem) is not absolute; disko requires an absolute path: write ${q(`/${mount.mountPoint}`)}.`, { data: { mount } }));
     }
     return findings;
   },

@@ -38,10 +38,15 @@ export const rule: Rule = {
       const needed = host.neededForBoot(holder);
       if (needed !== false) continue;
       findings.push(
-        finding(this, persist.origin, `${q(persist.path)} (${persist.module}) is on ${q(holder.mountPoint)}, which is not mounted in stage 1: set fileSystems.${JSON.stringify(holder.mountPoint)}.neededForBoot = true.`, {
-          related: [related(entryOrigin(holder), `${holder.mountPoint} is mounted here without neededForBoot`)],
-          data: { entry: holder, persist },
-        }),
+        finding(
+          this,
+          persist.origin,
+          `The persistent storage ${q(persist.path)} (${persist.module}) ${holder.mountPoint === persist.path ? 'is a mount' : `lives on ${q(holder.mountPoint)}, a mount`} that stage 1 does not mount, yet the persisted paths are set up from it before stage 2 mounts it: set fileSystems.${JSON.stringify(holder.mountPoint)}.neededForBoot = true.`,
+          {
+            related: [related(entryOrigin(holder), `${holder.mountPoint} is mounted here without neededForBoot`)],
+            data: { entry: holder, persist },
+          },
+        ),
       );
     }
     return findings;
