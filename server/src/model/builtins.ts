@@ -868,10 +868,12 @@ export function globalScope(): Map<string, Thunk> {
   const shared = sharedFunctions();
   const importFn = primop('import', 1, ([target], site) => {
     const value = target.force();
-    if (value.kind === 'path') return site.evaluator.importFile(value.path, site);
+    // The argument's place, not the call's, is where a missing file is reported (import-not-found).
+    const pathSite = { ...site, origin: target.origin ?? site.origin };
+    if (value.kind === 'path') return site.evaluator.importFile(value.path, pathSite);
     if (value.kind === 'string') {
       const text = stringText(value);
-      if (text !== undefined && text.startsWith('/') && !value.pieces.some((piece) => piece.symbol)) return site.evaluator.importFile(text, site);
+      if (text !== undefined && text.startsWith('/') && !value.pieces.some((piece) => piece.symbol)) return site.evaluator.importFile(text, pathSite);
       return unknown(`import of ${text === undefined ? 'a computed path' : text.replace(/\/nix\/store\/0+-/, '')}`, site.origin);
     }
     if (value.kind === 'symbol') return { kind: 'symbol', path: [...value.path, '<imported>'], origin: site.origin };

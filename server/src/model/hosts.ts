@@ -44,6 +44,8 @@ export interface Discovery {
   files: string[];
   /** Imports that could not be followed, per host. */
   missing: { host: string; failure: ImportFailure }[];
+  /** `import ./x.nix` expressions whose file does not exist, wherever evaluation met them (not tied to one host). */
+  missingImportExpressions: ImportFailure[];
 }
 
 /** The config keys that make a lone file worth analysing as a fragment. */
@@ -372,7 +374,8 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
     const spec: HostSpec = { name: hostNameFor(file, folder, taken, kind), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
     add(spec, set);
   }
-  return { hosts, files: sorted, missing };
+  const missingImportExpressions = builder.evaluator.missingImports.filter((failure) => failure.origin !== undefined);
+  return { hosts, files: sorted, missing, missingImportExpressions };
 }
 
 /** A module set that defines nothing but the disko layout. */

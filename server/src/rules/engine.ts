@@ -6,11 +6,13 @@
 import path from 'node:path';
 import type { HostModel, UnknownNote } from '../model/host-model';
 import { type AnalysisOptions, discoverHosts } from '../model/hosts';
+import type { ImportFailure } from '../model/modules';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import { syntaxProblems } from '../syntax/syntax-errors';
 import { RULES, RULES_BY_CODE } from './registry';
 import { applyPragmas } from './pragmas';
+import { q } from './support';
 import type { Finding, Rule } from './types';
 
 export interface HostFinding extends Finding {
@@ -76,8 +78,9 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
 
   // Imports that could not be followed, once per place and path.
   const seenMissing = new Set<string>();
-  for (const { host, failure } of discovery.missing) {
-    const origin: Origin = failure.origin ?? { file: host, start: 0, end: 0 };
+  const missing: { host?: string; failure: ImportFailure }[] = [...discovery.missing, ...discovery.missingImportExpressions.map((failure) => ({ failure }))];
+  for (const { host, failure } of missing) {
+    const origin: Origin = failure.origin ?? { file: host ?? failure.path, start: 0, end: 0 };
     const key = `${origin.file}:${origin.start}:${failure.path}`;
     if (seenMissing.has(key)) continue;
     seenMissing.add(key);
@@ -85,7 +88,7 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
     findings.push({
       code: rule.code,
       severity: rule.severity,
-      message: `${displayPath(failure.path, origin.file)} does not exist; the host is analysed without it, and rules that need it stay silent.`,
+      message: `${missingImportProblem(workspace, failure.path, origin.file)} The host is analysed without it, and rules that would need what it defines stay silent.`,
       origin,
       related: [],
       host,
@@ -101,6 +104,45 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
   }
 
   return { hosts: discovery.hosts, files: [...files].sort(), findings: applyPragmas(workspace, findings), unknowns, faults };
+}
+
+/** What is wrong with an import path: a missing file, a folder without default.nix, with a close name when one exists. */
+function missingImportProblem(workspace: Workspace, target: string, from: string): string {
+  const folder = path.dirname(target);
+  if (path.basename(target) === 'default.nix' && workspace.isDirectory(folder)) {
+    return `${q(displayPath(folder, from))} is a folder without a ${q('default.nix')}, which is what importing a folder reads.`;
+  }
+  const near = closeSibling(workspace, target);
+  const hint = near ? ` Did you mean ${q(displayPath(near, from))}?` : '';
+  return `${q(displayPath(target, from))} does not exist.${hint}`;
+}
+
+/** A file or folder beside a missing path whose name differs by a typo or two. */
+function closeSibling(workspace: Workspace, target: string): string | undefined {
+  const folder = path.dirname(target);
+  const wanted = path.basename(target);
+  const entries = workspace.readDir(folder);
+  if (!entries) return undefined;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of entries.keys()) {
+    const distance = editDistance(name, wanted);
+    if (distance > 0 && distance <= Math.max(1, Math.min(2, Math.floor(wanted.length / 5))) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best && path.join(folder, best.name);
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
 }
 
 function displayPath(target: string, from: string): string {
