@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 'use strict';
 // The `ephemeral-root` command: the bundled CLI (npm run build creates it).
-let cli;
-try {
-  cli = require('../dist/cli.js');
-} catch (error) {
-  process.stderr.write(`ephemeral-root: the CLI is not built (${error.code || error.message}); run: npm run build\n`);
+const bundle = require('node:path').join(__dirname, '..', 'dist', 'cli.js');
+if (!require('node:fs').existsSync(bundle)) {
+  process.stderr.write('ephemeral-root: the CLI is not built; run: npm run build\n');
   process.exit(2);
 }
+const cli = require(bundle);
 cli.main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -22,9 +22,7 @@ export interface Range {
 
 /** Converts an origin into an LSP range using the file's own line index. */
 export function rangeOf(workspace: Workspace, origin: Origin): Range {
-  const source = workspace.source(origin.file);
-  if (!source) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-  return { start: source.lines.position(origin.start), end: source.lines.position(Math.max(origin.start, origin.end)) };
+  return workspace.range(origin);
 }
 
 function relative(file: string, cwd: string): string {

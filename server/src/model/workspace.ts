@@ -115,6 +115,13 @@ export class Workspace implements FileProvider {
     }
   }
 
+  /** An origin as an LSP range (0-based lines, UTF-16 characters), read against the file's current text. */
+  range(origin: { file: string; start: number; end: number }): { start: { line: number; character: number }; end: { line: number; character: number } } {
+    const source = this.source(origin.file);
+    if (!source) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    return { start: source.lines.position(origin.start), end: source.lines.position(Math.max(origin.start, origin.end)) };
+  }
+
   /** Every `.nix` file below a folder (and open documents there), skipping build outputs and VCS folders. */
   listNixFiles(root: string, limit = 20_000): string[] {
     const found = new Set<string>();

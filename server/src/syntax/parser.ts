@@ -52,8 +52,9 @@ function requireLanguage(): Language {
 let sharedParser: Parser | undefined;
 function parser(): Parser {
   if (!sharedParser) {
-    sharedParser = new Parser();
-    sharedParser.setLanguage(requireLanguage());
+    const created = new Parser();
+    created.setLanguage(requireLanguage());
+    sharedParser = created;
   }
   return sharedParser;
 }

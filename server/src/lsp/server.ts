@@ -1,0 +1,289 @@
+/**
+ * The language server: a thin adapter between LSP and the analysis engine.
+ *
+ * Open documents are re-parsed incrementally; after a change the workspace folder holding the file is re-analysed
+ * (all its hosts, so an edit in disko.nix re-publishes configuration.nix, open or not) and diagnostics are
+ * published for every file that has findings, and cleared for every file that had some and no longer has.
+ * Settings are read per folder and applied without a restart.
+ */
+import path from 'node:path';
+import {
+  type CodeAction,
+  type Connection,
+  type Diagnostic,
+  DiagnosticSeverity,
+  DidChangeConfigurationNotification,
+  ErrorCodes,
+  ResponseError,
+  type InitializeParams,
+  type InitializeResult,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver';
+import { Workspace } from '../model/workspace';
+import { type AnalysisResult, type HostFinding, analyze } from '../rules/engine';
+import { type Severity, docsUrl } from '../rules/types';
+import { initSyntax } from '../syntax/parser';
+import { codeActionsFor, executeFixCommand, FIX_COMMANDS } from './code-actions';
+import { Documents, pathToUri, uriToPath } from './documents';
+import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export const SOURCE = 'ephemeral-root';
+
+/** Data carried on each diagnostic, for code actions and the status bar. */
+export interface DiagnosticData {
+  hosts: string[];
+  fixable: boolean;
+}
+
+interface FolderState {
+  path: string;
+  settings?: Settings;
+  result?: AnalysisResult;
+  /** Documents changed since `result` was computed. */
+  stale: boolean;
+  published: Set<string>;
+}
+
+export interface FileInfo {
+  hosts: { name: string; kind: string; root: string }[];
+  counts: { error: number; warning: number; information: number; hint: number };
+}
+
+export class EphemeralRootServer {
+  readonly workspace = new Workspace();
+  readonly documents = new Documents(this.workspace);
+  private readonly folders = new Map<string, FolderState>();
+  private readonly pending = new Set<string>();
+  private flushScheduled = false;
+  private configurationSupport = false;
+  private workspaceFoldersSupport = false;
+  /** Called after each publish; tests and the benchmark use it. */
+  onPublished?: (folder: string) => void;
+
+  constructor(readonly connection: Connection) {}
+
+  start(): void {
+    const { connection } = this;
+    connection.onInitialize((params) => this.initialize(params));
+    connection.onInitialized(() => {
+      if (this.configurationSupport) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'ephemeralRoot' });
+      if (this.workspaceFoldersSupport) {
+        connection.workspace.onDidChangeWorkspaceFolders((event) => {
+          for (const removed of event.removed) {
+            const folderPath = uriToPath(removed.uri);
+            const state = folderPath ? this.folders.get(folderPath) : undefined;
+            if (state) for (const uri of state.published) void connection.sendDiagnostics({ uri, diagnostics: [] });
+            if (folderPath) this.folders.delete(folderPath);
+          }
+          for (const added of event.added) this.addFolder(uriToPath(added.uri));
+          this.scheduleAll();
+        });
+      }
+      this.scheduleAll();
+    });
+    connection.onDidOpenTextDocument(({ textDocument }) => {
+      const document = this.documents.opened(textDocument.uri, textDocument.version, textDocument.text);
+      if (document) this.schedule(this.folderFor(document.path));
+    });
+    connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
+      const document = this.documents.changed(textDocument.uri, textDocument.version ?? 0, contentChanges);
+      if (document) this.schedule(this.folderFor(document.path));
+    });
+    connection.onDidCloseTextDocument(({ textDocument }) => {
+      const document = this.documents.closed(textDocument.uri);
+      // The saved text on disk is what counts now.
+      if (document) this.schedule(this.folderFor(document.path));
+    });
+    connection.onDidChangeWatchedFiles(({ changes }) => {
+      for (const change of changes) {
+        const filePath = uriToPath(change.uri);
+        if (!filePath) continue;
+        this.workspace.invalidate(filePath);
+        this.schedule(this.folderFor(filePath));
+      }
+    });
+    connection.onDidChangeConfiguration(() => {
+      for (const folder of this.folders.values()) folder.settings = undefined;
+      this.scheduleAll();
+    });
+    connection.onCodeAction((params) => this.guard<CodeAction[]>('codeAction', () => codeActionsFor(this, params)));
+    connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(this, params)));
+    connection.onRequest('ephemeralRoot/fileInfo', (params: { uri: string }) => this.guard('fileInfo', () => this.fileInfo(params.uri)));
+    connection.listen();
+  }
+
+  private async initialize(params: InitializeParams): Promise<InitializeResult> {
+    // Documents are parsed as they open, so the grammar must be loaded before the first notification is handled.
+    await initSyntax();
+    this.configurationSupport = params.capabilities.workspace?.configuration === true;
+    this.workspaceFoldersSupport = params.capabilities.workspace?.workspaceFolders === true;
+    for (const folder of params.workspaceFolders ?? []) this.addFolder(uriToPath(folder.uri));
+    if (this.folders.size === 0 && params.rootUri) this.addFolder(uriToPath(params.rootUri));
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.ephemeralRoot', 'source'], resolveProvider: false },
+        executeCommandProvider: { commands: FIX_COMMANDS },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'ephemeral-root-ls', version: '0.1.0' },
+    };
+  }
+
+  private addFolder(folderPath: string | undefined): FolderState | undefined {
+    if (!folderPath) return undefined;
+    let state = this.folders.get(folderPath);
+    if (!state) {
+      state = { path: folderPath, stale: true, published: new Set() };
+      this.folders.set(folderPath, state);
+    }
+    return state;
+  }
+
+  /** The workspace folder holding a file; a file outside every folder is analysed with its own directory. */
+  folderFor(filePath: string): string {
+    let best: string | undefined;
+    for (const folder of this.folders.keys()) {
+      if ((filePath === folder || filePath.startsWith(`${folder}${path.sep}`)) && (!best || folder.length > best.length)) best = folder;
+    }
+    return best ?? this.addFolder(path.dirname(filePath))!.path;
+  }
+
+  schedule(folder: string): void {
+    const state = this.folders.get(folder);
+    if (state) state.stale = true;
+    this.pending.add(folder);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Coalesce a burst of changes (several didChange notifications in one read) into one analysis.
+    setImmediate(() => void this.flush());
+  }
+
+  private scheduleAll(): void {
+    for (const folder of this.folders.keys()) this.schedule(folder);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const folders = [...this.pending];
+    this.pending.clear();
+    for (const folder of folders) {
+      try {
+        await this.publish(folder);
+      } catch (error) {
+        this.connection.console.error(`analysis of ${folder} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
+    }
+  }
+
+  async settingsFor(folder: FolderState): Promise<Settings> {
+    if (folder.settings) return folder.settings;
+    let settings = DEFAULT_SETTINGS;
+    if (this.configurationSupport) {
+      try {
+        const [section, nix] = await this.connection.workspace.getConfiguration([
+          { scopeUri: pathToUri(folder.path), section: 'ephemeralRoot' },
+          { scopeUri: pathToUri(folder.path), section: 'nix' },
+        ]);
+        settings = readSettings(section, nix);
+      } catch {
+        settings = DEFAULT_SETTINGS;
+      }
+    }
+    folder.settings = settings;
+    return settings;
+  }
+
+  /** The current analysis of a folder, recomputed first when documents changed since. */
+  async analysis(folderPath: string): Promise<{ state: FolderState; result: AnalysisResult; settings: Settings }> {
+    const state = this.addFolder(folderPath)!;
+    const settings = await this.settingsFor(state);
+    if (!state.result || state.stale) {
+      state.result = analyze(this.workspace, [state.path], { release: settings.nixpkgsRelease || undefined });
+      state.stale = false;
+      for (const fault of state.result.faults) this.connection.console.error(`rule ${fault.code} failed on host ${fault.host} and was skipped: ${fault.error}`);
+    }
+    return { state, result: state.result, settings };
+  }
+
+  private async publish(folderPath: string): Promise<void> {
+    const { state, result, settings } = await this.analysis(folderPath);
+    const byUri = new Map<string, Diagnostic[]>();
+    for (const diagnostic of this.diagnostics(result.findings, settings)) {
+      const list = byUri.get(diagnostic.uri) ?? [];
+      list.push(diagnostic.diagnostic);
+      byUri.set(diagnostic.uri, list);
+    }
+    const sends: Promise<void>[] = [];
+    for (const uri of state.published) if (!byUri.has(uri)) sends.push(this.connection.sendDiagnostics({ uri, diagnostics: [] }));
+    for (const [uri, diagnostics] of byUri) sends.push(this.connection.sendDiagnostics({ uri, diagnostics, version: this.documents.get(uri)?.version }));
+    state.published = new Set(byUri.keys());
+    await Promise.all(sends);
+    this.onPublished?.(folderPath);
+  }
+
+  /** Findings as LSP diagnostics: the same finding on several hosts is published once, naming every host. */
+  diagnostics(findings: HostFinding[], settings: Settings): { uri: string; diagnostic: Diagnostic; finding: HostFinding }[] {
+    const merged = new Map<string, { uri: string; diagnostic: Diagnostic; finding: HostFinding }>();
+    for (const finding of findings) {
+      const severity = effectiveSeverity(settings, finding.code, finding.severity);
+      if (!severity) continue;
+      const uri = pathToUri(finding.origin.file);
+      const range = this.workspace.range(finding.origin);
+      const key = `${uri}:${finding.origin.start}:${finding.origin.end}:${finding.code}:${finding.message}`;
+      const existing = merged.get(key);
+      if (existing) {
+        const data = existing.diagnostic.data as DiagnosticData;
+        if (finding.host && !data.hosts.includes(finding.host)) data.hosts.push(finding.host);
+        continue;
+      }
+      const data: DiagnosticData = { hosts: finding.host ? [finding.host] : [], fixable: false };
+      merged.set(key, {
+        uri,
+        finding,
+        diagnostic: {
+          range,
+          severity: SEVERITY[severity],
+          code: finding.code,
+          codeDescription: { href: docsUrl(finding.code) },
+          source: SOURCE,
+          message: finding.message,
+          relatedInformation: finding.related.map((item) => ({ location: { uri: pathToUri(item.origin.file), range: this.workspace.range(item.origin) }, message: item.message })),
+          data,
+        },
+      });
+    }
+    return [...merged.values()];
+  }
+
+  async fileInfo(uri: string): Promise<FileInfo | undefined> {
+    const filePath = uriToPath(uri);
+    if (!filePath) return undefined;
+    const { result, settings } = await this.analysis(this.folderFor(filePath));
+    const hosts = result.hosts.filter((host) => host.files.includes(filePath));
+    const counts = { error: 0, warning: 0, information: 0, hint: 0 };
+    for (const { finding, diagnostic } of this.diagnostics(result.findings, settings)) {
+      if (finding.origin.file !== filePath) continue;
+      const severity = Object.entries(SEVERITY).find(([, value]) => value === diagnostic.severity)?.[0] as Severity;
+      counts[severity]++;
+    }
+    return { hosts: hosts.map((host) => ({ name: host.name, kind: host.kind, root: host.root })), counts };
+  }
+
+  /** Runs a handler; an exception is logged and answered with an LSP error: one bad request never kills the server. */
+  async guard<T>(what: string, handler: () => T | Promise<T>): Promise<T> {
+    try {
+      return await handler();
+    } catch (error) {
+      this.connection.console.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      throw new ResponseError(ErrorCodes.InternalError, `${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
