@@ -365,3 +365,22 @@ export function parentDataset(dataset: Dataset, layout: DiskoLayout): Dataset | 
   }
   return undefined;
 }
+
+/**
+ * The path ZFS itself mounts a dataset at (`zfs mount`, `zfs-mount.service`): its effective `mountpoint` property
+ * when that is a path — `options.mountpoint`, else disko's `mountpoint` (F22), else the nearest declared ancestor's
+ * path with the rest of the name appended, as ZFS inheritance does. A pool's root counts only with an explicit
+ * `rootFsOptions.mountpoint`. Undefined for legacy/none or when it cannot be told; `from` is the dataset that sets it.
+ */
+export function zfsMountPath(dataset: Dataset, layout: DiskoLayout, depth = 0): { path: string; from: Dataset } | undefined {
+  if (depth > 32) return undefined;
+  if (dataset.zfsMountpoint.state === 'known') return dataset.zfsMountpoint.value.startsWith('/') ? { path: dataset.zfsMountpoint.value, from: dataset } : undefined;
+  if (dataset.zfsMountpoint.state === 'unknown' || dataset.isPoolRoot) return undefined;
+  if (dataset.mountpoint.state === 'known' && dataset.mountpoint.value) return { path: dataset.mountpoint.value, from: dataset };
+  if (dataset.mountpoint.state === 'unknown') return undefined;
+  const parent = parentDataset(dataset, layout);
+  const inherited = parent ? zfsMountPath(parent, layout, depth + 1) : undefined;
+  if (!parent || !inherited) return undefined;
+  const rest = dataset.fullName.slice(parent.fullName.length + 1);
+  return { path: inherited.path === '/' ? `/${rest}` : `${inherited.path}/${rest}`, from: inherited.from };
+}

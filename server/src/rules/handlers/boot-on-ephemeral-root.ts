@@ -15,7 +15,8 @@
  * fileSystems."/boot" = { device = "/dev/disk/by-label/ESP"; fsType = "vfat"; };
  * ```
  */
-import { finding, related, rootRollback } from '../support';
+import { zfsMountPath } from '../../model/disko';
+import { finding, q, related, rootRollback } from '../support';
 import type { Rule } from '../types';
 
 export const rule: Rule = {
@@ -26,8 +27,16 @@ export const rule: Rule = {
   check(host) {
     const rollback = rootRollback(host);
     if (!rollback?.origin || host.hasMountAt('/boot') !== false) return [];
+    // A dataset that ZFS itself mounts at /boot (zfs-mount.service, stage 2) is separate too: the boot loader is
+    // installed after it is mounted.
+    const layout = host.layout;
+    const zfsBoot = layout?.datasets.some((dataset) => {
+      if (dataset.type !== 'zfs_fs' || (dataset.canmount.state !== 'absent' && !(dataset.canmount.state === 'known' && dataset.canmount.value === 'on'))) return false;
+      return zfsMountPath(dataset, layout)?.path === '/boot';
+    });
+    if (zfsBoot) return [];
     return [
-      finding(this, rollback.origin, 'The root is rolled back on every boot and /boot is not a separate mount: boot loader entries written after the snapshot are erased.', {
+      finding(this, rollback.origin, `The root is rolled back to ${q(rollback.target!)} on every boot and /boot is not a separate mount: the kernels, initrds and boot loader entries written to /boot after the snapshot are erased. Mount /boot from the ESP or a dataset of its own.`, {
         related: [related(host.fileSystemAt('/')?.origin, 'the root file system')],
       }),
     ];

@@ -15,6 +15,7 @@
  * "nixos/nix" = { type = "zfs_fs"; options.mountpoint = "legacy"; mountpoint = "/nix"; };
  * ```
  */
+import { zfsMountPath } from '../../model/disko';
 import { finding, q, related, rootRollback } from '../support';
 import type { Rule } from '../types';
 
@@ -28,11 +29,17 @@ export const rule: Rule = {
     const tmpfs = host.rootIsTmpfs();
     if (!rollback && !tmpfs) return [];
     if (host.hasMountAt('/nix') !== false || host.hasMountAt('/nix/store') !== false) return [];
+    // The layout has a /nix of its own that is just not mounted in stage 1: the store is not erased, /nix is missing
+    // at boot — zfs-managed-boot-path and disko-dataset-not-mounted say why.
+    const layout = host.layout;
+    const isNix = (mountPoint: string | undefined) => mountPoint === '/nix' || mountPoint === '/nix/store';
+    if (layout?.emitted.some((mount) => isNix(mount.mountPoint))) return [];
+    if (layout?.datasets.some((dataset) => dataset.type === 'zfs_fs' && isNix(zfsMountPath(dataset, layout)?.path))) return [];
     const origin = rollback?.origin ?? host.fileSystemAt('/')?.origin;
     if (!origin) return [];
-    const how = rollback ? `rolled back to ${q(rollback.target!)}` : 'a tmpfs';
+    const how = rollback ? `is rolled back to ${q(rollback.target!)} on every boot` : 'is a tmpfs, empty on every boot,';
     return [
-      finding(this, origin, `The root is ${how} on every boot and /nix is not a separate mount: the Nix store is erased at the first reboot.`, {
+      finding(this, origin, `The root ${how} and /nix is not a separate mount: the Nix store is erased at the first reboot. Give /nix a dataset (or partition) of its own.`, {
         related: [related(host.fileSystemAt('/')?.origin, 'the root file system')],
         data: { pool: host.rootDataset()?.dataset?.pool },
       }),
