@@ -153,9 +153,13 @@ function firstKeyOrigin(node: ConfigNode): Origin | undefined {
   return node.definitions.find((definition) => definition.keyOrigin)?.keyOrigin;
 }
 
-/** The text of a hook fragment, with unknown parts replaced by a marker the shell reader understands. */
+/**
+ * The text of a script fragment, with unknown parts replaced by a marker the shell reader understands. An
+ * interpolated symbol (`${config.fileSystems."/".device}`, `${pkgs.zfs}`) is unknown text too: its value is not
+ * known, only that `${pkgs.zfs}/bin/zfs` still names `zfs`. Positions match `originOfRange`.
+ */
 export function scriptText(value: StringValue): string {
-  return value.pieces.map((piece) => (piece.unknown ? UNKNOWN_CHAR : piece.text)).join('');
+  return value.pieces.map((piece) => (piece.unknown || piece.symbol ? UNKNOWN_CHAR.repeat(Math.max(1, piece.text.length)) : piece.text)).join('');
 }
 
 function snapshotsOf(dataset: Dataset): { snapshots: SnapshotCreation[]; open: boolean } {

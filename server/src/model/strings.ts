@@ -229,12 +229,13 @@ export function concatStrings(left: StringValue, right: StringValue, origin?: Or
 
 /**
  * Maps a range of the string's text back to the source. Returns the origin only when the whole range lies in one
- * literal piece; otherwise the caller falls back to the string's own origin.
+ * literal piece; otherwise the caller falls back to the string's own origin. Positions are those of `scriptText`,
+ * where an unknown piece takes at least one character (its marker).
  */
 export function originOfRange(value: StringValue, from: number, to: number): Origin | undefined {
   let position = 0;
   for (const piece of value.pieces) {
-    const end = position + piece.text.length;
+    const end = position + (piece.unknown || piece.symbol ? Math.max(1, piece.text.length) : piece.text.length);
     if (from >= position && to <= end && piece.origin && !piece.unknown && !piece.symbol) {
       return { file: piece.origin.file, start: piece.origin.start + (from - position), end: piece.origin.start + (to - position) };
     }

@@ -32,20 +32,36 @@ export const rule: Rule = {
     if (!root) return [];
     const rollbacks = host.certainStage1Rollbacks().filter((rollback) => rollback.dataset !== undefined);
     const rootIsRolledBack = rollbacks.some((rollback) => rollback.dataset === root.name);
-    const persistPaths = host.persistence().map((persist) => persist.path);
+    // Persistent storage roots that certainly exist (a conditional one may only keep us silent).
+    const persistPaths = host
+      .persistence()
+      .filter((persist) => !persist.conditional)
+      .map((persist) => persist.path);
+    // The mount holds persisted data: it is a persistence root, lies below one, or contains one.
+    const holdsPersisted = (mountPoint: string) =>
+      mountPoint !== '/' && persistPaths.some((persist) => persist === mountPoint || persist.startsWith(`${mountPoint}/`) || mountPoint.startsWith(`${persist}/`));
+    const persisted = (mountPoint: string) => {
+      const inside = persistPaths.filter((persist) => persist !== mountPoint && persist.startsWith(`${mountPoint}/`));
+      return inside.length > 0 ? ` (${inside.map(q).join(', ')})` : '';
+    };
     const findings: Finding[] = [];
     for (const rollback of rollbacks) {
       if (rollback.dataset === root.name || !rollback.origin) continue;
       const mount = host.fileSystems().entries.find((entry) => !entry.conditional && entry.device.state === 'known' && entry.device.value === rollback.dataset);
       const mountPoint = mount?.mountPoint ?? host.layout?.emitted.find((emitted) => emitted.device === rollback.dataset)?.mountPoint;
-      const precious = mountPoint !== undefined && (mountPoint === '/nix' || mountPoint === '/nix/store' || mountPoint === '/persist' || persistPaths.includes(mountPoint));
+      const precious =
+        mountPoint !== undefined && (mountPoint === '/nix' || mountPoint === '/nix/store' || mountPoint === '/persist' || mountPoint.startsWith('/persist/') || holdsPersisted(mountPoint));
       // Rolling back a second dataset (say /home) beside the root is a deliberate choice; say nothing then.
       if (rootIsRolledBack && !precious) continue;
+      // `zfs rollback` of a parent never touches its children (F14): the usual reason for rolling back `rpool/local`.
+      const parentNote = root.name.startsWith(`${rollback.dataset}/`) ? ` ${q('zfs rollback')} does not recurse into child datasets, so rolling back ${q(rollback.dataset!)} leaves ${q(root.name)} as it was.` : '';
       const consequence = precious
-        ? `it holds ${q(mountPoint!)}, which is then erased on every boot`
+        ? mountPoint === '/nix' || mountPoint === '/nix/store'
+          ? `it holds ${q(mountPoint)}, so the Nix store is reset to that snapshot on every boot, taking the installed system with it`
+          : `it holds ${q(mountPoint!)}, where persistent data lives${persisted(mountPoint!)}, so that data is reset on every boot`
         : `the root file system is ${q(root.name)}, which is never reset`;
       findings.push(
-        finding(this, rollback.origin, `The rollback targets ${q(rollback.dataset!)}, not the root dataset: ${consequence}.`, {
+        finding(this, rollback.origin, `The rollback targets ${q(rollback.dataset!)}, not the root dataset: ${consequence}.${parentNote}`, {
           related: [related(root.origin, `the root file system is ${root.name}`), related(mount?.origin, `${rollback.dataset} is mounted at ${mountPoint}`)],
           data: { rollback, root: root.name },
         }),
