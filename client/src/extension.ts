@@ -1,0 +1,51 @@
+/**
+ * The VS Code side: starts the language server (which owns all analysis), and adds the commands and the status bar
+ * item. Nothing here looks at Nix itself.
+ */
+import * as vscode from 'vscode';
+import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { HostStatus } from './status';
+
+let client: LanguageClient | undefined;
+
+export const CLIENT_ID = 'ephemeralRoot';
+export const OUTPUT_NAME = 'Ephemeral Root';
+
+function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file', language: 'nix' }],
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,flake.lock}') },
+    outputChannel: output,
+  };
+  return new LanguageClient(CLIENT_ID, OUTPUT_NAME, serverOptions, clientOptions);
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<{ client: () => LanguageClient | undefined }> {
+  const output = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
+  context.subscriptions.push(output);
+  client = createClient(context, output);
+  const status = new HostStatus(() => client);
+  context.subscriptions.push(
+    status,
+    vscode.commands.registerCommand('ephemeralRoot.restartServer', async () => {
+      await client?.stop();
+      client = createClient(context, output);
+      await client.start();
+      status.refresh();
+    }),
+    vscode.commands.registerCommand('ephemeralRoot.showOutput', () => output.show(true)),
+  );
+  await client.start();
+  status.refresh();
+  return { client: () => client };
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}
