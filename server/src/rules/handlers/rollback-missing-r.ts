@@ -17,8 +17,25 @@
  * script = "zfs rollback -r rpool/local/root@blank";
  * ```
  */
-import { finding } from '../support';
+import { originOfRange } from '../../model/strings';
+import type { Rollback } from '../../model/host-model';
+import { finding, q } from '../support';
 import type { Rule } from '../types';
+
+/** A word we cannot read that is not the snapshot itself (`$FLAGS`, `${cfg.flags}`) may well be `-r`. */
+function argumentsUnknown(rollback: Rollback): boolean {
+  return rollback.invocation.operands.some((word) => word.dynamic && !word.text.includes('@'));
+}
+
+/** The command, or from `rollback` to its end when it starts inside an interpolation (`${pkgs.zfs}/bin/zfs`). */
+function commandRange(rollback: Rollback) {
+  const { command, program } = rollback.invocation;
+  const value = rollback.fragment.value;
+  const whole = originOfRange(value, command.start, command.end);
+  if (whole) return whole;
+  const subcommand = command.words.find((word) => word.start > program.start && word.text === 'rollback');
+  return (subcommand && originOfRange(value, subcommand.start, command.end)) ?? rollback.commandOrigin;
+}
 
 export const rule: Rule = {
   code: 'rollback-missing-r',
@@ -28,11 +45,21 @@ export const rule: Rule = {
   check(host) {
     return host
       .rollbacks()
-      .rollbacks.filter((rollback) => !rollback.conditional && !rollback.destroysNewer && rollback.commandOrigin)
-      .map((rollback) =>
-        finding(this, rollback.commandOrigin!, '`zfs rollback` without `-r` refuses to roll back past a newer snapshot: one manual or automatic snapshot of the root and the reset stops working.', {
-          data: { rollback },
-        }),
-      );
+      .rollbacks.filter((rollback) => !rollback.conditional && !rollback.destroysNewer && !argumentsUnknown(rollback))
+      .flatMap((rollback) => {
+        const origin = commandRange(rollback);
+        if (!origin) return [];
+        const root = host.rootDataset();
+        const subject = rollback.dataset === undefined ? 'the dataset' : q(rollback.dataset);
+        const consequence = rollback.dataset !== undefined && rollback.dataset === root?.name ? 'the rollback fails and the root is no longer reset' : 'the rollback fails';
+        return [
+          finding(
+            this,
+            origin,
+            `${q('zfs rollback')} without ${q('-r')} only rolls back to the most recent snapshot: once a newer snapshot of ${subject} exists (taken by hand or by auto-snapshot), ${consequence}. Add ${q('-r')}.`,
+            { data: { rollback } },
+          ),
+        ];
+      });
   },
 };
