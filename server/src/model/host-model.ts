@@ -396,7 +396,13 @@ export class HostModel {
     if (raw.state === 'known') {
       const text = stringText(raw.value);
       if (text === undefined) open = true;
-      else for (const name of text.split(/\s+/).filter(Boolean)) values.push({ name, origin: raw.definitions[0].origin, definition: raw.definitions[0] });
+      else {
+        // Each name points at its own characters when the string is written literally.
+        for (const match of text.matchAll(/\S+/g)) {
+          const at = raw.value.kind === 'string' ? originOfRange(raw.value, match.index, match.index + match[0].length) : undefined;
+          values.push({ name: match[0], origin: at ?? raw.definitions[0].origin, definition: raw.definitions[0] });
+        }
+      }
     } else if (raw.state === 'unknown') open = true;
     return { values, open };
   }

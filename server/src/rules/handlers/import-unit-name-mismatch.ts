@@ -38,7 +38,7 @@ export const rule: Rule = {
       if (pools.size === 0 || rollbacks.some((rollback) => !rollback.dataset)) continue;
       const after = host.unitList(unit, 'after');
       const names = after.values.map((item) => item.name);
-      if (names.includes('zfs-import.target')) continue;
+      if (names.includes('zfs-import.target') || names.includes('zfs.target')) continue;
       for (const field of ['after', 'requires', 'wants', 'bindsTo', 'requisite'] as const) {
         for (const item of host.unitList(unit, field).values) {
           const match = IMPORT_UNIT.exec(item.name);

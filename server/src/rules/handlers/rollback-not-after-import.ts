@@ -2,7 +2,8 @@
  * # rollback-not-after-import
  *
  * **What.** An initrd rollback unit is not ordered after its pool's import: neither
- * `after = [ "zfs-import-<pool>.service" ]` nor `after = [ "zfs-import.target" ]`.
+ * `after = [ "zfs-import-<pool>.service" ]` nor `after = [ "zfs-import.target" ]` (or `zfs.target`, which is reached
+ * only after it). `unitConfig.After` counts too.
  *
  * **Why.** NixOS imports each root pool in its own `zfs-import-<pool>.service` (F7, F8); without `after` the units
  * start in parallel and the rollback races the import. `requires`/`wants` do not order (F19).
@@ -20,6 +21,12 @@
 import { finding, poolOf, q, related, rollbackUnits, unitFieldOrigin } from '../support';
 import type { Finding, Rule } from '../types';
 
+/**
+ * Targets reached only after every root pool's import: `zfs-import.target`, and `zfs.target`, which wants it and so
+ * (a target's default dependencies) is ordered after it (F7, F8).
+ */
+const ORDERS_AFTER_IMPORT = new Set(['zfs-import.target', 'zfs.target']);
+
 export const rule: Rule = {
   code: 'rollback-not-after-import',
   severity: 'error',
@@ -30,7 +37,7 @@ export const rule: Rule = {
     for (const { unit, rollbacks } of rollbackUnits(host)) {
       const after = host.unitList(unit, 'after');
       if (after.open) continue;
-      if (after.values.some((item) => item.name === 'zfs-import.target' || /^zfs-import-.+\.service$/.test(item.name))) continue;
+      if (after.values.some((item) => ORDERS_AFTER_IMPORT.has(item.name) || /^zfs-import-.+\.service$/.test(item.name))) continue;
       const origin = unitFieldOrigin(unit, 'after');
       if (!origin) continue;
       const pools = [...new Set(rollbacks.map((rollback) => rollback.dataset).filter((dataset): dataset is string => !!dataset).map(poolOf))];

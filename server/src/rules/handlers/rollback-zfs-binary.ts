@@ -5,7 +5,8 @@
  * uses another ZFS package (`boot.zfs.package`).
  *
  * **Why.** In the initrd, `/bin/zfs` is already `boot.zfs.package` (F8); `path` replaces PATH and pulls a second,
- * different ZFS userland into the initrd (F18), which may not match the kernel module (F11).
+ * different ZFS userland into the initrd (F18), which may not match the kernel module (F11). A pinned version
+ * (`boot.zfs.package = pkgs.zfs_2_2`) is not reported: it may be the very package `pkgs.zfs` is in that nixpkgs.
  *
  * **At boot.** A userland/kernel module mismatch: zfs commands fail or behave differently.
  *
@@ -33,6 +34,8 @@ export const rule: Rule = {
     if (zfsPackage.state !== 'known' || zfsPackage.value.kind !== 'symbol') return [];
     const packageName = zfsPackage.value.path.join('.');
     if (packageName === 'pkgs.zfs') return [];
+    // A pinned version (`pkgs.zfs_2_3`) may be the very package `pkgs.zfs` is in that nixpkgs: not known here.
+    if (/^pkgs\.zfs_\d+_\d+$/.test(packageName)) return [];
     const findings: Finding[] = [];
     const report = (unit: Unit, origin: Origin, how: string) =>
       findings.push(
