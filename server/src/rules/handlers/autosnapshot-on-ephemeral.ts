@@ -37,8 +37,13 @@ export const rule: Rule = {
       if (property.value !== 'true') return [];
       const origin = property.definitions[0].origin;
       if (!origin) return [];
-      const inherited = dataset !== root.dataset ? ` (inherited by ${q(root.name)})` : '';
-      return [finding(this, origin, `Automatic snapshots are on${inherited}, but ${q(root.name)} is rolled back on every boot: the snapshots keep nothing. Set "com.sun:auto-snapshot" = "false" on the root dataset.`, { related: [related(rollback.origin, 'the rollback')], data: { dataset: root.dataset } })];
+      const where = dataset !== root.dataset ? `${q('com.sun:auto-snapshot')} is "true" on ${q(dataset.fullName)} and the root dataset ${q(root.name)} inherits it` : `${q('com.sun:auto-snapshot')} is "true" on the root dataset ${q(root.name)}`;
+      return [
+        finding(this, origin, `${where}, but the root is rolled back on every boot: its automatic snapshots keep nothing, and ${q('zfs rollback -r')} destroys them. Set "com.sun:auto-snapshot" = "false" on ${q(root.name)}.`, {
+          related: [related(rollback.origin, 'the rollback')],
+          data: { dataset: root.dataset },
+        }),
+      ];
     }
     return [];
   },

@@ -15,7 +15,8 @@
  * "local" = { type = "zfs_fs"; options.mountpoint = "none"; };
  * ```
  */
-import { finding, q } from '../support';
+import { type Dataset, effectiveMountProperty, zfsMountPath } from '../../model/disko';
+import { finding, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
@@ -29,15 +30,32 @@ export const rule: Rule = {
     const findings: Finding[] = [];
     for (const pool of layout.pools) {
       if (pool.datasetsOpen) continue;
-      const declared = new Set(pool.datasets.map((dataset) => dataset.attrName));
+      // Names below the pool, from the full names: a dataset's `name` may differ from its attribute.
+      const relative = (dataset: Dataset) => dataset.fullName.slice(pool.name.length + 1);
+      const declared = new Set(pool.datasets.map(relative));
       const reported = new Set<string>();
       for (const dataset of pool.datasets) {
-        const parts = dataset.attrName.split('/');
+        const parts = relative(dataset).split('/');
         for (let length = 1; length < parts.length; length++) {
           const parent = parts.slice(0, length).join('/');
           if (declared.has(parent) || reported.has(parent) || !dataset.origin) continue;
           reported.add(parent);
-          findings.push(finding(this, dataset.origin, `${q(`${pool.name}/${parent}`)} is not declared: ${q('zfs create -p')} makes it with inherited properties (mounted by ZFS, snapshotted like the pool). Declare it with options.mountpoint = "none".`, { data: { pool, parent } }));
+          // What the missing parent inherits: the nearest declared ancestor's mountpoint decides whether ZFS mounts it.
+          const ancestor = [...pool.datasets, pool.root]
+            .filter((candidate) => candidate.isPoolRoot || parent.startsWith(`${relative(candidate)}/`))
+            .sort((a, b) => b.fullName.length - a.fullName.length)[0];
+          const property = ancestor ? effectiveMountProperty(ancestor, layout) : undefined;
+          const base = ancestor && property?.kind === 'path' ? zfsMountPath(ancestor, layout)?.path : undefined;
+          const rest = ancestor ? parent.slice(ancestor.isPoolRoot ? 0 : relative(ancestor).length + 1) : parent;
+          const mounted = base ? `, so ZFS mounts it at ${q(base === '/' ? `/${rest}` : `${base}/${rest}`)}` : '';
+          findings.push(
+            finding(
+              this,
+              dataset.origin,
+              `${q(`${pool.name}/${parent}`)} is not declared: ${q('zfs create -p')} makes it with default properties and whatever it inherits${ancestor ? ` from ${q(ancestor.fullName)}` : ''}${mounted}. Declare it, e.g. with options.mountpoint = "none".`,
+              { related: [related(ancestor?.origin, `${ancestor?.fullName} is declared here`)], data: { pool, parent } },
+            ),
+          );
         }
       }
     }

@@ -15,7 +15,8 @@
  * fileSystems."/boot" = { device = "bpool/nixos/root"; fsType = "zfs"; neededForBoot = true; };  # bpool ≠ rpool
  * ```
  */
-import { entryOrigin, finding, poolOf, q } from '../support';
+import { PATHS_NEEDED_FOR_BOOT } from '../../model/host-model';
+import { entryOrigin, finding, poolOf, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
@@ -35,9 +36,19 @@ export const rule: Rule = {
       if (device.startsWith('/') || device.startsWith('.') || device.includes('=')) continue;
       const pool = poolOf(device);
       if (pool === rootPool || host.neededForBoot(entry) !== true) continue;
-      const origin = entryOrigin(entry, 'device');
+      // Point at what makes it needed for boot: a written `neededForBoot = true`, else the device (a fixed stage-1 path).
+      const fixed = PATHS_NEEDED_FOR_BOOT.includes(entry.mountPoint);
+      const option = entry.neededForBootOption;
+      const written = !fixed && option.state === 'known' ? option.definitions.find((definition) => definition.synthetic !== 'disko') : undefined;
+      const origin = written?.origin ?? entryOrigin(entry, 'device');
       if (!origin) continue;
-      findings.push(finding(this, origin, `${q(entry.mountPoint)} is needed for boot and lives on pool ${q(pool)}, not the root pool ${q(rootPool)}: ${q(pool)} must be imported in stage 1 too.`, { data: { entry } }));
+      const why = fixed ? `NixOS mounts ${q(entry.mountPoint)} in stage 1` : `${q(entry.mountPoint)} has neededForBoot = true`;
+      findings.push(
+        finding(this, origin, `${why}, and it lives on pool ${q(pool)}, not on the root pool ${q(rootPool)}: ${q(pool)} is then imported in stage 1 as well, and the boot waits for its disks.`, {
+          related: [related(root.origin, `the root dataset ${root.name}`)],
+          data: { entry },
+        }),
+      );
     }
     return findings;
   },
