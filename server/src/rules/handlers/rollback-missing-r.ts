@@ -27,14 +27,23 @@ function argumentsUnknown(rollback: Rollback): boolean {
   return rollback.invocation.operands.some((word) => word.dynamic && !word.text.includes('@'));
 }
 
-/** The command, or from `rollback` to its end when it starts inside an interpolation (`${pkgs.zfs}/bin/zfs`). */
+/**
+ * The command; when interpolations split it (`${pkgs.zfs}/bin/zfs rollback …`, `… ${dataset}@blank`), the longest
+ * part of it that is written in one place.
+ */
 function commandRange(rollback: Rollback) {
   const { command, program } = rollback.invocation;
   const value = rollback.fragment.value;
   const whole = originOfRange(value, command.start, command.end);
   if (whole) return whole;
   const subcommand = command.words.find((word) => word.start > program.start && word.text === 'rollback');
-  return (subcommand && originOfRange(value, subcommand.start, command.end)) ?? rollback.commandOrigin;
+  if (!subcommand) return rollback.commandOrigin;
+  return (
+    originOfRange(value, subcommand.start, command.end) ??
+    originOfRange(value, program.start, subcommand.end) ??
+    originOfRange(value, subcommand.start, subcommand.end) ??
+    rollback.commandOrigin
+  );
 }
 
 export const rule: Rule = {

@@ -18,8 +18,17 @@
  * postCreateHook = "zfs list -t snapshot -H -o name | grep -E '^rpool/nixos/empty@start$' || zfs snapshot rpool/nixos/empty@start";
  * ```
  */
+import { scriptText } from '../../model/disko';
+import { findInvocations, UNKNOWN_CHAR } from '../../model/shell';
+import { originOfRange } from '../../model/strings';
+import type { Origin } from '../../model/values';
 import { finding, q } from '../support';
-import type { Rule } from '../types';
+import type { Finding, Rule } from '../types';
+
+/** The disko mode whose script runs a hook (F25). */
+function modeOf(hook: string): string {
+  return hook.endsWith('CreateHook') ? 'format' : hook.endsWith('UnmountHook') ? 'unmount' : 'mount';
+}
 
 export const rule: Rule = {
   code: 'snapshot-hook-not-idempotent',
@@ -29,12 +38,50 @@ export const rule: Rule = {
   check(host) {
     const layout = host.layout;
     if (!layout) return [];
-    return layout.snapshots
-      .filter((snapshot) => snapshot.bare && snapshot.origin && !snapshot.definition.conditional)
-      .map((snapshot) =>
-        finding(this, snapshot.origin!, `${q(`zfs snapshot ${snapshot.target}`)} is not guarded: disko runs this hook on every format run, and the second run aborts because the snapshot exists.`, {
-          data: { snapshot },
-        }),
-      );
+    const findings: Finding[] = [];
+    for (const dataset of layout.datasets) {
+      for (const hook of dataset.hooks) {
+        for (const definition of hook.fragments) {
+          if (definition.conditional || definition.value.kind !== 'string') continue;
+          const value = definition.value;
+          const invocations = findInvocations(scriptText(value), 'zfs');
+          for (const invocation of invocations) {
+            if (invocation.subcommand !== 'snapshot' || !invocation.command.bare || invocation.operands.length === 0) continue;
+            // `zfs destroy X@s` earlier in the hook removes the snapshot first: a re-run does not abort.
+            const destroyed = invocations.some(
+              (earlier) =>
+                earlier.subcommand === 'destroy' &&
+                earlier.command.start < invocation.command.start &&
+                earlier.operands.some((word) => invocation.operands.some((operand) => !operand.dynamic && operand.text === word.text)),
+            );
+            if (destroyed) continue;
+            const { command, program } = invocation;
+            const subcommand = command.words.find((word) => word.start > program.start && word.text === 'snapshot');
+            // The command; when interpolations split it, the longest part that is written in one place.
+            const origin: Origin | undefined =
+              originOfRange(value, command.start, command.end) ??
+              (subcommand && (originOfRange(value, subcommand.start, command.end) ?? originOfRange(value, program.start, subcommand.end) ?? originOfRange(value, subcommand.start, subcommand.end))) ??
+              definition.origin;
+            if (!origin) continue;
+            const targets = invocation.operands.map((word) => (word.dynamic || word.text.includes(UNKNOWN_CHAR) ? undefined : word.text));
+            const known = targets.every((target) => target !== undefined) && invocation.flags.every((flag) => !flag.dynamic);
+            const flags = invocation.flags.map((flag) => `${flag.text} `).join('');
+            const shown = known ? q(`zfs snapshot ${flags}${targets.join(' ')}`) : q('zfs snapshot');
+            const example = known && targets.length === 1 ? targets[0]! : '<snapshot>';
+            findings.push(
+              finding(
+                this,
+                origin,
+                `${shown} is not guarded: disko runs ${q(hook.name)} every time its ${modeOf(hook.name)} script runs, under ${q('set -e')}, so the next run stops with "dataset already exists". Guard it as disko's example does: ${q(`zfs list -t snapshot -H -o name | grep -E '^${example}$' || zfs snapshot ${known ? flags : ''}${example}`)}.`,
+                {
+                  data: { dataset, hook: hook.name, definition, targets, snapshot: layout.snapshots.find((created) => created.definition === definition && targets.includes(created.target)) },
+                },
+              ),
+            );
+          }
+        }
+      }
+    }
+    return findings;
   },
 };
