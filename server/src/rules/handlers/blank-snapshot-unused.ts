@@ -32,31 +32,25 @@ export const rule: Rule = {
   summary: 'The root dataset has a blank snapshot, but nothing rolls back to it.',
   facts: ['F20', 'F25'],
   check(host) {
+    // Only a host tells whether something rolls back: a disko file alone (an example, a layout kept apart) does not.
+    if (host.kind !== 'nixos') return [];
     const layout = host.layout;
     const root = host.rootDataset();
     if (!layout || !root) return [];
     const snapshot = layout.snapshots.find((created) => created.dataset === root.name && created.origin);
     if (!snapshot) return [];
-    if (host.kind === 'nixos') {
-      const { rollbacks, open } = host.rollbacks();
-      // Any rollback of the root, even a conditional or mistyped one, is the user's intent: other rules speak then.
-      if (open || rollbacks.some((rollback) => rollback.dataset === undefined || rollback.dataset === root.name)) return [];
-      return [
-        finding(this, snapshot.origin!, `${q(snapshot.target)} is the blank snapshot of the root, but nothing rolls back to it: the root is never erased.`, {
-          data: { snapshot, root: root.name },
-        }),
-      ];
-    }
-    if (host.kind === 'disko-only') {
-      return [
-        finding(
-          this,
-          snapshot.origin!,
-          `${q(snapshot.target)} is the blank snapshot of the root, but no configuration in reach rolls back to it; the host that imports this layout needs a rollback unit.`,
-          { data: { snapshot, root: root.name } },
-        ),
-      ];
-    }
-    return [];
+    const { rollbacks, open } = host.rollbacks();
+    // Any rollback of the root, even a conditional or mistyped one, is the user's intent: other rules speak then.
+    if (open || rollbacks.some((rollback) => rollback.dataset === undefined || rollback.dataset === root.name)) return [];
+    // A stage-1 rollback of another dataset is most likely meant for the root: rollback-target-not-root reports it.
+    if (host.certainStage1Rollbacks().length > 0) return [];
+    return [
+      finding(
+        this,
+        snapshot.origin!,
+        `${q(snapshot.target)} is the blank snapshot of the root, but nothing rolls back to it: the root keeps its state across reboots. Roll back to it in stage 1, before the root is mounted (an initrd unit ordered before ${q("sysroot.mount")}).`,
+        { data: { snapshot, root: root.name } },
+      ),
+    ];
   },
 };

@@ -42,12 +42,13 @@ export const rule: Rule = {
       const why = ancestor
         ? ` ${q(ancestor.target)} is a snapshot of ${q(ancestor.dataset)} alone: without ${q('-r')}, ${q('zfs snapshot')} does not snapshot its child datasets.`
         : '';
-      const reset = dataset === host.rootDataset()?.name ? 'the root is not reset' : `${q(dataset)} is not reset`;
+      const declared = layout.datasets.some((candidate) => candidate.fullName === dataset);
+      const reset = dataset === host.rootDataset()?.name ? ' and the root is not reset' : declared ? ` and ${q(dataset)} is not reset` : '';
       findings.push(
         finding(
           this,
           rollback.origin,
-          `${q(rollback.target)} is never created: disko's hooks snapshot ${offered.map(q).join(', ')}.${why} At boot the rollback fails and ${reset}.`,
+          `${q(rollback.target)} is never created: disko's hooks snapshot ${offered.map(q).join(', ')}.${why} At boot the rollback fails${reset}.`,
           {
             related: layout.snapshots.map((snapshot) => related(snapshot.origin, `snapshot ${snapshot.target} is created here`)),
             data: { rollback, offered },
