@@ -72,7 +72,8 @@ const PLANTED: Record<string, Edit[]> = {
   'rollback-not-oneshot': [config('serviceConfig.Type = "oneshot";', '')],
   'rollback-zfs-binary': [config('boot.supportedFilesystems', 'boot.zfs.package = pkgs.zfs_unstable;\n  boot.supportedFilesystems')],
   'zfs-device-not-dataset': [config('boot.supportedFilesystems', 'fileSystems."/data" = {\n    device = "/dev/disk/by-label/data";\n    fsType = "zfs";\n  };\n\n  boot.supportedFilesystems')],
-  'filesystem-dataset-unknown': [config('"/etc/nixos" = {\n    device = "rpool/nixos/config";', '"/etc/nixos" = lib.mkForce {\n    device = "rpool/nixos/etc";')],
+  // A new mount (not one disko emits: a forced different device there is also duplicate-fs-definition).
+  'filesystem-dataset-unknown': [config('boot.supportedFilesystems', 'fileSystems."/srv" = {\n    device = "rpool/nixos/srv";\n    fsType = "zfs";\n  };\n\n  boot.supportedFilesystems')],
   'pool-not-in-disko': [config('boot.supportedFilesystems', 'fileSystems."/data" = {\n    device = "tank/data";\n    fsType = "zfs";\n  };\n\n  boot.supportedFilesystems')],
   'zfsutil-mismatch': [config('device = "rpool/nixos/config";\n    fsType = "zfs";', 'device = "rpool/nixos/config";\n    fsType = "zfs";\n    options = [ "zfsutil" ];')],
   'disko-dataset-not-mounted': [
@@ -82,8 +83,9 @@ const PLANTED: Record<string, Edit[]> = {
   'duplicate-fs-definition': [config('device = "rpool/nixos/var/log";', 'device = "rpool/nixos/var/lib";')],
   'mountpoint-not-absolute': [disko('mountpoint = "/etc/nixos";', 'mountpoint = "etc/nixos";'), config('fileSystems."/etc/nixos" = {\n    device = "rpool/nixos/config";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
   'persist-not-needed-for-boot': [config('boot.supportedFilesystems', 'environment.persistence."/etc/nixos".directories = [ "/var/lib/bluetooth" ];\n  fileSystems."/etc/nixos".neededForBoot = lib.mkForce false;\n  boot.supportedFilesystems')],
-  'nix-on-ephemeral-root': [disko('mountpoint = "/nix";', ''), config('fileSystems."/nix" = {\n    device = "rpool/nixos/nix";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
-  'boot-on-ephemeral-root': [disko('mountpoint = "/boot";', ''), config('fileSystems."/boot" = {\n    device = "bpool/nixos/root";\n    fsType = "zfs";\n  };', '')],
+  // The whole dataset goes: a legacy dataset left without mountpoint and entry is also disko-dataset-not-mounted.
+  'nix-on-ephemeral-root': [disko('"nixos/nix" = {\n            type = "zfs_fs";\n            options.mountpoint = "legacy";\n            mountpoint = "/nix";\n          };', ''), config('fileSystems."/nix" = {\n    device = "rpool/nixos/nix";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
+  'boot-on-ephemeral-root': [disko('"nixos/root" = {\n            type = "zfs_fs";\n            options.mountpoint = "legacy";\n            mountpoint = "/boot";\n          };', ''), config('fileSystems."/boot" = {\n    device = "bpool/nixos/root";\n    fsType = "zfs";\n  };', '')],
   'zfs-managed-boot-path': [disko('options.mountpoint = "legacy";\n            mountpoint = "/var/log";', 'options.mountpoint = "/var/log";'), config('fileSystems."/var/log" = {\n    device = "rpool/nixos/var/log";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
   'needed-for-boot-on-data-pool': [config('device = "bpool/nixos/root";\n    fsType = "zfs";', 'device = "bpool/nixos/root";\n    fsType = "zfs";\n    neededForBoot = true;')],
   'hostid-missing': [config('networking.hostId = "8425e349";', '')],

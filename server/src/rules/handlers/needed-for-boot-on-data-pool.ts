@@ -36,11 +36,13 @@ export const rule: Rule = {
       if (device.startsWith('/') || device.startsWith('.') || device.includes('=')) continue;
       const pool = poolOf(device);
       if (pool === rootPool || host.neededForBoot(entry) !== true) continue;
-      // Point at what makes it needed for boot: a written `neededForBoot = true`, else the device (a fixed stage-1 path).
+      // Where the host names the other pool (a written device); else what it writes to make the mount needed for boot
+      // (`neededForBoot = true` on a mount disko emits); else the entry (disko's mountpoint of a fixed stage-1 path).
       const fixed = PATHS_NEEDED_FOR_BOOT.includes(entry.mountPoint);
+      const writtenDevice = entry.node.child('device').definitions.some((definition) => definition.synthetic !== 'disko');
       const option = entry.neededForBootOption;
-      const written = !fixed && option.state === 'known' ? option.definitions.find((definition) => definition.synthetic !== 'disko') : undefined;
-      const origin = written?.origin ?? entryOrigin(entry, 'device');
+      const writtenNeeded = option.state === 'known' ? option.definitions.find((definition) => definition.synthetic !== 'disko') : undefined;
+      const origin = (writtenDevice ? entryOrigin(entry, 'device') : !fixed ? writtenNeeded?.origin : undefined) ?? entryOrigin(entry, 'device');
       if (!origin) continue;
       const why = fixed ? `NixOS mounts ${q(entry.mountPoint)} in stage 1` : `${q(entry.mountPoint)} has neededForBoot = true`;
       findings.push(
