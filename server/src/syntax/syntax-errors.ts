@@ -74,11 +74,34 @@ function shorten(text: string): string {
   return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
 }
 
+/** Line starts and the length without trailing blanks of the last text asked about (one file is described at a time). */
+let textInfoCache: { text: string; starts: number[]; contentEnd: number } | undefined;
+
+function textInfo(text: string): { starts: number[]; contentEnd: number } {
+  if (textInfoCache?.text !== text) {
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+    textInfoCache = { text, starts, contentEnd: text.trimEnd().length };
+  }
+  return textInfoCache;
+}
+
 /** The 1-based line of an offset. */
 function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  const { starts } = textInfo(text);
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (starts[mid] <= offset) low = mid;
+    else high = mid - 1;
+  }
+  return low + 1;
+}
+
+/** True when only blanks follow `offset`. */
+function atEnd(text: string, offset: number): boolean {
+  return offset >= textInfo(text).contentEnd;
 }
 
 /** The indentation of the line holding `offset`, and whether only blanks precede `offset` on that line. */
@@ -97,63 +120,77 @@ interface Bracket {
  * Pairs the brackets of a whole file the way Nix reads them — skipping comments and the text of `"…"` and `''…''`
  * strings, but not their `${…}` — and returns the pairs in closing order and what is still open at the end.
  */
+let scanCache: { text: string; result: ReturnType<typeof scanText> } | undefined;
+
 export function scanBrackets(text: string): { pairs: { opener: Bracket; closer: number }[]; unclosed: Bracket[] } {
+  if (scanCache?.text !== text) scanCache = { text, result: scanText(text) };
+  return scanCache.result;
+}
+
+function scanText(text: string): { pairs: { opener: Bracket; closer: number }[]; unclosed: Bracket[] } {
   type Frame = Bracket & { kind: 'bracket' | 'string' | 'indented' };
   const stack: Frame[] = [];
   const pairs: { opener: Bracket; closer: number }[] = [];
+  const at = (index: number) => text.charCodeAt(index);
+  // Char codes: " # $ ' ( ) * / [ \ ] { }
+  const QUOTE = 34, HASH = 35, DOLLAR = 36, APOSTROPHE = 39, STAR = 42, SLASH = 47, BACKSLASH = 92, LBRACE = 123;
+  const interpolation = (index: number) => at(index) === DOLLAR && at(index + 1) === LBRACE;
+  const twoQuotes = (index: number) => at(index) === APOSTROPHE && at(index + 1) === APOSTROPHE;
   let i = 0;
   while (i < text.length) {
     const top = stack[stack.length - 1];
     const mode = top && top.kind !== 'bracket' ? top.kind : 'code';
-    const char = text[i];
+    const code = at(i);
     if (mode === 'string') {
-      if (char === '\\') i += 2;
-      else if (char === '"') {
+      if (code === BACKSLASH) i += 2;
+      else if (code === QUOTE) {
         stack.pop();
         i++;
-      } else if (text.startsWith('${', i)) {
+      } else if (interpolation(i)) {
         stack.push({ kind: 'bracket', token: '${', offset: i });
         i += 2;
       } else i++;
       continue;
     }
     if (mode === 'indented') {
-      if (text.startsWith("'''", i) || text.startsWith("''$", i)) i += 3;
-      else if (text.startsWith("''\\", i)) i += 4;
-      else if (text.startsWith("''", i)) {
-        stack.pop();
-        i += 2;
-      } else if (text.startsWith('${', i)) {
+      if (twoQuotes(i)) {
+        const next = at(i + 2);
+        if (next === APOSTROPHE || next === DOLLAR) i += 3;
+        else if (next === BACKSLASH) i += 4;
+        else {
+          stack.pop();
+          i += 2;
+        }
+      } else if (interpolation(i)) {
         stack.push({ kind: 'bracket', token: '${', offset: i });
         i += 2;
       } else i++;
       continue;
     }
-    if (char === '#') {
+    if (code === HASH) {
       const newline = text.indexOf('\n', i);
       i = newline < 0 ? text.length : newline;
-    } else if (text.startsWith('/*', i)) {
+    } else if (code === SLASH && at(i + 1) === STAR) {
       const end = text.indexOf('*/', i + 2);
       i = end < 0 ? text.length : end + 2;
-    } else if (char === '"') {
+    } else if (code === QUOTE) {
       stack.push({ kind: 'string', token: '"', offset: i });
       i++;
-    } else if (text.startsWith("''", i)) {
+    } else if (twoQuotes(i)) {
       stack.push({ kind: 'indented', token: "''", offset: i });
       i += 2;
-    } else if (text.startsWith('${', i)) {
+    } else if (interpolation(i)) {
       stack.push({ kind: 'bracket', token: '${', offset: i });
       i += 2;
-    } else if (char in OPENERS) {
-      stack.push({ kind: 'bracket', token: char, offset: i });
-      i++;
-    } else if (CLOSERS.has(char)) {
-      if (top && top.kind === 'bracket' && OPENERS[top.token] === char) {
+    } else {
+      const char = text[i];
+      if (char === '{' || char === '[' || char === '(') stack.push({ kind: 'bracket', token: char, offset: i });
+      else if ((char === '}' || char === ']' || char === ')') && top && top.kind === 'bracket' && OPENERS[top.token] === char) {
         stack.pop();
         pairs.push({ opener: { token: top.token, offset: top.offset }, closer: i });
       }
       i++;
-    } else i++;
+    }
   }
   return { pairs, unclosed: stack.map(({ token, offset }) => ({ token, offset })) };
 }
@@ -294,7 +331,7 @@ function describeError(node: SyntaxNode, text: string): SyntaxProblem[] {
     .map((error) => missingSemicolon(error))
     .filter((problem): problem is SyntaxProblem => problem !== undefined);
   if (inner.length > 0) return inner;
-  const unclosed = node.endIndex >= text.trimEnd().length ? unclosedAtEnd(text) : undefined;
+  const unclosed = atEnd(text, node.endIndex) ? unclosedAtEnd(text) : undefined;
   if (unclosed) return [unclosed];
   const half = halfTypedBinding(node, text);
   if (half) return [half];
@@ -306,7 +343,7 @@ function describeError(node: SyntaxNode, text: string): SyntaxProblem[] {
 function describeMissing(node: SyntaxNode, text: string): SyntaxProblem {
   if (CLOSERS.has(node.type)) {
     // A bracket missing at the very end of the file: say which opener is never closed, where it is written.
-    const unclosed = node.startIndex >= text.trimEnd().length ? unclosedAtEnd(text) : undefined;
+    const unclosed = atEnd(text, node.startIndex) ? unclosedAtEnd(text) : undefined;
     if (unclosed) return unclosed;
     const opener = node.parent?.child(0);
     if (opener && OPENERS[opener.type] === node.type) {
