@@ -43,6 +43,7 @@ function sortFindings(findings: HostFinding[]): HostFinding[] {
 }
 
 export function toJson(result: AnalysisResult, workspace: Workspace, cwd: string): unknown {
+  const hosts = new Map(result.hosts.map((host) => [host.name, host]));
   return {
     version: 1,
     hosts: result.hosts.map((host) => ({
@@ -60,7 +61,7 @@ export function toJson(result: AnalysisResult, workspace: Workspace, cwd: string
       message: finding.message,
       range: rangeOf(workspace, finding.origin),
       related: finding.related.map((item) => ({ file: relative(item.origin.file, cwd), range: rangeOf(workspace, item.origin), message: item.message })),
-      fixable: isFixable(finding),
+      fixable: isFixable(finding, finding.host ? hosts.get(finding.host) : undefined, workspace),
     })),
     unknown: result.unknowns
       .filter(({ note }) => note.origin)
@@ -107,6 +108,7 @@ export function toSarif(result: AnalysisResult, workspace: Workspace, cwd: strin
     properties: { facts: rule.facts },
   }));
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.code, index]));
+  const hosts = new Map(result.hosts.map((host) => [host.name, host]));
   const location = (origin: Origin, message?: string) => {
     const range = rangeOf(workspace, origin);
     return {
@@ -131,7 +133,7 @@ export function toSarif(result: AnalysisResult, workspace: Workspace, cwd: strin
           message: { text: finding.message },
           locations: [location(finding.origin)],
           relatedLocations: finding.related.map((item, index) => ({ id: index, ...location(item.origin, item.message) })),
-          properties: { host: finding.host ?? null, fixable: isFixable(finding) },
+          properties: { host: finding.host ?? null, fixable: isFixable(finding, finding.host ? hosts.get(finding.host) : undefined, workspace) },
         })),
       },
     ],

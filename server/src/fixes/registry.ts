@@ -1,21 +1,50 @@
 /**
- * The quick fixes, one per fixable code. The CLI's `fixable` flag and the language server's code actions both read
- * this registry, so a code is called fixable only when a fix is actually implemented for it.
+ * The one registry of quick fixes. Each provider lives in its own file under handlers/ with a before/after example.
+ * The CLI's `fixable` flag and the language server's code actions both read it, so a finding is called fixable only
+ * when a fix is actually computed for it.
  */
-import type { Finding, RuleCode } from '../rules/types';
+import type { HostModel } from '../model/host-model';
+import type { Workspace } from '../model/workspace';
+import type { Finding } from '../rules/types';
+import { provider as disableDefaultDependencies } from './handlers/disable-default-dependencies';
+import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
+import { provider as insertRollbackService } from './handlers/insert-rollback-service';
+import { provider as makeOneshot } from './handlers/make-oneshot';
+import { provider as orderAfterImport } from './handlers/order-after-import';
+import { provider as orderBeforeMount } from './handlers/order-before-mount';
+import { provider as pullInUnit } from './handlers/pull-in-unit';
+import type { FixProvider, QuickFix } from './types';
 
-export interface FixRegistration {
-  code: RuleCode;
-  /** Whether this particular finding can be fixed (some need facts the model could not provide). */
-  applies(finding: Finding): boolean;
+export const FIX_PROVIDERS: FixProvider[] = [
+  insertRollbackService,
+  enableSystemdInitrd,
+  orderAfterImport,
+  orderBeforeMount,
+  pullInUnit,
+  disableDefaultDependencies,
+  makeOneshot,
+];
+
+/** The fixes for one finding; a provider that fails is skipped (and reported through `onError`). */
+export function fixesFor(finding: Finding, host: HostModel, workspace: Workspace, onError?: (provider: string, error: unknown) => void): QuickFix[] {
+  const fixes: QuickFix[] = [];
+  for (const provider of FIX_PROVIDERS) {
+    if (!provider.codes.includes(finding.code)) continue;
+    try {
+      for (const fix of provider.fixes({ finding, host, workspace })) if (fix.edits.length > 0) fixes.push(fix);
+    } catch (error) {
+      onError?.(provider.name, error);
+    }
+  }
+  // One preferred fix per finding: the first that claims it.
+  let preferred = false;
+  return fixes.map((fix) => {
+    const keep = fix.preferred && !preferred;
+    preferred ||= keep;
+    return { ...fix, preferred: keep };
+  });
 }
 
-const FIXES = new Map<RuleCode, FixRegistration>();
-
-export function registerFix(fix: FixRegistration): void {
-  FIXES.set(fix.code, fix);
-}
-
-export function isFixable(finding: Finding): boolean {
-  return FIXES.get(finding.code)?.applies(finding) ?? false;
+export function isFixable(finding: Finding, host: HostModel | undefined, workspace: Workspace): boolean {
+  return host !== undefined && fixesFor(finding, host, workspace).length > 0;
 }

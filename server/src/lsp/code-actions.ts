@@ -3,12 +3,50 @@
  * the binding), and "Show documentation for <code>" (opened through `window/showDocument`, so it works in any
  * editor that supports it).
  */
-import type { CodeAction, CodeActionParams, ExecuteCommandParams } from 'vscode-languageserver';
+import type { CodeAction, CodeActionParams, Diagnostic, ExecuteCommandParams, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { CodeActionKind } from 'vscode-languageserver';
+import { fixAllEdits } from '../fixes/apply';
+import { insertRollbackService } from '../fixes/handlers/insert-rollback-service';
+import type { TextEdit } from '../fixes/nix-edit';
+import { fixesFor } from '../fixes/registry';
+import type { Workspace } from '../model/workspace';
+import type { HostFinding } from '../rules/engine';
 import { docsUrl } from '../rules/types';
 import type { SourceFile } from '../syntax/parser';
-import { uriToPath } from './documents';
+import { pathToUri, uriToPath } from './documents';
 import type { EphemeralRootServer } from './server';
+
+export const FIX_ALL_KIND = 'source.fixAll.ephemeralRoot';
+export const INSERT_ROLLBACK_KIND = 'source.ephemeralRoot.insertRollbackService';
+
+/**
+ * Edits as an LSP workspace edit. Open documents are addressed with their version, so an editor refuses the edit
+ * when the document changed since the fix was computed instead of applying it to the wrong text.
+ */
+export function workspaceEdit(server: EphemeralRootServer, edits: TextEdit[]): WorkspaceEdit {
+  const byFile = new Map<string, TextEdit[]>();
+  for (const item of edits) byFile.set(item.file, [...(byFile.get(item.file) ?? []), item]);
+  const documentChanges: TextDocumentEdit[] = [];
+  for (const [file, fileEdits] of byFile) {
+    const uri = pathToUri(file);
+    const version = server.documents.get(uri)?.version ?? null;
+    documentChanges.push({
+      textDocument: { uri, version },
+      edits: fileEdits.map((item) => ({ range: server.workspace.range({ file, start: item.start, end: item.end }), newText: item.text })),
+    });
+  }
+  return { documentChanges };
+}
+
+function sameRange(workspace: Workspace, finding: HostFinding, diagnostic: Diagnostic): boolean {
+  const range = workspace.range(finding.origin);
+  return (
+    range.start.line === diagnostic.range.start.line &&
+    range.start.character === diagnostic.range.start.character &&
+    range.end.line === diagnostic.range.end.line &&
+    range.end.character === diagnostic.range.end.character
+  );
+}
 
 export const SHOW_DOCUMENTATION = 'ephemeralRoot.showDocumentation';
 export const FIX_COMMANDS = [SHOW_DOCUMENTATION];
@@ -31,10 +69,24 @@ export async function codeActionsFor(server: EphemeralRootServer, params: CodeAc
   if (!filePath) return [];
   const actions: CodeAction[] = [];
   const ours = params.context.diagnostics.filter((diagnostic) => diagnostic.source === 'ephemeral-root' && typeof diagnostic.code === 'string');
+  const { result } = await server.analysis(server.folderFor(filePath));
   const file = server.workspace.source(filePath);
+  const hosts = new Map(result.hosts.map((host) => [host.name, host]));
+  const only = params.context.only;
+  const wants = (kind: string) => !only || only.some((requested) => kind === requested || kind.startsWith(`${requested}.`));
   const seen = new Set<string>();
   for (const diagnostic of ours) {
     const code = diagnostic.code as string;
+    const finding = result.findings.find((candidate) => candidate.code === code && candidate.origin.file === filePath && candidate.host && sameRange(server.workspace, candidate, diagnostic));
+    const host = finding?.host ? hosts.get(finding.host) : undefined;
+    if (finding && host && wants(CodeActionKind.QuickFix)) {
+      for (const fix of fixesFor(finding, host, server.workspace, (provider, error) => server.connection.console.error(`fix ${provider} failed: ${String(error)}`))) {
+        if (seen.has(`fix:${fix.title}`)) continue;
+        seen.add(`fix:${fix.title}`);
+        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: workspaceEdit(server, fix.edits) });
+      }
+    }
+    if (!wants(CodeActionKind.QuickFix)) continue;
     if (file && !seen.has(`ignore:${code}:${diagnostic.range.start.line}`)) {
       seen.add(`ignore:${code}:${diagnostic.range.start.line}`);
       const insertion = pragmaInsertion(file, file.lines.offset(diagnostic.range.start), code);
@@ -51,7 +103,16 @@ export async function codeActionsFor(server: EphemeralRootServer, params: CodeAc
       actions.push({ title: `Show documentation for ${code}`, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title: `Show documentation for ${code}`, command: SHOW_DOCUMENTATION, arguments: [code] } });
     }
   }
-  void server;
+  if (wants(FIX_ALL_KIND) && only) {
+    const edits = fixAllEdits(result.findings, result.hosts, server.workspace, new Set([filePath]));
+    if (edits.length > 0) actions.push({ title: 'Fix all ephemeral-root problems', kind: FIX_ALL_KIND, edit: workspaceEdit(server, edits) });
+  }
+  if (wants(INSERT_ROLLBACK_KIND)) {
+    for (const host of result.hosts.filter((candidate) => candidate.files.includes(filePath))) {
+      const fix = insertRollbackService(host, server.workspace);
+      if (fix && !seen.has(`fix:${fix.title}`)) actions.push({ title: fix.title, kind: INSERT_ROLLBACK_KIND, edit: workspaceEdit(server, fix.edits) });
+    }
+  }
   return actions;
 }
 

@@ -23,7 +23,7 @@ import { Workspace } from '../model/workspace';
 import { type AnalysisResult, type HostFinding, analyze } from '../rules/engine';
 import { type Severity, docsUrl } from '../rules/types';
 import { initSyntax } from '../syntax/parser';
-import { codeActionsFor, executeFixCommand, FIX_COMMANDS } from './code-actions';
+import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand } from './code-actions';
 import { Documents, pathToUri, uriToPath } from './documents';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
 
@@ -129,7 +129,7 @@ export class EphemeralRootServer {
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
-        codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll.ephemeralRoot', 'source'], resolveProvider: false },
+        codeActionProvider: { codeActionKinds: ['quickfix', FIX_ALL_KIND, INSERT_ROLLBACK_KIND], resolveProvider: false },
         executeCommandProvider: { commands: FIX_COMMANDS },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },

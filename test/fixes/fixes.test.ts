@@ -1,0 +1,88 @@
+/**
+ * Quick-fix fixtures: test/fixtures/fixes/<provider>/<case>/ holds `before/` (a small repository), `after/` (the
+ * expected text of every file the fix changes) and `case.json` (`{ "code": …, "title"?: part of the fix title }`).
+ * Each fix is proven three ways: the text it produces, the result parses (tree-sitter and real nix-instantiate), and
+ * the finding it fixes is gone while no new finding appears.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { editedTexts } from '../../server/src/fixes/apply';
+import { FIX_PROVIDERS, fixesFor } from '../../server/src/fixes/registry';
+import { Workspace } from '../../server/src/model/workspace';
+import { analyze } from '../../server/src/rules/engine';
+import { SourceFile, initSyntax } from '../../server/src/syntax/parser';
+import { syntaxProblems } from '../../server/src/syntax/syntax-errors';
+import { FIXTURES, listNix } from '../support/engine';
+import { nixParse } from '../support/nix';
+
+const FIX_FIXTURES = path.join(FIXTURES, 'fixes');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'fixes-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Case {
+  code: string;
+  title?: string;
+  file?: string;
+  release?: string;
+}
+
+const tally = (findings: { code: string; origin: { file: string } }[], root: string) => {
+  const counts = new Map<string, number>();
+  for (const finding of findings) {
+    const key = `${finding.code} ${path.relative(root, finding.origin.file)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+};
+
+describe('quick fixes', () => {
+  for (const provider of FIX_PROVIDERS) {
+    const dir = path.join(FIX_FIXTURES, provider.name);
+    const cases = existsSync(dir) ? readdirSync(dir).sort() : [];
+    it(`${provider.name} has fixtures`, () => assert.ok(cases.length > 0, `no test/fixtures/fixes/${provider.name}/<case>`));
+    for (const name of cases) {
+      it(`${provider.name}: ${name}`, async () => {
+        await initSyntax();
+        const fixture = path.join(dir, name);
+        const spec = JSON.parse(readFileSync(path.join(fixture, 'case.json'), 'utf8')) as Case;
+        const folder = path.join(scratch, `${provider.name}-${name}`);
+        cpSync(path.join(fixture, 'before'), folder, { recursive: true });
+        const workspace = new Workspace();
+        const result = analyze(workspace, [folder], { release: spec.release });
+        const finding = result.findings.find((item) => item.code === spec.code && (!spec.file || path.relative(folder, item.origin.file) === spec.file));
+        assert.ok(finding, `no ${spec.code} finding in before/: ${result.findings.map((item) => item.code).join(', ')}`);
+        const host = result.hosts.find((item) => item.name === finding.host);
+        assert.ok(host);
+        const fixes = fixesFor(finding, host, workspace, (failed, error) => assert.fail(`${failed}: ${String(error)}`));
+        const fix = spec.title ? fixes.find((item) => item.title.includes(spec.title!)) : fixes.find((item) => item.preferred);
+        assert.ok(fix, `no fix${spec.title ? ` titled …${spec.title}…` : ''}; offered: ${fixes.map((item) => item.title).join(' | ')}`);
+        const texts = editedTexts(fix.edits, workspace);
+        for (const [file, text] of texts) writeFileSync(file, text);
+
+        // 1. The text: every file equals after/ (files absent from after/ must be unchanged).
+        for (const file of listNix(folder)) {
+          const relative = path.relative(folder, file);
+          const expectedPath = path.join(fixture, 'after', relative);
+          const expected = existsSync(expectedPath) ? readFileSync(expectedPath, 'utf8') : readFileSync(path.join(fixture, 'before', relative), 'utf8');
+          assert.equal(readFileSync(file, 'utf8'), expected, `${relative} differs from the expected text`);
+        }
+        // 2. It is Nix: tree-sitter and nix-instantiate --parse accept every changed file.
+        for (const file of texts.keys()) {
+          assert.deepEqual(syntaxProblems(SourceFile.fromText(file, readFileSync(file, 'utf8'))), [], `tree-sitter rejects ${file}`);
+          const parsed = nixParse(file);
+          assert.ok(parsed.ok, parsed.error);
+        }
+        // 3. The finding is gone and nothing new appears.
+        const before = tally(result.findings, folder);
+        const afterwards = analyze(new Workspace(), [folder]);
+        const now = tally(afterwards.findings, folder);
+        const fixedKey = `${finding.code} ${path.relative(folder, finding.origin.file)}`;
+        assert.ok((now.get(fixedKey) ?? 0) < (before.get(fixedKey) ?? 0), `${fixedKey} is still reported`);
+        for (const [key, count] of now) assert.ok(count <= (before.get(key) ?? 0), `the fix introduced ${key}`);
+      });
+    }
+  }
+});
