@@ -46,8 +46,8 @@ export const rule: Rule = {
           const pool = match[1];
           if (!pools.has(pool)) {
             // Another item may already order it after the right import; then the extra name is harmless.
-            if ([...pools].every((wanted) => names.includes(`zfs-import-${wanted}.service`))) continue;
-            const wanted = [...pools][0];
+            const wanted = [...pools].find((candidate) => !names.includes(`zfs-import-${candidate}.service`));
+            if (wanted === undefined) continue;
             findings.push(
               finding(this, item.origin, `${q(item.name)} is the import unit of pool ${q(pool)}, but ${q(unit.name)} rolls back a dataset of pool ${q(wanted)}: nothing orders the rollback after ${q(`zfs-import-${wanted}.service`)}, so it can run before the pool is imported.`, {
                 related: rollbacks.map((rollback) => related(rollback.origin, `rolls back a dataset of pool ${wanted}`)),
