@@ -27,13 +27,16 @@ export const rule: Rule = {
     const systemd = host.systemdInitrd();
     if (systemd.state === 'on' || (systemd.state === 'unknown' && !systemd.releaseUnknown)) return [];
     const findings: Finding[] = [];
-    for (const { unit } of rollbackUnits(host)) {
+    const root = host.rootDataset();
+    for (const { unit, rollbacks } of rollbackUnits(host)) {
       const origin = unitOrigin(unit);
       if (!origin) continue;
+      const lost = rollbacks.some((rollback) => rollback.dataset !== undefined && rollback.dataset === root?.name) ? 'the root is never reset' : 'its rollback never happens';
+      const fix = `Set ${q('boot.initrd.systemd.enable = true;')}`;
       const message =
         systemd.state === 'off'
-          ? `${q(unit.name)} is a systemd initrd unit, but systemd stage 1 is off (${systemd.reason}): the unit never runs and the root is never reset.`
-          : `${q(unit.name)} is a systemd initrd unit, but boot.initrd.systemd.enable is unset and the nixpkgs release is unknown: before 26.05 systemd stage 1 is off by default and the unit never runs.`;
+          ? `${q(unit.name)} is a systemd initrd unit, but systemd stage 1 is off (${systemd.reason}): the scripted stage 1 ignores ${q('boot.initrd.systemd.services')}, so ${lost}. ${fix}.`
+          : `${q(unit.name)} is a systemd initrd unit, but ${q('boot.initrd.systemd.enable')} is unset and the nixpkgs release is unknown: before 26.05 systemd stage 1 is off by default, and then ${lost}. ${fix} to be sure.`;
       findings.push(
         finding(this, origin, message, {
           severity: systemd.state === 'off' ? 'error' : 'warning',
