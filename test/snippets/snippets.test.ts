@@ -1,0 +1,65 @@
+/**
+ * Snippets: every snippet, with its placeholders at their defaults, is a binding that real Nix parses, and the
+ * disko and rollback snippets together give a host with no finding.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { REPO_ROOT, analyzeFolder } from '../support/engine';
+import { nixParse } from '../support/nix';
+
+interface Snippet {
+  prefix: string | string[];
+  description: string;
+  body: string[];
+}
+
+const snippets = JSON.parse(readFileSync(path.join(REPO_ROOT, 'snippets', 'nix.json'), 'utf8')) as Record<string, Snippet>;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'snippets-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The text VS Code inserts when every placeholder keeps its default (`${1:x}` → x, `$1` → the same value). */
+export function expand(body: string[], indent = '  '): string {
+  const values = new Map<string, string>();
+  let text = body.join('\n').replace(/\t/g, indent);
+  text = text.replace(/\$\{(\d+):([^}]*)\}/g, (_match, index: string, value: string) => {
+    if (!values.has(index)) values.set(index, value);
+    return values.get(index)!;
+  });
+  return text.replace(/\$(\d+)/g, (_match, index: string) => values.get(index) ?? '');
+}
+
+describe('snippets', () => {
+  for (const [name, snippet] of Object.entries(snippets)) {
+    it(`${name}: parses as Nix`, () => {
+      assert.ok(snippet.description.length > 20);
+      const file = path.join(scratch, `${name.replace(/\W+/g, '-')}.nix`);
+      writeFileSync(file, `{\n${expand(snippet.body)}\n}\n`);
+      const parsed = nixParse(file);
+      assert.ok(parsed.ok, parsed.error);
+    });
+  }
+
+  it('pool, root, /nix and persisted dataset snippets plus the rollback unit make a host with no finding', async () => {
+    const folder = path.join(scratch, 'host');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(folder);
+    const datasets = ['ZFS: container dataset (disko)', 'ZFS: ephemeral root dataset (disko)', 'ZFS: /nix dataset (disko)', 'ZFS: persisted dataset (disko)']
+      .map((name) => expand(snippets[name].body))
+      .join('\n');
+    const pool = expand(snippets['ZFS: pool (disko)'].body).replace(/datasets = \{\n\s*\n/, `datasets = {\n${datasets}\n`);
+    writeFileSync(
+      path.join(folder, 'disko.nix'),
+      `{\n  disko.devices.disk.main = { type = "disk"; device = "/dev/vda"; content = { type = "gpt"; partitions = { ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; }; zfs = { size = "100%"; content = { type = "zfs"; pool = "rpool"; }; }; }; }; };\n  disko.devices.zpool = {\n${pool}\n  };\n}\n`,
+    );
+    writeFileSync(
+      path.join(folder, 'configuration.nix'),
+      `{\n  imports = [ ./disko.nix ];\n  networking.hostId = "8425e349";\n${expand(snippets['ZFS: initrd rollback unit'].body)}\n  fileSystems."/persist".neededForBoot = true;\n}\n`,
+    );
+    for (const file of ['disko.nix', 'configuration.nix']) assert.ok(nixParse(path.join(folder, file)).ok, nixParse(path.join(folder, file)).error);
+    const { result } = await analyzeFolder(folder);
+    assert.deepEqual(result.findings.map((finding) => `${finding.code}: ${finding.message}`), []);
+  });
+});
