@@ -29,8 +29,12 @@ export const rule: Rule = {
   check(host) {
     const findings: Finding[] = [];
     for (const entry of host.fileSystems().entries) {
-      if (entry.conditional || entry.mountPoint.startsWith('/') || entry.writtenDefinitions.length === 0 || !entry.origin) continue;
-      findings.push(finding(this, entry.origin, `Mount point ${q(entry.mountPoint)} is not absolute; write ${q(`/${entry.mountPoint}`)}.`, { data: { entry } }));
+      if (entry.conditional || entry.mountPoint.startsWith('/') || entry.writtenDefinitions.length === 0) continue;
+      // `fileSystems.<name>.mountPoint`, when written, is the mount point; else the attribute name is.
+      const option = entry.node.child('mountPoint').string();
+      const origin = (option.state === 'known' ? option.definitions[0]?.origin : undefined) ?? entry.origin;
+      if (!origin) continue;
+      findings.push(finding(this, origin, `Mount point ${q(entry.mountPoint)} is not absolute; write ${q(`/${entry.mountPoint}`)}.`, { data: { entry } }));
     }
     for (const dataset of host.layout?.datasets ?? []) {
       const mountpoint = dataset.mountpoint;
