@@ -32,9 +32,12 @@ export const rule: Rule = {
     const findings: Finding[] = [];
     const inEffect = host.diskoInEffect();
     if (inEffect === false) {
+      const { entries, open } = host.fileSystems();
       for (const mount of layout.emitted) {
         if (!mount.dataset || !mount.origin) continue;
         if (host.hasMountAt(mount.mountPoint) !== false) continue;
+        // The host mounts the dataset elsewhere (or an unreadable device might be it): it is mounted, just not there.
+        if (open || entries.some((entry) => entry.device.state === 'unknown' || (entry.device.state === 'known' && entry.device.value === mount.device))) continue;
         const why = host.input.diskoImported ? 'disko.enableConfig is false' : 'the disko file is not imported by this host';
         findings.push(
           finding(this, mount.origin, `Nothing mounts ${q(mount.device!)} at ${q(mount.mountPoint)}: ${why}, so disko's fileSystems entry is not in effect and the host has none of its own.`, {
