@@ -37,10 +37,11 @@ export const rule: Rule = {
         if (text.trim() === '' && !definition.value.pieces.some((piece) => piece.unknown)) continue;
         const origin = definitionOrigin(definition);
         if (!origin) continue;
+        const convert = `convert it into a ${q('boot.initrd.systemd.services')} unit`;
         const message =
           systemd.state === 'on'
-            ? `${q(`boot.initrd.${hook.hook}`)} is not supported by systemd stage 1 (${systemd.reason}): NixOS refuses to build this ("systemd stage 1 does not support …").`
-            : `${q(`boot.initrd.${hook.hook}`)} is not supported by systemd stage 1, which is on by default since nixpkgs 26.05; the nixpkgs release is unknown, so this may fail to build.`;
+            ? `${q(`boot.initrd.${hook.hook}`)} is not supported by systemd stage 1 (${systemd.reason}): NixOS refuses to build this ("systemd stage 1 does not support …"). ${convert.charAt(0).toUpperCase()}${convert.slice(1)}.`
+            : `${q(`boot.initrd.${hook.hook}`)} is not supported by systemd stage 1, which is on by default since nixpkgs 26.05; the nixpkgs release is unknown, so this may fail to build. Set ${q('boot.initrd.systemd.enable = false;')} to keep the scripted stage 1, or ${convert}.`;
         findings.push(
           finding(this, origin, message, {
             severity: systemd.state === 'on' ? 'error' : 'warning',
