@@ -24,6 +24,7 @@ import { type AnalysisResult, type HostFinding, analyze } from '../rules/engine'
 import { type Severity, docsUrl } from '../rules/types';
 import { initSyntax } from '../syntax/parser';
 import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand } from './code-actions';
+import { completionsFor } from './completion';
 import { Documents, pathToUri, uriToPath } from './documents';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
 
@@ -114,6 +115,7 @@ export class EphemeralRootServer {
       this.scheduleAll();
     });
     connection.onCodeAction((params) => this.guard<CodeAction[]>('codeAction', () => codeActionsFor(this, params)));
+    connection.onCompletion((params) => this.guard('completion', () => completionsFor(this, params)));
     connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(this, params)));
     connection.onRequest('ephemeralRoot/fileInfo', (params: { uri: string }) => this.guard('fileInfo', () => this.fileInfo(params.uri)));
     connection.listen();
@@ -131,6 +133,7 @@ export class EphemeralRootServer {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: ['quickfix', FIX_ALL_KIND, INSERT_ROLLBACK_KIND], resolveProvider: false },
         executeCommandProvider: { commands: FIX_COMMANDS },
+        completionProvider: { triggerCharacters: ['"'], resolveProvider: false },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'ephemeral-root-ls', version: '0.1.0' },

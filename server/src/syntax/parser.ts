@@ -79,18 +79,30 @@ export interface TextChange {
 
 export class LineIndex {
   private readonly starts: number[];
+  private readonly length: number;
+  private readonly crlf: Set<number>;
   constructor(text: string) {
+    this.length = text.length;
+    this.crlf = new Set();
     const starts = [0];
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
       if (code === 10) starts.push(i + 1);
       else if (code === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
+        if (text.charCodeAt(i + 1) === 10) {
+          i++;
+          this.crlf.add(i + 1);
+        }
         starts.push(i + 1);
       }
     }
     this.starts = starts;
   }
+  /** The line starting at `start` follows a CRLF (the line before ends two characters earlier). */
+  private crlfBefore(start: number): boolean {
+    return this.crlf.has(start);
+  }
+
   get lineCount(): number {
     return this.starts.length;
   }
@@ -104,9 +116,12 @@ export class LineIndex {
     }
     return { line: low, character: offset - this.starts[low] };
   }
+  /** The offset of an LSP position; a character past the end of its line means the line's end (LSP semantics). */
   offset(position: { line: number; character: number }): number {
     const line = Math.max(0, Math.min(position.line, this.starts.length - 1));
-    return this.starts[line] + Math.max(0, position.character);
+    const next = line + 1 < this.starts.length ? this.starts[line + 1] : Number.POSITIVE_INFINITY;
+    const end = Number.isFinite(next) ? next - 1 - (this.crlfBefore(next) ? 1 : 0) : this.length;
+    return Math.min(this.starts[line] + Math.max(0, position.character), Math.max(this.starts[line], end));
   }
   lineStart(line: number): number {
     return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
