@@ -53,8 +53,8 @@ export const rule: Rule = {
             this,
             origin,
             newRelease
-              ? `Since nixpkgs 24.11 ZFS imports pools in postResumeCommands, after ${q('postDeviceCommands')} (${host.release?.evidence}): this rollback runs before the pool exists and fails.`
-              : `If your nixpkgs is 24.11 or newer, ZFS imports pools in postResumeCommands, after ${q('postDeviceCommands')}: this rollback would run before the pool exists. The release is unknown; use postResumeCommands with lib.mkAfter on 24.11+.`,
+              ? `Since nixpkgs 24.11 ZFS imports pools in ${q('postResumeCommands')}, after ${q('postDeviceCommands')} (${host.release?.evidence}): this rollback runs before the pool exists and fails with "dataset does not exist". Move it to ${q('boot.initrd.postResumeCommands = lib.mkAfter …')}.`
+              : `If your nixpkgs is 24.11 or newer, ZFS imports pools in ${q('postResumeCommands')}, after ${q('postDeviceCommands')}: this rollback would run before the pool exists. The release is unknown; on 24.11+ move it to ${q('boot.initrd.postResumeCommands = lib.mkAfter …')}.`,
             { severity: newRelease ? 'error' : 'warning', data: { rollback, move: true } },
           ),
         );
@@ -63,7 +63,11 @@ export const rule: Rule = {
           finding(
             this,
             origin,
-            `${q('postDeviceCommands')} without ${q('lib.mkAfter')} runs before the ZFS pool import${newRelease === false ? '' : ' (and on 24.11+ the import is not in this hook at all)'}: the rollback fails with "dataset does not exist".`,
+            `${q('postDeviceCommands')} without ${q('lib.mkAfter')} is not ordered after the ZFS pool import${newRelease === false ? '' : ' (and on 24.11+ the import is not in this hook at all)'}: the rollback can run before the pool exists and fail with "dataset does not exist". ${
+              newRelease === false
+                ? `Wrap it in ${q('lib.mkAfter')}.`
+                : `Wrap it in ${q('lib.mkAfter')} before 24.11; on 24.11+ move it to ${q('boot.initrd.postResumeCommands = lib.mkAfter …')}.`
+            }`,
             { data: { rollback, move: newRelease !== false } },
           ),
         );
