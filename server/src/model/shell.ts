@@ -240,7 +240,7 @@ export interface ZfsInvocation {
 /** Options that take a value, per subcommand. */
 const VALUE_FLAGS: Record<string, Set<string>> = {
   snapshot: new Set(['-o']),
-  import: new Set(['-d', '-o', '-R', '-c', '-T', '-t', '-F']),
+  import: new Set(['-d', '-o', '-R', '-c', '-T']),
   rollback: new Set(),
 };
 
