@@ -60,6 +60,50 @@ function unwrap(node: SyntaxNode | null | undefined): SyntaxNode | undefined {
   return current;
 }
 
+const PRIORITY_FUNCTIONS = ['mkForce', 'mkDefault', 'mkOverride', 'mkVMOverride', 'mkImageMediaOverride', 'mkOptionDefault', 'mkBefore', 'mkAfter', 'mkOrder'];
+
+/** `lib.mkForce`, `mkDefault`, `pkgs.lib.mkOverride 50`, … : the name of a priority/order function a node calls. */
+function priorityFunction(fn: SyntaxNode | null | undefined): string | undefined {
+  let node = unwrap(fn);
+  // `lib.mkOverride 50` and `lib.mkOrder 500` take their number first.
+  if (node?.type === 'apply_expression' && unwrap(node.childForFieldName('argument'))?.type === 'integer_expression') node = unwrap(node.childForFieldName('function'));
+  let name: string | undefined;
+  if (node?.type === 'variable_expression') name = node.text;
+  else if (node?.type === 'select_expression' && !node.childForFieldName('default')) {
+    const base = unwrap(node.childForFieldName('expression'));
+    const attrs = node.childForFieldName('attrpath')?.childrenForFieldName('attr') ?? [];
+    const names = attrs.map((attr) => (attr?.type === 'identifier' ? attr.text : undefined));
+    const head = base?.type === 'variable_expression' ? base.text : undefined;
+    const full = [head, ...names];
+    if (full.some((part) => part === undefined)) return undefined;
+    const libPath = full.slice(0, -1).join('.');
+    if (libPath === 'lib' || libPath === 'pkgs.lib' || libPath === 'nixpkgs.lib') name = full[full.length - 1];
+  }
+  return name && PRIORITY_FUNCTIONS.includes(name) ? name : undefined;
+}
+
+/**
+ * The value a priority or order wrapper wraps (`lib.mkForce { … }` → `{ … }`), through parentheses; the node itself
+ * when it is not wrapped. `mkIf` is not seen through: what it wraps is conditional.
+ */
+export function unwrapPriority(node: SyntaxNode | null | undefined): SyntaxNode | undefined {
+  let current = unwrap(node);
+  for (let depth = 0; current && depth < 4 && current.type === 'apply_expression' && priorityFunction(current.childForFieldName('function')); depth++) {
+    current = unwrap(current.childForFieldName('argument'));
+  }
+  return current;
+}
+
+/** The wrapper call around a value (`lib.mkForce { … }`), with the function part (`lib.mkForce`), if there is one. */
+export function priorityWrapper(node: SyntaxNode | null | undefined): { call: SyntaxNode; fn: SyntaxNode; name: string; argument: SyntaxNode } | undefined {
+  const call = unwrap(node);
+  if (call?.type !== 'apply_expression') return undefined;
+  const fn = call.childForFieldName('function');
+  const argument = call.childForFieldName('argument');
+  const name = priorityFunction(fn);
+  return fn && argument && name ? { call, fn, name, argument } : undefined;
+}
+
 /** The function node of a module file (`{ config, lib, ... }: …`), if the file is one. */
 export function moduleFunction(file: SourceFile): SyntaxNode | undefined {
   const top = unwrap(file.expression);
@@ -149,19 +193,51 @@ export interface Located {
   rest: string[];
   /** Bindings in `container` that share the first name of `rest`: a new dotted binding goes after the last. */
   siblings: SyntaxNode[];
+  /**
+   * What makes a new binding of `rest` in `container` unsafe, if something does: a binding of a prefix of the path
+   * whose value is not an attribute set literal (`fileSystems = import ./fs.nix;`, `x = lib.mkIf c { … };`), an
+   * `inherit` of its first name, or bindings below the path itself. Nix rejects a second definition next to those
+   * ("attribute already defined"), so an edit there must not be made.
+   */
+  blocked?: SyntaxNode;
 }
 
-/** Finds where `path` lives (or would live) in an attribute set, following nested and dotted bindings alike. */
+function isAttrsetLiteral(node: SyntaxNode | undefined): node is SyntaxNode {
+  return node?.type === 'attrset_expression' || node?.type === 'rec_attrset_expression';
+}
+
+/**
+ * Finds where `path` lives (or would live) in an attribute set, following nested and dotted bindings alike, and
+ * seeing through priority wrappers (`fileSystems."/x" = lib.mkForce { … }` holds the entry's bindings).
+ */
 export function locate(attrset: SyntaxNode, path: string[]): Located {
+  let blocked: SyntaxNode | undefined;
   for (const binding of bindingsOf(attrset)) {
     const names = bindingPath(binding);
-    if (!names || names.length > path.length || !names.every((name, index) => name === path[index])) continue;
+    if (!names || !names.slice(0, path.length).every((name, index) => name === path[index])) continue;
+    if (names.length > path.length) {
+      blocked ??= binding;
+      continue;
+    }
     if (names.length === path.length) return { binding, container: attrset, rest: [], siblings: [] };
-    const value = unwrap(binding.childForFieldName('expression'));
-    if (value?.type === 'attrset_expression') return locate(value, path.slice(names.length));
+    const value = unwrapPriority(binding.childForFieldName('expression'));
+    if (isAttrsetLiteral(value)) return locate(value, path.slice(names.length));
+    blocked ??= binding;
   }
+  blocked ??= inheritOf(attrset, path[0]);
   const siblings = bindingsOf(attrset).filter((binding) => bindingPath(binding)?.[0] === path[0]);
-  return { container: attrset, rest: path, siblings };
+  return { container: attrset, rest: path, siblings, blocked };
+}
+
+/** The `inherit` (or `inherit (x)`) in an attribute set that binds `name`, if one does. */
+function inheritOf(attrset: SyntaxNode, name: string): SyntaxNode | undefined {
+  const set = attrset.namedChildren.find((child) => child?.type === 'binding_set');
+  for (const child of set?.namedChildren ?? []) {
+    if (child?.type !== 'inherit' && child?.type !== 'inherit_from') continue;
+    const attrs = child.childForFieldName('attrs')?.childrenForFieldName('attr') ?? [];
+    if (attrs.some((attr) => attr?.text === name || (attr?.type === 'string_expression' && attr.text === JSON.stringify(name)))) return child;
+  }
+  return undefined;
 }
 
 /**
@@ -170,14 +246,41 @@ export function locate(attrset: SyntaxNode, path: string[]): Located {
  */
 export function insertBinding(file: SourceFile, attrset: SyntaxNode, path: string[], value: string, comment?: string): TextEdit {
   const bindings = bindingsOf(attrset);
-  const eol = newline(file);
-  const siblings = bindings.filter((binding) => bindingPath(binding)?.[0] === path[0]);
+  // After the last binding that shares the longest prefix with the path (`fileSystems."/x".a` next to
+  // `fileSystems."/x".b`, not after `fileSystems."/y"`), else after the last binding.
+  const shared = (binding: SyntaxNode) => {
+    const names = bindingPath(binding) ?? [];
+    let length = 0;
+    while (length < names.length && length < path.length && names[length] === path[length]) length++;
+    return length;
+  };
+  const best = Math.max(0, ...bindings.map(shared));
+  const siblings = best > 0 ? bindings.filter((binding) => shared(binding) === best) : [];
   const anchor = siblings[siblings.length - 1] ?? bindings[bindings.length - 1];
+  return insertBindingAt(file, attrset, anchor, 'after', path, value, comment);
+}
+
+/**
+ * Inserts `path = value;` as its own line(s) right after (or before) one binding of an attribute set, indented like
+ * it. A multi-line value next to a binding that is set off by a blank line is set off the same way.
+ */
+export function insertBindingAt(file: SourceFile, attrset: SyntaxNode, anchor: SyntaxNode | undefined, where: 'after' | 'before', path: string[], value: string, comment?: string): TextEdit {
+  const bindings = bindingsOf(attrset);
+  const eol = newline(file);
   const suffix = comment ? ` # ${comment}` : '';
   const multiLine = file.text.slice(attrset.startIndex, attrset.endIndex).includes('\n');
+  if (anchor && multiLine && where === 'before') {
+    const lineStart = file.lines.lineStart(file.lines.position(anchor.startIndex).line);
+    if (file.text.slice(lineStart, anchor.startIndex).trim() === '') {
+      const indentation = indentationAt(file, anchor.startIndex);
+      const gap = value.includes('\n') && blankLineBefore(file, anchor) ? eol : '';
+      return edit(file, lineStart, lineStart, `${indentation}${attrPath(path)} = ${reindent(value, indentation, eol)};${suffix}${eol}${gap}`);
+    }
+  }
   if (anchor && multiLine) {
     const indentation = indentationAt(file, anchor.startIndex);
-    const text = `${eol}${indentation}${attrPath(path)} = ${reindent(value, indentation, eol)};${suffix}`;
+    const gap = value.includes('\n') && blankLineBefore(file, anchor) ? eol : '';
+    const text = `${eol}${gap}${indentation}${attrPath(path)} = ${reindent(value, indentation, eol)};${suffix}`;
     const lineEnd = endOfLine(file, anchor.endIndex);
     return edit(file, lineEnd, lineEnd, text);
   }
@@ -191,6 +294,15 @@ export function insertBinding(file: SourceFile, attrset: SyntaxNode, path: strin
   // An empty set `{ }` becomes a block holding the new binding.
   const open = file.text.lastIndexOf('{', close);
   return edit(file, open, attrset.endIndex, `{${eol}${inner}${attrPath(path)} = ${reindent(value, inner, eol)};${suffix}${eol}${outer}}`);
+}
+
+/** A multi-line binding with an empty line above it (the file sets blocks apart). */
+function blankLineBefore(file: SourceFile, binding: SyntaxNode): boolean {
+  if (!file.text.slice(binding.startIndex, binding.endIndex).includes('\n')) return false;
+  const line = file.lines.position(binding.startIndex).line;
+  if (line === 0) return false;
+  const previous = file.text.slice(file.lines.lineStart(line - 1), file.lines.lineStart(line));
+  return previous.trim() === '';
 }
 
 /** The end of the line holding `offset` (after a trailing comment, before the newline). */
@@ -213,6 +325,20 @@ export function setAttribute(file: SourceFile, body: SyntaxNode, path: string[],
   return insertBinding(file, located.container, located.rest, value, comment);
 }
 
+/**
+ * Like `setAttribute`, but undefined when the edit would not be safe: the path is bound to something that is not an
+ * attribute set literal on the way (Nix would reject a second definition), or below the path.
+ */
+export function trySetAttribute(file: SourceFile, body: SyntaxNode, path: string[], value: string, comment?: string): TextEdit | undefined {
+  const located = locate(body, path);
+  if (located.binding) {
+    const expression = located.binding.childForFieldName('expression');
+    return expression ? edit(file, expression.startIndex, expression.endIndex, value) : undefined;
+  }
+  if (located.blocked) return undefined;
+  return insertBinding(file, located.container, located.rest, value, comment);
+}
+
 /** Adds a string to a list literal, in the list's own layout (one line, or one item per line). */
 export function appendToList(file: SourceFile, list: SyntaxNode, item: string): TextEdit {
   const elements = list.childrenForFieldName('element').filter((child): child is SyntaxNode => child !== null);
@@ -222,9 +348,40 @@ export function appendToList(file: SourceFile, list: SyntaxNode, item: string): 
   const last = elements[elements.length - 1];
   if (text.includes('\n')) {
     const indentation = indentationAt(file, last.startIndex);
-    return edit(file, last.endIndex, last.endIndex, `${eol}${indentation}${item}`);
+    // After a comment that ends the last item's line: the comment stays with its item.
+    const lineEnd = endOfLine(file, last.endIndex);
+    const rest = file.text.slice(last.endIndex, lineEnd).trim();
+    const at = rest.startsWith('#') && lineEnd < list.endIndex ? lineEnd : last.endIndex;
+    return edit(file, at, at, `${eol}${indentation}${item}`);
   }
   return edit(file, last.endIndex, last.endIndex, ` ${item}`);
+}
+
+/**
+ * Removes one element of a list literal and keeps the list's layout: its line when it stands alone on one, else the
+ * element and the space before it (`[ "a" "b" ]` → `[ "a" ]`, `[ "b" ]` → `[ ]`).
+ */
+export function removeListElement(file: SourceFile, list: SyntaxNode, element: SyntaxNode): TextEdit {
+  const elements = list.childrenForFieldName('element').filter((child): child is SyntaxNode => child !== null);
+  const index = elements.findIndex((child) => child.startIndex === element.startIndex && child.endIndex === element.endIndex);
+  const lineStart = file.lines.lineStart(file.lines.position(element.startIndex).line);
+  const lineEnd = endOfLine(file, element.endIndex);
+  const alone = file.text.slice(lineStart, element.startIndex).trim() === '' && file.text.slice(element.endIndex, lineEnd).trim() === '';
+  if (alone && file.text.slice(list.startIndex, list.endIndex).includes('\n') && list.startIndex < lineStart) {
+    const next = file.text.indexOf('\n', element.endIndex);
+    return edit(file, lineStart, next < 0 ? file.text.length : next + 1, '');
+  }
+  const previous = index > 0 ? elements[index - 1] : undefined;
+  if (previous && !file.text.slice(previous.endIndex, element.startIndex).includes('\n')) return edit(file, previous.endIndex, element.endIndex, '');
+  // The first element (or one after a line break): the space after it goes with it.
+  let end = element.endIndex;
+  while (file.text[end] === ' ' || file.text[end] === '\t') end++;
+  if (elements.length === 1 && file.text[end] === ']') {
+    let start = element.startIndex;
+    while (start > list.startIndex + 1 && (file.text[start - 1] === ' ' || file.text[start - 1] === '\t')) start--;
+    return edit(file, start, end, ' ');
+  }
+  return edit(file, element.startIndex, end, '');
 }
 
 /** Removes a whole binding, with its line when it stands alone on it (and a comment line right above it stays). */

@@ -8,6 +8,7 @@ import type { Workspace } from '../model/workspace';
 import type { Finding } from '../rules/types';
 import { provider as disableDefaultDependencies } from './handlers/disable-default-dependencies';
 import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
+import { provider as fixZfsutil } from './handlers/fix-zfsutil';
 import { provider as insertRollbackService } from './handlers/insert-rollback-service';
 import { provider as makeOneshot } from './handlers/make-oneshot';
 import { provider as orderAfterImport } from './handlers/order-after-import';
@@ -23,6 +24,7 @@ export const FIX_PROVIDERS: FixProvider[] = [
   pullInUnit,
   disableDefaultDependencies,
   makeOneshot,
+  fixZfsutil,
 ];
 
 /** The fixes for one finding; a provider that fails is skipped (and reported through `onError`). */

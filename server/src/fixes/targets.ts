@@ -36,13 +36,22 @@ function definingFiles(config: ConfigNode, path: string[]): string[] {
 
 /** The module file a new definition of `path` goes into. */
 export function targetFor(host: HostModel, workspace: Workspace, path: string[]): Target | undefined {
-  const candidates = [...definingFiles(host.config, path), host.root, ...host.files];
+  return targetsFor(host, workspace, path)[0];
+}
+
+/**
+ * Every module file a new definition of `path` could go into, best first (the order of `targetFor`): for a caller
+ * that must pass over a file where the edit turns out not to be safe.
+ */
+export function targetsFor(host: HostModel, workspace: Workspace, path: string[]): Target[] {
+  const candidates = [...new Set([...definingFiles(host.config, path), host.root, ...host.files])];
+  const targets: Target[] = [];
   for (const filePath of candidates) {
     if (filePath.endsWith('flake.nix')) continue;
     const target = editable(workspace, filePath);
-    if (target) return target;
+    if (target) targets.push(target);
   }
-  return undefined;
+  return targets;
 }
 
 /** The attribute set literal that an origin's binding is bound to (`name = { … };`). */
