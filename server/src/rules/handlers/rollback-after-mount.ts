@@ -24,6 +24,20 @@ import type { Finding, Rule } from '../types';
 
 const MOUNTED_TARGETS = ['sysroot.mount', 'initrd-root-fs.target', 'initrd-fs.target'];
 
+/**
+ * Units that systemd orders after the root is mounted (F17): `initrd.target`, `initrd-parse-etc.service`,
+ * `initrd-cleanup.service` and `initrd-switch-root.*` come after `initrd-root-fs.target`, NixOS's
+ * `initrd-nixos-activation.service` after `initrd-fs.target` (F4), and every mount below `/sysroot` after
+ * `sysroot.mount`.
+ */
+const LATER_UNITS = ['initrd.target', 'initrd-parse-etc.service', 'initrd-nixos-activation.service', 'initrd-cleanup.service', 'initrd-switch-root.target', 'initrd-switch-root.service'];
+
+function afterRootMount(name: string): 'direct' | 'later' | undefined {
+  if (MOUNTED_TARGETS.includes(name)) return 'direct';
+  if (LATER_UNITS.includes(name) || /^sysroot-.+\.mount$/.test(name)) return 'later';
+  return undefined;
+}
+
 export const rule: Rule = {
   code: 'rollback-after-mount',
   severity: 'error',
@@ -38,10 +52,12 @@ export const rule: Rule = {
       const place = rollback.place;
       if (place.kind === 'initrd-unit') {
         if (place.unit.conditional) continue;
-        const after = host.unitList(place.unit, 'after').values.find((item) => MOUNTED_TARGETS.includes(item.name));
+        const afters = host.unitList(place.unit, 'after').values;
+        const after = afters.find((item) => afterRootMount(item.name) === 'direct') ?? afters.find((item) => afterRootMount(item.name) === 'later');
         if (!after?.origin) continue;
+        const chain = afterRootMount(after.name) === 'later' ? `, which itself comes after ${q('sysroot.mount')}` : '';
         findings.push(
-          finding(this, after.origin, `${q(place.unit.name)} is ordered after ${q(after.name)}: the root is already mounted when it is rolled back.`, {
+          finding(this, after.origin, `${q(place.unit.name)} is ordered after ${q(after.name)}${chain}: the root is already mounted when it is rolled back. Order it ${q('before = [ "sysroot.mount" ]')} instead.`, {
             related: [related(rollback.origin, 'the rollback')],
             data: { rollback, after },
           }),
@@ -49,14 +65,20 @@ export const rule: Rule = {
         continue;
       }
       const definition = rollback.fragment.definition;
-      const origin = place.kind === 'stage2-unit' ? place.unit.origin : definition.keyOrigin ?? definition.origin;
+      // The unit or activation script by its name; the hook by its option name.
+      const origin =
+        place.kind === 'stage2-unit'
+          ? place.unit.origin
+          : place.kind === 'activation'
+            ? (host.config.at('system', 'activationScripts', place.name).definitions.find((item) => item.keyOrigin)?.keyOrigin ?? definition.keyOrigin ?? definition.origin)
+            : definition.keyOrigin ?? definition.origin;
       if (!origin) continue;
       if (place.kind === 'hook' && place.hook === 'postMountCommands') {
-        findings.push(finding(this, origin, '`postMountCommands` runs after the root is mounted: rolling it back there fails or pulls files from under the booting system.', { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
+        findings.push(finding(this, origin, `${q('postMountCommands')} runs after the root is mounted: rolling it back there fails or pulls files from under the booting system. Roll back before the mount: in ${q('postResumeCommands')} with ${q('lib.mkAfter')} (${q('postDeviceCommands')} before 24.11), or in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
       } else if (place.kind === 'stage2-unit') {
-        findings.push(finding(this, origin, `${q(place.unit.name)} is a stage-2 service: it rolls back the root of the running system. Roll back in an initrd unit before sysroot.mount.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
+        findings.push(finding(this, origin, `${q(place.unit.name)} is a stage-2 service: it rolls back the root of the running system. Roll back in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
       } else if (place.kind === 'activation') {
-        findings.push(finding(this, origin, `The activation script ${q(place.name)} rolls back the root of the running system. Roll back in an initrd unit before sysroot.mount.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
+        findings.push(finding(this, origin, `The activation script ${q(place.name)} rolls back the root of the running system. Roll back in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
       }
     }
     return findings;
