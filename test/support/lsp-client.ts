@@ -57,7 +57,10 @@ export class LspClient {
       processId: process.pid,
       rootUri: uri(folder),
       workspaceFolders: [{ uri: uri(folder), name: path.basename(folder) }],
-      capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+      capabilities: {
+        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
+        textDocument: { publishDiagnostics: { relatedInformation: true } },
+      },
     });
     await this.connection.sendNotification('initialized', {});
   }

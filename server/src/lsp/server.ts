@@ -13,6 +13,7 @@ import {
   type Diagnostic,
   DiagnosticSeverity,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   ErrorCodes,
   ResponseError,
   type InitializeParams,
@@ -65,6 +66,7 @@ export class EphemeralRootServer {
   private flushScheduled = false;
   private configurationSupport = false;
   private workspaceFoldersSupport = false;
+  private watchSupport = false;
   /** Called after each publish; tests and the benchmark use it. */
   onPublished?: (folder: string) => void;
 
@@ -75,6 +77,15 @@ export class EphemeralRootServer {
     connection.onInitialize((params) => this.initialize(params));
     connection.onInitialized(() => {
       if (this.configurationSupport) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'ephemeralRoot' });
+      if (this.watchSupport) {
+        // With the client watching the files for us, the disk is read only when it reports a change.
+        void connection.client
+          .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.nix' }, { globPattern: '**/flake.lock' }] })
+          .then(() => {
+            this.workspace.watched = true;
+          })
+          .catch(() => undefined);
+      }
       if (this.workspaceFoldersSupport) {
         connection.workspace.onDidChangeWorkspaceFolders((event) => {
           for (const removed of event.removed) {
@@ -126,6 +137,7 @@ export class EphemeralRootServer {
     await initSyntax();
     this.configurationSupport = params.capabilities.workspace?.configuration === true;
     this.workspaceFoldersSupport = params.capabilities.workspace?.workspaceFolders === true;
+    this.watchSupport = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     for (const folder of params.workspaceFolders ?? []) this.addFolder(uriToPath(folder.uri));
     if (this.folders.size === 0 && params.rootUri) this.addFolder(uriToPath(params.rootUri));
     return {

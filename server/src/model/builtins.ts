@@ -852,8 +852,18 @@ function libSet(shared: Record<string, PrimopValue>): AttrsValue {
   return root;
 }
 
-/** A copy of `lib` whose `nixosSystem` records the flake input it came from. */
+const inputLibraries = new Map<string, AttrsValue>();
+
+/** A copy of `lib` whose `nixosSystem` records the flake input it came from (one per input, shared). */
 export function libraryForInput(lib: AttrsValue, input: string): AttrsValue {
+  const cached = inputLibraries.get(input);
+  if (cached) return cached;
+  const created = createLibraryForInput(lib, input);
+  inputLibraries.set(input, created);
+  return created;
+}
+
+function createLibraryForInput(lib: AttrsValue, input: string): AttrsValue {
   const copy = emptyAttrs(lib.origin);
   for (const [name, entry] of lib.entries) copy.entries.set(name, entry);
   copy.open = lib.open;
@@ -863,8 +873,18 @@ export function libraryForInput(lib: AttrsValue, input: string): AttrsValue {
   return copy;
 }
 
-/** The global scope of every file. */
+let sharedGlobals: Map<string, Thunk> | undefined;
+
+/**
+ * The global scope of every file. Builtins and lib are stateless (they reach the workspace only through the
+ * evaluator of each call), so one instance serves every evaluator of the process.
+ */
 export function globalScope(): Map<string, Thunk> {
+  sharedGlobals ??= createGlobalScope();
+  return sharedGlobals;
+}
+
+function createGlobalScope(): Map<string, Thunk> {
   const shared = sharedFunctions();
   const importFn = primop('import', 1, ([target], site) => {
     const value = target.force();

@@ -19,6 +19,13 @@ export const IGNORED_DIRECTORIES = new Set(['.git', 'node_modules', '.direnv', '
 export class Workspace implements FileProvider {
   private readonly overlays = new Map<string, SourceFile>();
   private readonly cache = new Map<string, CachedFile>();
+  private readonly listings = new Map<string, string[]>();
+
+  /**
+   * Whether the caller reports every change on disk through `invalidate` (a language server whose client watches
+   * the files): cached files and folder listings are then trusted without asking the disk again.
+   */
+  watched = false;
 
   /** Sets the editor's text of a file (an open document). */
   setOverlay(file: SourceFile): void {
@@ -33,9 +40,10 @@ export class Workspace implements FileProvider {
     return this.overlays.get(path.resolve(filePath));
   }
 
-  /** Drops the cached parse of a disk file (after a watched-file event). */
+  /** Drops the cached parse of a disk file (after a watched-file event), and the folder listings holding it. */
   invalidate(filePath: string): void {
     const resolved = path.resolve(filePath);
+    for (const root of this.listings.keys()) if (resolved.startsWith(`${root}${path.sep}`)) this.listings.delete(root);
     const cached = this.cache.get(resolved);
     if (cached && !this.isShared(cached.file)) cached.file.dispose();
     this.cache.delete(resolved);
@@ -58,6 +66,10 @@ export class Workspace implements FileProvider {
     const resolved = path.resolve(filePath);
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay;
+    if (this.watched) {
+      const trusted = this.cache.get(resolved);
+      if (trusted) return trusted.file;
+    }
     const stats = this.stat(resolved);
     if (!stats || !stats.isFile()) return undefined;
     const stamp = `${stats.size}:${stats.mtimeMs}`;
@@ -124,6 +136,16 @@ export class Workspace implements FileProvider {
 
   /** Every `.nix` file below a folder (and open documents there), skipping build outputs and VCS folders. */
   listNixFiles(root: string, limit = 20_000): string[] {
+    const resolvedRoot = path.resolve(root);
+    const overlaid = [...this.overlays.keys()].filter((overlayPath) => overlayPath.startsWith(resolvedRoot + path.sep) && overlayPath.endsWith('.nix'));
+    const cached = this.watched ? this.listings.get(resolvedRoot) : undefined;
+    if (cached) return [...new Set([...cached, ...overlaid])].sort();
+    const onDisk = this.scanNixFiles(resolvedRoot, limit);
+    if (this.watched) this.listings.set(resolvedRoot, onDisk);
+    return [...new Set([...onDisk, ...overlaid])].sort();
+  }
+
+  private scanNixFiles(resolvedRoot: string, limit: number): string[] {
     const found = new Set<string>();
     const visit = (dir: string, depth: number) => {
       if (found.size >= limit || depth > 30) return;
@@ -141,11 +163,7 @@ export class Workspace implements FileProvider {
         } else if (entry.isFile() && entry.name.endsWith('.nix')) found.add(full);
       }
     };
-    const resolvedRoot = path.resolve(root);
     visit(resolvedRoot, 0);
-    for (const overlayPath of this.overlays.keys()) {
-      if (overlayPath.startsWith(resolvedRoot + path.sep) && overlayPath.endsWith('.nix')) found.add(overlayPath);
-    }
     return [...found].sort();
   }
 }
