@@ -32,13 +32,23 @@ export const rule: Rule = {
   summary: 'The root dataset has a blank snapshot, but nothing rolls back to it.',
   facts: ['F20', 'F25'],
   check(host) {
-    // Only a host tells whether something rolls back: a disko file alone (an example, a layout kept apart) does not.
-    if (host.kind !== 'nixos') return [];
     const layout = host.layout;
     const root = host.rootDataset();
     if (!layout || !root) return [];
     const snapshot = layout.snapshots.find((created) => created.dataset === root.name && created.origin);
     if (!snapshot) return [];
+    if (host.kind === 'disko-only') {
+      // A layout on its own (a disko example, a template): the host that imports it needs the rollback.
+      return [
+        finding(
+          this,
+          snapshot.origin!,
+          `${q(snapshot.target)} is the blank snapshot of the root, but no configuration in reach rolls back to it; the host that imports this layout needs a rollback unit.`,
+          { data: { snapshot, root: root.name } },
+        ),
+      ];
+    }
+    if (host.kind !== 'nixos') return [];
     const { rollbacks, open } = host.rollbacks();
     // Any rollback of the root, even a conditional or mistyped one, is the user's intent: other rules speak then.
     if (open || rollbacks.some((rollback) => rollback.dataset === undefined || rollback.dataset === root.name)) return [];
