@@ -2,7 +2,8 @@
  * # rollback-self-import
  *
  * **What.** A scripted stage-1 hook imports the pool itself (`zpool import`) without `-N` before rolling back, and
- * the pool has a dataset that such an import mounts (its ZFS `mountpoint` property is a path, `canmount` on).
+ * the pool has a dataset that such an import mounts: its ZFS `mountpoint` property is a path and `canmount` is on, as
+ * the disko layout says, or as a `fileSystems` entry that mounts it with `zfsutil` implies (F13).
  *
  * **Why.** Without `-N`, `zpool import` mounts every dataset whose `mountpoint` property is a path, inside the
  * initrd's own tree; NixOS imports with `-N` and mounts through fstab (F9). A root dataset with `mountpoint=/` lands
