@@ -9,7 +9,7 @@ import type { FileSystemEntry, HostModel } from '../model/host-model';
 import { type Origin, stringText } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
-import { type TextEdit, appendToList, bindingPath, bindingsOf, edit, enclosing, nixString, removeBinding, removeListElement, trySetAttribute, unwrapPriority } from './nix-edit';
+import { type TextEdit, appendToList, bindingPath, bindingsOf, edit, enclosing, moduleBody, nixString, removeBinding, removeListElement, trySetAttribute, unwrapPriority } from './nix-edit';
 import { targetsFor } from './targets';
 
 /** Where a definition keeps its own bindings: an attribute set literal, or the set holding its dotted bindings. */
@@ -81,6 +81,13 @@ export function setInHost(host: HostModel, workspace: Workspace, path: string[],
     if (result) return result;
   }
   return undefined;
+}
+
+/** Sets `path = value;` in one module file, when its body is a plain attribute set and the edit is safe there. */
+export function setInFile(workspace: Workspace, filePath: string | undefined, path: string[], value: string): TextEdit | undefined {
+  const file = filePath ? parsed(workspace, filePath) : undefined;
+  const body = file && moduleBody(file);
+  return file && body ? trySetAttribute(file, body, path, value) : undefined;
 }
 
 /**

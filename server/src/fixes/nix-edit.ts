@@ -262,7 +262,8 @@ export function insertBinding(file: SourceFile, attrset: SyntaxNode, path: strin
 
 /**
  * Inserts `path = value;` as its own line(s) right after (or before) one binding of an attribute set, indented like
- * it. A multi-line value next to a binding that is set off by a blank line is set off the same way.
+ * it. Next to a block that the file sets off by an empty line, a new block (or a binding of another name) is set off
+ * the same way.
  */
 export function insertBindingAt(file: SourceFile, attrset: SyntaxNode, anchor: SyntaxNode | undefined, where: 'after' | 'before', path: string[], value: string, comment?: string): TextEdit {
   const bindings = bindingsOf(attrset);
@@ -273,13 +274,13 @@ export function insertBindingAt(file: SourceFile, attrset: SyntaxNode, anchor: S
     const lineStart = file.lines.lineStart(file.lines.position(anchor.startIndex).line);
     if (file.text.slice(lineStart, anchor.startIndex).trim() === '') {
       const indentation = indentationAt(file, anchor.startIndex);
-      const gap = value.includes('\n') && blankLineBefore(file, anchor) ? eol : '';
+      const gap = setOff(file, anchor, path, value) ? eol : '';
       return edit(file, lineStart, lineStart, `${indentation}${attrPath(path)} = ${reindent(value, indentation, eol)};${suffix}${eol}${gap}`);
     }
   }
   if (anchor && multiLine) {
     const indentation = indentationAt(file, anchor.startIndex);
-    const gap = value.includes('\n') && blankLineBefore(file, anchor) ? eol : '';
+    const gap = setOff(file, anchor, path, value) ? eol : '';
     const text = `${eol}${gap}${indentation}${attrPath(path)} = ${reindent(value, indentation, eol)};${suffix}`;
     const lineEnd = endOfLine(file, anchor.endIndex);
     return edit(file, lineEnd, lineEnd, text);
@@ -296,13 +297,21 @@ export function insertBindingAt(file: SourceFile, attrset: SyntaxNode, anchor: S
   return edit(file, open, attrset.endIndex, `{${eol}${inner}${attrPath(path)} = ${reindent(value, inner, eol)};${suffix}${eol}${outer}}`);
 }
 
-/** A multi-line binding with an empty line above it (the file sets blocks apart). */
+/** A multi-line binding with an empty line above it (and above the comment lines that lead it): the file sets blocks apart. */
 function blankLineBefore(file: SourceFile, binding: SyntaxNode): boolean {
   if (!file.text.slice(binding.startIndex, binding.endIndex).includes('\n')) return false;
-  const line = file.lines.position(binding.startIndex).line;
-  if (line === 0) return false;
-  const previous = file.text.slice(file.lines.lineStart(line - 1), file.lines.lineStart(line));
-  return previous.trim() === '';
+  for (let line = file.lines.position(binding.startIndex).line - 1; line >= 0; line--) {
+    const text = file.text.slice(file.lines.lineStart(line), file.lines.lineStart(line + 1)).trim();
+    if (text === '') return true;
+    if (!text.startsWith('#')) return false;
+  }
+  return false;
+}
+
+/** Whether a new binding next to `anchor` is set off by an empty line, as the file does with its blocks. */
+function setOff(file: SourceFile, anchor: SyntaxNode, path: string[], value: string): boolean {
+  if (!blankLineBefore(file, anchor)) return false;
+  return value.includes('\n') || bindingPath(anchor)?.[0] !== path[0];
 }
 
 /** The end of the line holding `offset` (after a trailing comment, before the newline). */

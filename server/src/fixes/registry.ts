@@ -11,6 +11,8 @@ import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initr
 import { provider as fixZfsutil } from './handlers/fix-zfsutil';
 import { provider as insertRollbackService } from './handlers/insert-rollback-service';
 import { provider as makeOneshot } from './handlers/make-oneshot';
+import { provider as markNeededForBoot } from './handlers/mark-needed-for-boot';
+import { provider as mirrorVmNeededForBoot } from './handlers/mirror-vm-needed-for-boot';
 import { provider as orderAfterImport } from './handlers/order-after-import';
 import { provider as orderBeforeMount } from './handlers/order-before-mount';
 import { provider as pullInUnit } from './handlers/pull-in-unit';
@@ -25,6 +27,8 @@ export const FIX_PROVIDERS: FixProvider[] = [
   disableDefaultDependencies,
   makeOneshot,
   fixZfsutil,
+  markNeededForBoot,
+  mirrorVmNeededForBoot,
 ];
 
 /** The fixes for one finding; a provider that fails is skipped (and reported through `onError`). */
