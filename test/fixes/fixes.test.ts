@@ -77,7 +77,7 @@ describe('quick fixes', () => {
         }
         // 3. The finding is gone and nothing new appears.
         const before = tally(result.findings, folder);
-        const afterwards = analyze(new Workspace(), [folder]);
+        const afterwards = analyze(new Workspace(), [folder], { release: spec.release });
         const now = tally(afterwards.findings, folder);
         const fixedKey = `${finding.code} ${path.relative(folder, finding.origin.file)}`;
         assert.ok((now.get(fixedKey) ?? 0) < (before.get(fixedKey) ?? 0), `${fixedKey} is still reported`);

@@ -367,7 +367,19 @@ function unclosedString(text: string): SyntaxProblem | undefined {
   return { start: last.offset, end: last.offset + last.token.length, message: `syntax error: this string is never closed: expected a closing ${close}` };
 }
 
+const computed = new WeakMap<SourceFile, SyntaxProblem[]>();
+
+/** The syntax problems of a file (computed once per parse: the tree of a SourceFile never changes). */
 export function syntaxProblems(file: SourceFile, limit = 100): SyntaxProblem[] {
+  let problems = computed.get(file);
+  if (!problems) {
+    problems = findProblems(file, 100);
+    computed.set(file, problems);
+  }
+  return problems.length > limit ? problems.slice(0, limit) : problems;
+}
+
+function findProblems(file: SourceFile, limit: number): SyntaxProblem[] {
   const root = file.root;
   if (!root || !root.hasError) return [];
   const problems: SyntaxProblem[] = [];

@@ -1,0 +1,148 @@
+/**
+ * Random edit sequences against the real language server over stdio (fast-check): inserts and deletions of bracket
+ * soup, `${`, `''`, unicode, CRLF, NUL, very long lines and deep nesting, on copies of the seed and corpus files.
+ * After every edit the server must answer a request within the time limit, publish only ranges inside the document
+ * it describes, log no error, and still be alive at the end.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
+import { LineIndex } from '../../server/src/syntax/parser';
+import { CORPUS, REPO_ROOT } from '../support/engine';
+import { LspClient, uri } from '../support/lsp-client';
+
+export interface FuzzOptions {
+  seed: number;
+  /** Number of edit sequences. */
+  runs: number;
+  /** Edits per sequence. */
+  editsPerRun: number;
+  responseLimitMs: number;
+  /** Called with a failing sequence, to save it as a regression fixture. */
+  onFailure?: (record: { seed: number; file: string; edits: Edit[]; error: string }) => void;
+}
+
+export interface Edit {
+  /** Position as a fraction of the document (so a sequence replays on any length). */
+  at: number;
+  /** Characters to delete (fraction of the rest of the document, at most 200). */
+  remove: number;
+  insert: string;
+}
+
+const TOKENS = ['{', '}', '[', ']', '(', ')', '"', "''", '${', '}', ';', '=', ':', '.', ',', '@', 'let ', ' in ', 'with ', 'rec ', 'inherit ', 'lib.mkIf ', 'zfs rollback -r ', 'rpool/x@y', '#', '/*', '*/', '\\'];
+const ODD = ['é', '😀', '中文', '\u0000', '\r\n', '\r', '\t', '\u200b', '\ufeff', '\uffff'];
+
+export const editArbitrary: fc.Arbitrary<Edit> = fc.record({
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  remove: fc.double({ min: 0, max: 1, noNaN: true }),
+  insert: fc.oneof(
+    { weight: 5, arbitrary: fc.array(fc.constantFrom(...TOKENS), { maxLength: 6 }).map((parts) => parts.join('')) },
+    { weight: 2, arbitrary: fc.array(fc.constantFrom(...ODD), { maxLength: 3 }).map((parts) => parts.join('')) },
+    { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1000, max: 20_000 }).map((length) => 'x'.repeat(length)) },
+    { weight: 1, arbitrary: fc.integer({ min: 50, max: 800 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)) },
+    { weight: 1, arbitrary: fc.integer({ min: 50, max: 400 }).map((depth) => '{ a = '.repeat(depth)) },
+    { weight: 1, arbitrary: fc.constant('') },
+  ),
+});
+
+/** The files the fuzzer edits: the seed host's and, when present, the largest corpus host's. */
+export function fuzzTargets(): { folder: string; file: string }[] {
+  const targets = [
+    { folder: path.join(REPO_ROOT, 'examples', 'seed'), file: 'disko.nix' },
+    { folder: path.join(REPO_ROOT, 'examples', 'seed'), file: 'configuration.nix' },
+  ];
+  const aria = path.join(CORPUS, 'notthebee__nix-config__aria-2025-01');
+  if (existsSync(aria)) targets.push({ folder: aria, file: 'machines/nixos/aria/filesystems/default.nix' });
+  return targets;
+}
+
+/** Where an edit lands, kept off the inside of surrogate pairs (an editor never splits a character). */
+function offsets(text: string, edit: Edit): { start: number; end: number } {
+  let start = Math.floor(edit.at * text.length);
+  if (start > 0 && start < text.length && /[\udc00-\udfff]/.test(text[start])) start--;
+  let end = start + Math.min(200, Math.floor(edit.remove * (text.length - start)));
+  if (end > start && end < text.length && /[\udc00-\udfff]/.test(text[end])) end++;
+  return { start, end: Math.min(end, text.length) };
+}
+
+export async function fuzzServer(options: FuzzOptions): Promise<{ edits: number; slowest: number }> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'fuzz-'));
+  const client = new LspClient();
+  const errors: string[] = [];
+  client.connection.onNotification('window/logMessage', (message: { type: number; message: string }) => {
+    if (message.type === 1) errors.push(message.message);
+  });
+  let total = 0;
+  let slowest = 0;
+  try {
+    const workspaces = fuzzTargets().map((target, index) => {
+      const folder = path.join(scratch, `w${index}`);
+      cpSync(target.folder, folder, { recursive: true });
+      return { folder, file: path.join(folder, target.file) };
+    });
+    await client.initialize(scratch);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...workspaces), fc.array(editArbitrary, { minLength: 1, maxLength: options.editsPerRun }), async (target, edits) => {
+        await runSequence(client, target, edits, options, errors, (elapsed) => {
+          slowest = Math.max(slowest, elapsed);
+          total++;
+        });
+      }),
+      { seed: options.seed, numRuns: options.runs, endOnFailure: true },
+    );
+    if (client.process.exitCode !== null) throw new Error('the server is not alive at the end');
+  } finally {
+    await client.shutdown();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return { edits: total, slowest };
+}
+
+/** Replays one edit sequence on one file through the server, checking every response. */
+export async function runSequence(
+  client: LspClient,
+  target: { folder: string; file: string },
+  edits: Edit[],
+  options: Pick<FuzzOptions, 'responseLimitMs' | 'onFailure' | 'seed'>,
+  errors: string[],
+  measured: (elapsed: number) => void,
+): Promise<void> {
+  let version = Date.now();
+  const original = readFileSync(target.file, 'utf8');
+  let text = original;
+  client.open(target.file, text, ++version);
+  try {
+    for (const edit of edits) {
+      const { start, end } = offsets(text, edit);
+      const lines = new LineIndex(text);
+      const range = { start: lines.position(start), end: lines.position(end) };
+      text = text.slice(0, start) + edit.insert + text.slice(end);
+      client.change(target.file, ++version, [{ range, text: edit.insert }]);
+      const started = performance.now();
+      await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target.file) });
+      const elapsed = performance.now() - started;
+      measured(elapsed);
+      if (elapsed > options.responseLimitMs) throw new Error(`a response took ${elapsed.toFixed(0)} ms`);
+      if (errors.length > 0) throw new Error(`the server logged an error: ${errors[0].slice(0, 400)}`);
+      // What was published for this file describes a text it had: every range must lie inside the current one
+      // once the server caught up; check the latest publication against the current text.
+      const current = new LineIndex(text);
+      for (const diagnostic of client.latest(uri(target.file))) {
+        for (const position of [diagnostic.range.start, diagnostic.range.end]) {
+          if (position.line >= current.lineCount) throw new Error(`a diagnostic range ends on line ${position.line} of a ${current.lineCount}-line document`);
+        }
+      }
+    }
+    if (client.process.exitCode !== null) throw new Error('the server exited');
+  } catch (error) {
+    options.onFailure?.({ seed: options.seed, file: path.relative(target.folder, target.file), edits, error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    void client.connection.sendNotification('textDocument/didClose', { textDocument: { uri: uri(target.file) } });
+    writeFileSync(target.file, original);
+  }
+}

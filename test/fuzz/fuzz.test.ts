@@ -1,0 +1,44 @@
+/**
+ * The short, reproducible fuzz run of `npm test` (fixed seed), and the replay of every failing sequence the long run
+ * (`npm run fuzz`) ever saved under test/fixtures/fuzz/.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FIXTURES } from '../support/engine';
+import { LspClient } from '../support/lsp-client';
+import { type Edit, fuzzServer, fuzzTargets, runSequence } from './edit-fuzzer';
+
+const RESPONSE_LIMIT_MS = 1000;
+
+describe('fuzzing the language server', () => {
+  it('survives random edit sequences (seed 20261125)', async () => {
+    const { edits, slowest } = await fuzzServer({ seed: 20261125, runs: 25, editsPerRun: 8, responseLimitMs: RESPONSE_LIMIT_MS });
+    console.log(`fuzz: ${edits} edits, slowest response ${slowest.toFixed(1)} ms`);
+    assert.ok(edits >= 25);
+  });
+
+  const saved = path.join(FIXTURES, 'fuzz');
+  for (const name of existsSync(saved) ? readdirSync(saved).filter((file) => file.endsWith('.json')) : []) {
+    it(`replays ${name}`, async () => {
+      const record = JSON.parse(readFileSync(path.join(saved, name), 'utf8')) as { file: string; edits: Edit[] };
+      const target = fuzzTargets().find((candidate) => existsSync(path.join(candidate.folder, record.file)) && candidate.file === record.file) ?? fuzzTargets()[0];
+      const scratch = mkdtempSync(path.join(os.tmpdir(), 'replay-'));
+      cpSync(target.folder, scratch, { recursive: true });
+      const client = new LspClient();
+      const errors: string[] = [];
+      client.connection.onNotification('window/logMessage', (message: { type: number; message: string }) => {
+        if (message.type === 1) errors.push(message.message);
+      });
+      try {
+        await client.initialize(scratch);
+        await runSequence(client, { folder: scratch, file: path.join(scratch, record.file) }, record.edits, { responseLimitMs: RESPONSE_LIMIT_MS, seed: 0 }, errors, () => undefined);
+      } finally {
+        await client.shutdown();
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -1,0 +1,35 @@
+/**
+ * `npm run fuzz`: the long fuzz run (about 100,000 edits by default; FUZZ_EDITS and FUZZ_SEED change it). A failing
+ * sequence is saved under test/fixtures/fuzz/ and replayed by `npm test` from then on.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../support/engine';
+import { fuzzServer } from './edit-fuzzer';
+
+async function main(): Promise<void> {
+  const totalEdits = Number(process.env.FUZZ_EDITS ?? 100_000);
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+  const editsPerRun = 16;
+  const started = Date.now();
+  console.log(`fuzz: seed ${seed}, about ${totalEdits} edits`);
+  const result = await fuzzServer({
+    seed,
+    runs: Math.ceil((totalEdits * 2) / editsPerRun),
+    editsPerRun,
+    responseLimitMs: Number(process.env.FUZZ_LIMIT_MS ?? 100),
+    onFailure: (record) => {
+      const dir = path.join(REPO_ROOT, 'test', 'fixtures', 'fuzz');
+      mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `seed-${record.seed}-${Date.now()}.json`);
+      writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+      console.error(`fuzz: failure saved to ${path.relative(REPO_ROOT, file)}: ${record.error}`);
+    },
+  });
+  console.log(`fuzz: ${result.edits} edits clean in ${((Date.now() - started) / 1000).toFixed(0)} s, slowest response ${result.slowest.toFixed(1)} ms`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});
