@@ -5,7 +5,7 @@
  */
 import type { Definition } from '../model/config';
 import { type Dataset, type DiskoLayout, effectiveMountProperty } from '../model/disko';
-import type { FileSystemEntry, HostModel } from '../model/host-model';
+import { type FileSystemEntry, type HostModel, PATHS_NEEDED_FOR_BOOT } from '../model/host-model';
 import { type Origin, stringText } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
@@ -232,3 +232,39 @@ export function insertEntry(host: HostModel, workspace: Workspace, mountPoint: s
   return undefined;
 }
 
+
+/**
+ * Whether a mount point has to be mounted in stage 1 because persistence lives on it: a persistent storage path at
+ * or below it (F31a), or a persisted path below it (impermanence's parent check, F31b). The fixed stage-1 paths
+ * need nothing (F1).
+ */
+export function persistenceNeedsBoot(host: HostModel, mountPoint: string): boolean {
+  if (PATHS_NEEDED_FOR_BOOT.includes(mountPoint)) return false;
+  const under = (path: string) => path === mountPoint || path.startsWith(`${mountPoint}/`);
+  return host.persistence().some((root) => !root.conditional && (under(root.path) || (root.module === 'impermanence' && root.entries.some((entry) => entry.startsWith(`${mountPoint}/`)))));
+}
+
+/** Where a disko dataset is declared: its binding, the attribute set holding it, and the names before its own. */
+export interface DatasetBinding {
+  file: SourceFile;
+  container: SyntaxNode;
+  binding: SyntaxNode;
+  /** `["datasets"]` for `datasets."local/root" = …` written at the pool level; empty inside `datasets = { … }`. */
+  prefix: string[];
+  /** The dataset's own attribute set literal, when the binding holds one. */
+  body?: SyntaxNode;
+}
+
+export function datasetBinding(workspace: Workspace, dataset: Dataset): DatasetBinding | undefined {
+  const origin = dataset.origin;
+  const file = origin && parsed(workspace, origin.file);
+  if (!file || !origin || dataset.isPoolRoot) return undefined;
+  const binding = enclosing(file, origin.start, origin.end, ['binding']);
+  const attrs = binding?.childForFieldName('attrpath')?.childrenForFieldName('attr') ?? [];
+  const index = attrs.findIndex((attr) => attr?.startIndex === origin.start && attr.endIndex === origin.end);
+  const names = binding && bindingPath(binding);
+  const container = binding?.parent?.parent ?? undefined;
+  if (!binding || index < 0 || !names || !isAttrset(container)) return undefined;
+  const value = index === attrs.length - 1 ? unwrapPriority(binding.childForFieldName('expression')) : undefined;
+  return { file, container, binding, prefix: names.slice(0, index), body: isAttrset(value) ? value : undefined };
+}

@@ -271,8 +271,12 @@ export function insertBindingAt(file: SourceFile, attrset: SyntaxNode, anchor: S
   const suffix = comment ? ` # ${comment}` : '';
   const multiLine = file.text.slice(attrset.startIndex, attrset.endIndex).includes('\n');
   if (anchor && multiLine && where === 'before') {
-    const lineStart = file.lines.lineStart(file.lines.position(anchor.startIndex).line);
-    if (file.text.slice(lineStart, anchor.startIndex).trim() === '') {
+    const anchorLine = file.lines.position(anchor.startIndex).line;
+    let line = anchorLine;
+    // Above the comment lines that lead the anchor: they stay with it.
+    while (line > 0 && file.text.slice(file.lines.lineStart(line - 1), file.lines.lineStart(line)).trim().startsWith('#')) line--;
+    const lineStart = file.lines.lineStart(line);
+    if (file.text.slice(file.lines.lineStart(anchorLine), anchor.startIndex).trim() === '') {
       const indentation = indentationAt(file, anchor.startIndex);
       const gap = setOff(file, anchor, path, value) ? eol : '';
       return edit(file, lineStart, lineStart, `${indentation}${attrPath(path)} = ${reindent(value, indentation, eol)};${suffix}${eol}${gap}`);

@@ -6,6 +6,9 @@
 import type { HostModel } from '../model/host-model';
 import type { Workspace } from '../model/workspace';
 import type { Finding } from '../rules/types';
+import { provider as addNixDataset } from './handlers/add-nix-dataset';
+import { provider as declareParentDataset } from './handlers/declare-parent-dataset';
+import { provider as disableAutosnapshot } from './handlers/disable-autosnapshot';
 import { provider as disableDefaultDependencies } from './handlers/disable-default-dependencies';
 import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
 import { provider as fixZfsutil } from './handlers/fix-zfsutil';
@@ -16,6 +19,7 @@ import { provider as mirrorVmNeededForBoot } from './handlers/mirror-vm-needed-f
 import { provider as orderAfterImport } from './handlers/order-after-import';
 import { provider as orderBeforeMount } from './handlers/order-before-mount';
 import { provider as pullInUnit } from './handlers/pull-in-unit';
+import { provider as setDiskoMountpoint } from './handlers/set-disko-mountpoint';
 import type { FixProvider, QuickFix } from './types';
 
 export const FIX_PROVIDERS: FixProvider[] = [
@@ -29,6 +33,10 @@ export const FIX_PROVIDERS: FixProvider[] = [
   fixZfsutil,
   markNeededForBoot,
   mirrorVmNeededForBoot,
+  disableAutosnapshot,
+  declareParentDataset,
+  setDiskoMountpoint,
+  addNixDataset,
 ];
 
 /** The fixes for one finding; a provider that fails is skipped (and reported through `onError`). */
