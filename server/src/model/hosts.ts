@@ -11,7 +11,7 @@
  * 4. every other file that defines something our rules read, analysed on its own as a fragment.
  */
 import path from 'node:path';
-import type { SyntaxNode } from '../syntax/parser';
+import type { SourceFile } from '../syntax/parser';
 import { ConfigNode, mergeModules } from './config';
 import { readDiskoLayout } from './disko';
 import { Evaluator, FLAKE_PARTS_MARKER } from './evaluator';
@@ -55,25 +55,34 @@ function fileOrigin(file: string): Origin {
   return { file, start: 0, end: 0 };
 }
 
-/** Paths written literally in a file (without interpolation): the files it may import. */
-function literalPathReferences(evaluatorFile: string, root: SyntaxNode | undefined): string[] {
+const referenceCache = new WeakMap<SourceFile, string[]>();
+
+/** Paths written literally in a file (without interpolation): the files it may import. Computed once per parse. */
+function literalPathReferences(source: SourceFile | undefined): string[] {
+  if (!source?.root) return [];
+  const cached = referenceCache.get(source);
+  if (cached) return cached;
   const found: string[] = [];
-  if (!root) return found;
-  const cursor = root.walk();
+  const cursor = source.root.rawWalk();
   for (;;) {
     const node = cursor.currentNode;
     if (node.type === 'path_expression' && node.namedChildCount === 1) {
       const text = node.text;
-      found.push(text.startsWith('/') ? path.normalize(text) : path.resolve(path.dirname(evaluatorFile), text));
+      found.push(text.startsWith('/') ? path.normalize(text) : path.resolve(path.dirname(source.path), text));
     }
     if (cursor.gotoFirstChild()) continue;
+    let done = false;
     while (!cursor.gotoNextSibling()) {
       if (!cursor.gotoParent()) {
-        cursor.delete();
-        return found;
+        done = true;
+        break;
       }
     }
+    if (done) break;
   }
+  cursor.delete();
+  referenceCache.set(source, found);
+  return found;
 }
 
 export class HostBuilder {
@@ -350,8 +359,7 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
   const referenced = new Set<string>();
   for (const file of sorted) {
     if (reached.has(file)) continue;
-    const source = workspace.source(file);
-    for (const target of literalPathReferences(file, source?.root)) {
+    for (const target of literalPathReferences(workspace.source(file))) {
       referenced.add(target);
       referenced.add(path.join(target, 'default.nix'));
     }

@@ -44,6 +44,8 @@ export class Workspace implements FileProvider {
   invalidate(filePath: string): void {
     const resolved = path.resolve(filePath);
     for (const root of this.listings.keys()) if (resolved.startsWith(`${root}${path.sep}`)) this.listings.delete(root);
+    // A created or deleted file can turn a path into a folder or back: forget every remembered stat.
+    this.stats.clear();
     const cached = this.cache.get(resolved);
     if (cached && !this.isShared(cached.file)) cached.file.dispose();
     this.cache.delete(resolved);
@@ -54,12 +56,21 @@ export class Workspace implements FileProvider {
     return false;
   }
 
+  private readonly stats = new Map<string, Stats | null>();
+
   private stat(filePath: string): Stats | undefined {
-    try {
-      return statSync(filePath);
-    } catch {
-      return undefined;
+    if (this.watched) {
+      const cached = this.stats.get(filePath);
+      if (cached !== undefined) return cached ?? undefined;
     }
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(filePath);
+    } catch {
+      stats = undefined;
+    }
+    if (this.watched) this.stats.set(filePath, stats ?? null);
+    return stats;
   }
 
   source(filePath: string): SourceFile | undefined {

@@ -7,9 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Language, Parser, type Edit, type Node, type Tree } from 'web-tree-sitter';
+import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
+import { NodeTable, SyntaxNode } from './node';
 
-export type SyntaxNode = Node;
+export { SyntaxNode };
 export type SyntaxTree = Tree;
 
 let loaded: Promise<Language> | undefined;
@@ -139,6 +140,8 @@ export type UnreadableReason = 'binary' | 'too-large';
 /** One Nix file: its text, its tree and a line index. Immutable; edits produce a new `SourceFile`. */
 export class SourceFile {
   readonly lines: LineIndex;
+  private readonly nodes: NodeTable;
+  private rootNode: SyntaxNode | undefined;
   constructor(
     readonly path: string,
     readonly text: string,
@@ -146,14 +149,18 @@ export class SourceFile {
     readonly unreadable?: UnreadableReason,
   ) {
     this.lines = new LineIndex(text);
+    this.nodes = new NodeTable(text);
   }
 
-  get root(): Node | undefined {
-    return this.tree?.rootNode;
+  /** The root node; node objects are made once per parse and kept with the file. */
+  get root(): SyntaxNode | undefined {
+    if (!this.tree) return undefined;
+    this.rootNode ??= this.nodes.wrap(this.tree.rootNode);
+    return this.rootNode;
   }
 
   /** The top-level expression of the file (the child of `source_code`), if it parsed to one. */
-  get expression(): Node | undefined {
+  get expression(): SyntaxNode | undefined {
     return this.root?.childForFieldName('expression') ?? undefined;
   }
 
