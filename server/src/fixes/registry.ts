@@ -6,20 +6,30 @@
 import type { HostModel } from '../model/host-model';
 import type { Workspace } from '../model/workspace';
 import type { Finding } from '../rules/types';
+import { provider as addBlankSnapshotHook } from './handlers/add-blank-snapshot-hook';
 import { provider as addNixDataset } from './handlers/add-nix-dataset';
+import { provider as addRollbackR } from './handlers/add-rollback-r';
 import { provider as declareParentDataset } from './handlers/declare-parent-dataset';
 import { provider as disableAutosnapshot } from './handlers/disable-autosnapshot';
 import { provider as disableDefaultDependencies } from './handlers/disable-default-dependencies';
 import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
 import { provider as fixZfsutil } from './handlers/fix-zfsutil';
+import { provider as guardSnapshotHook } from './handlers/guard-snapshot-hook';
 import { provider as insertRollbackService } from './handlers/insert-rollback-service';
 import { provider as makeOneshot } from './handlers/make-oneshot';
 import { provider as markNeededForBoot } from './handlers/mark-needed-for-boot';
 import { provider as mirrorVmNeededForBoot } from './handlers/mirror-vm-needed-for-boot';
+import { provider as moveScriptedRollback } from './handlers/move-scripted-rollback';
 import { provider as orderAfterImport } from './handlers/order-after-import';
 import { provider as orderBeforeMount } from './handlers/order-before-mount';
 import { provider as pullInUnit } from './handlers/pull-in-unit';
+import { provider as renameImportUnit } from './handlers/rename-import-unit';
+import { provider as replaceRollbackSnapshot } from './handlers/replace-rollback-snapshot';
 import { provider as setDiskoMountpoint } from './handlers/set-disko-mountpoint';
+import { provider as setHostId } from './handlers/set-host-id';
+import { provider as useHostZfsPackage } from './handlers/use-host-zfs-package';
+import { provider as useRootDataset } from './handlers/use-root-dataset';
+import { provider as useUuidDevnodes } from './handlers/use-uuid-devnodes';
 import type { FixProvider, QuickFix } from './types';
 
 export const FIX_PROVIDERS: FixProvider[] = [
@@ -37,6 +47,16 @@ export const FIX_PROVIDERS: FixProvider[] = [
   declareParentDataset,
   setDiskoMountpoint,
   addNixDataset,
+  addBlankSnapshotHook,
+  addRollbackR,
+  guardSnapshotHook,
+  moveScriptedRollback,
+  renameImportUnit,
+  replaceRollbackSnapshot,
+  setHostId,
+  useHostZfsPackage,
+  useRootDataset,
+  useUuidDevnodes,
 ];
 
 /** The fixes for one finding; a provider that fails is skipped (and reported through `onError`). */
