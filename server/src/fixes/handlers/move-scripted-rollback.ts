@@ -22,7 +22,7 @@
  */
 import { DEFAULT_ORDER } from '../../model/config';
 import { scriptText } from '../../model/disko';
-import type { Rollback } from '../../model/host-model';
+import type { HostModel, Rollback } from '../../model/host-model';
 import { commandWords, findInvocations, programName, simpleCommands } from '../../model/shell';
 import type { Origin } from '../../model/values';
 import type { SourceFile, SyntaxNode } from '../../syntax/parser';
@@ -91,19 +91,22 @@ function onlyRollbacks(rollback: Rollback): boolean {
   });
 }
 
-/** How the module names `lib`: its own argument, `pkgs.lib`, or `lib` once added to its arguments. */
-function libReference(file: SourceFile): { lib: string; edits: TextEdit[] } | undefined {
+/**
+ * How the module names `lib`: its own argument, `pkgs.lib`, or `lib` once added to its arguments — only in a file the
+ * host imports as a module (a function called with its own arguments, `import ./x.nix { … }`, gets none).
+ */
+function libReference(host: HostModel, file: SourceFile): { lib: string; edits: TextEdit[] } | undefined {
   const args = moduleArguments(file);
   if (args.names.includes('lib')) return { lib: 'lib', edits: [] };
   if (args.names.includes('pkgs')) return { lib: 'pkgs.lib', edits: [] };
-  const added = args.formals ? addModuleArgument(file, 'lib') : undefined;
+  const added = args.formals && host.files.includes(file.path) ? addModuleArgument(file, 'lib') : undefined;
   return added ? { lib: 'lib', edits: [added] } : undefined;
 }
 
 export const provider: FixProvider = {
   name: 'move-scripted-rollback',
   codes: ['scripted-rollback-wrong-hook'],
-  fixes({ finding, workspace }) {
+  fixes({ finding, host, workspace }) {
     const rollback = finding.data?.rollback as Rollback | undefined;
     const move = finding.data?.move as boolean | undefined;
     if (!rollback || move === undefined || rollback.place.kind !== 'hook' || rollback.place.hook !== 'postDeviceCommands') return [];
@@ -131,7 +134,7 @@ export const provider: FixProvider = {
     }
     let mkAfter = 'lib.mkAfter';
     if (definition.order <= DEFAULT_ORDER) {
-      const lib = libReference(file);
+      const lib = libReference(host, file);
       const orders = wrappers.filter((wrapper) => ORDER_FUNCTIONS.includes(wrapper.name));
       if (!lib || orders.length > 1) return [];
       mkAfter = `${lib.lib}.mkAfter`;

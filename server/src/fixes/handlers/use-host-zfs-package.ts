@@ -24,7 +24,7 @@ const PACKAGE = 'config.boot.zfs.package';
 export const provider: FixProvider = {
   name: 'use-host-zfs-package',
   codes: ['rollback-zfs-binary'],
-  fixes({ finding, workspace }) {
+  fixes({ finding, host, workspace }) {
     const unit = finding.data?.unit as Unit | undefined;
     const origin = finding.data?.origin as Origin | undefined;
     const file = origin && editableFile(workspace, origin.file);
@@ -36,7 +36,8 @@ export const provider: FixProvider = {
     if (!replacement || !args.formals) return [];
     const edits: TextEdit[] = [];
     if (!args.names.includes('config')) {
-      const added = addModuleArgument(file, 'config');
+      // Only a file the host imports as a module is called with `config` (not one called as `import ./x.nix { … }`).
+      const added = host.files.includes(file.path) ? addModuleArgument(file, 'config') : undefined;
       if (!added) return [];
       edits.push(added);
     }
