@@ -268,3 +268,15 @@ export function datasetBinding(workspace: Workspace, dataset: Dataset): DatasetB
   const value = index === attrs.length - 1 ? unwrapPriority(binding.childForFieldName('expression')) : undefined;
   return { file, container, binding, prefix: names.slice(0, index), body: isAttrset(value) ? value : undefined };
 }
+
+/**
+ * The plain string literal an entry's field is written as, at `origin`, when it is the value of that field's own
+ * binding (`device = "…";` or `fileSystems."/x".device = "…";`): never a string shared through a `let`.
+ */
+export function fieldLiteral(workspace: Workspace, origin: Origin | undefined, field: string): { file: SourceFile; literal: SyntaxNode; binding: SyntaxNode } | undefined {
+  const file = origin && parsed(workspace, origin.file);
+  const literal = file && nodeAt(file, origin, ['string_expression']);
+  const binding = literal?.parent;
+  if (!file || !literal || !isPlainString(literal) || binding?.type !== 'binding' || binding.childForFieldName('expression')?.startIndex !== literal.startIndex) return undefined;
+  return bindingPath(binding)?.at(-1) === field ? { file, literal, binding } : undefined;
+}

@@ -15,7 +15,9 @@ import { provider as disableDefaultDependencies } from './handlers/disable-defau
 import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
 import { provider as fixZfsutil } from './handlers/fix-zfsutil';
 import { provider as guardSnapshotHook } from './handlers/guard-snapshot-hook';
+import { provider as insertDiskoMount } from './handlers/insert-disko-mount';
 import { provider as insertRollbackService } from './handlers/insert-rollback-service';
+import { provider as keepDiskoEntry } from './handlers/keep-disko-entry';
 import { provider as makeOneshot } from './handlers/make-oneshot';
 import { provider as markNeededForBoot } from './handlers/mark-needed-for-boot';
 import { provider as mirrorVmNeededForBoot } from './handlers/mirror-vm-needed-for-boot';
@@ -27,6 +29,8 @@ import { provider as renameImportUnit } from './handlers/rename-import-unit';
 import { provider as replaceRollbackSnapshot } from './handlers/replace-rollback-snapshot';
 import { provider as setDiskoMountpoint } from './handlers/set-disko-mountpoint';
 import { provider as setHostId } from './handlers/set-host-id';
+import { provider as useDatasetDevice } from './handlers/use-dataset-device';
+import { provider as useDeclaredDataset } from './handlers/use-declared-dataset';
 import { provider as useHostZfsPackage } from './handlers/use-host-zfs-package';
 import { provider as useRootDataset } from './handlers/use-root-dataset';
 import { provider as useUuidDevnodes } from './handlers/use-uuid-devnodes';
@@ -57,6 +61,10 @@ export const FIX_PROVIDERS: FixProvider[] = [
   useHostZfsPackage,
   useRootDataset,
   useUuidDevnodes,
+  useDatasetDevice,
+  useDeclaredDataset,
+  insertDiskoMount,
+  keepDiskoEntry,
 ];
 
 /** The fixes for one finding; a provider that fails is skipped (and reported through `onError`). */
