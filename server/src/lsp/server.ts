@@ -28,6 +28,7 @@ import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, execu
 import { completionsFor } from './completion';
 import { Documents, pathToUri, uriToPath } from './documents';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
+import { VM_HOSTS_REQUEST, type VmHostsParams, vmHosts } from './vm-hosts';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -129,6 +130,7 @@ export class EphemeralRootServer {
     connection.onCompletion((params) => this.guard('completion', () => completionsFor(this, params)));
     connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(this, params)));
     connection.onRequest('ephemeralRoot/fileInfo', (params: { uri: string }) => this.guard('fileInfo', () => this.fileInfo(params.uri)));
+    connection.onRequest(VM_HOSTS_REQUEST, (params: VmHostsParams) => this.guard('vmHosts', () => vmHosts(this, params ?? {})));
     connection.listen();
   }
 
