@@ -72,11 +72,20 @@ export function writtenEntryDefinitions(entry: FileSystemEntry): Definition[] {
 }
 
 /**
+ * The host's files a `fileSystems` (or other NixOS) definition may go into, best first (`targetsFor`), without the
+ * disko files: a disko layout is no place for the host's own mounts, even where NixOS would accept them.
+ */
+function hostTargets(host: HostModel, workspace: Workspace, path: string[]) {
+  const disko = new Set(host.input.diskoFiles);
+  return targetsFor(host, workspace, path).filter((target) => !disko.has(target.file.path));
+}
+
+/**
  * Sets `path = value;` somewhere in the host: in the first candidate file where it is safe (the file that defines
- * the closest part of the path, else the host's configuration, else its other files).
+ * the closest part of the path, else the host's configuration, else its other files; never a disko file).
  */
 export function setInHost(host: HostModel, workspace: Workspace, path: string[], value: string): TextEdit | undefined {
-  for (const target of targetsFor(host, workspace, path)) {
+  for (const target of hostTargets(host, workspace, path)) {
     const result = trySetAttribute(target.file, target.body, path, value);
     if (result) return result;
   }
@@ -225,7 +234,7 @@ export function writesEntriesOnOneLine(file: SourceFile): boolean {
 /** Inserts a whole `fileSystems."<mp>"` entry into the host (where its fileSystems are written), in that file's style. */
 export function insertEntry(host: HostModel, workspace: Workspace, mountPoint: string, fields: EntryFields): TextEdit | undefined {
   const path = ['fileSystems', mountPoint];
-  for (const target of targetsFor(host, workspace, path)) {
+  for (const target of hostTargets(host, workspace, path)) {
     const result = trySetAttribute(target.file, target.body, path, entryText(fields, writesEntriesOnOneLine(target.file)));
     if (result) return result;
   }
@@ -279,4 +288,18 @@ export function fieldLiteral(workspace: Workspace, origin: Origin | undefined, f
   const binding = literal?.parent;
   if (!file || !literal || !isPlainString(literal) || binding?.type !== 'binding' || binding.childForFieldName('expression')?.startIndex !== literal.startIndex) return undefined;
   return bindingPath(binding)?.at(-1) === field ? { file, literal, binding } : undefined;
+}
+
+/**
+ * The mount point a dataset's name suggests: its name below the pool, without a first level that only groups
+ * datasets (a container: mountpoint=none or canmount=off) — `rpool/safe/home` → `/home`, `rpool/local/var/log` →
+ * `/var/log`, `tank/srv` → `/srv`. A guess from a naming habit, for fixes that say so (never written on its own).
+ */
+export function mountPointByName(layout: DiskoLayout, dataset: Dataset): string | undefined {
+  const relative = dataset.fullName.split('/').slice(1);
+  if (relative.length === 0) return undefined;
+  const first = layout.datasets.find((candidate) => candidate.fullName === `${dataset.pool.name}/${relative[0]}`);
+  const grouping =
+    relative.length > 1 && first !== undefined && ((first.zfsMountpoint.state === 'known' && first.zfsMountpoint.value === 'none') || (first.canmount.state === 'known' && first.canmount.value === 'off'));
+  return `/${(grouping ? relative.slice(1) : relative).join('/')}`;
 }

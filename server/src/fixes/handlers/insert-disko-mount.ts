@@ -6,8 +6,9 @@
  * and in their style: `device`, `fsType`, and `options` only when they are more than `[ "defaults" ]` (with
  * `"zfsutil"` unless the dataset is legacy). A mount that holds persistent storage also gets `neededForBoot = true`
  * (disko never sets it, F31). For a legacy dataset without a disko `mountpoint`, the mount point is not written
- * anywhere: the fix offers the persistent storage path of the same name (preferred), else the path its name
- * suggests (`rpool/safe/home` → `/home`) as a choice that "Fix all" does not make. Fixes `disko-dataset-not-mounted`.
+ * anywhere: the fix offers the persistent storage path of the same name, and the path the name suggests
+ * (`rpool/safe/home` → `/home`, a first level that is a container only groups datasets); the persistent storage
+ * path is preferred, else the name's path when it is the only choice. Fixes `disko-dataset-not-mounted`.
  *
  * ```nix
  * # before (disko.nix beside, not imported; it mounts rpool/safe/persist at /persist)
@@ -21,7 +22,7 @@ import path from 'node:path';
 import type { Dataset, EmittedMount } from '../../model/disko';
 import type { HostModel } from '../../model/host-model';
 import type { Workspace } from '../../model/workspace';
-import { insertEntry, persistenceNeedsBoot } from '../filesystem-edits';
+import { insertEntry, mountPointByName, persistenceNeedsBoot } from '../filesystem-edits';
 import type { FixProvider, QuickFix } from '../types';
 
 function entryFix(host: HostModel, workspace: Workspace, mountPoint: string, device: string, fsType: string, options: string[], preferred: boolean): QuickFix | undefined {
@@ -44,12 +45,11 @@ function mountPointsFor(host: HostModel, dataset: Dataset): { mountPoint: string
     if (!root.conditional && path.posix.basename(root.path) === last && host.hasMountAt(root.path) === false) choices.push({ mountPoint: root.path, preferred: true });
   }
   // `safe/home` → `/home`: a first level that is a container (mountpoint=none, canmount=off) only groups datasets.
-  const first = host.layout?.datasets.find((candidate) => candidate.fullName === `${dataset.pool.name}/${relative[0]}`);
-  const grouping = relative.length > 1 && first && ((first.zfsMountpoint.state === 'known' && first.zfsMountpoint.value === 'none') || (first.canmount.state === 'known' && first.canmount.value === 'off'));
-  const guessed = `/${(grouping ? relative.slice(1) : relative).join('/')}`;
-  if (guessed !== '/' && host.hasMountAt(guessed) === false && !choices.some((choice) => choice.mountPoint === guessed)) choices.push({ mountPoint: guessed, preferred: false });
-  // Only one choice may be preferred, and only when it is the only evidence-backed one.
+  const guessed = host.layout && mountPointByName(host.layout, dataset);
+  if (guessed && guessed !== '/' && host.hasMountAt(guessed) === false && !choices.some((choice) => choice.mountPoint === guessed)) choices.push({ mountPoint: guessed, preferred: false });
+  // One choice is preferred: the only persistent storage path of that name, else the path of the name alone.
   const backed = choices.filter((choice) => choice.preferred);
+  if (backed.length === 0) return choices.map((choice, index) => ({ ...choice, preferred: index === 0 && choices.length === 1 }));
   return choices.map((choice) => ({ ...choice, preferred: choice.preferred && backed.length === 1 }));
 }
 

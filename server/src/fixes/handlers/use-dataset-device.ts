@@ -3,7 +3,8 @@
  *
  * A zfs `fileSystems` entry needs a dataset name as its `device` (F6). Replaces a `/dev/…` path, a `LABEL=`/`UUID=`
  * spec or a relative path with the dataset the disko layout mounts at that mount point (or, failing that, the one
- * dataset whose ZFS mountpoint is that path); a `label = "…";` binding becomes `device = "…";`. When the entry
+ * dataset whose ZFS mountpoint is that path, or the one legacy dataset that nothing mounts and whose name is the
+ * path, `rpool/safe/persist` for `/persist`); a `label = "…";` binding becomes `device = "…";`. When the entry
  * names a disko dataset but says another `fsType`, that becomes `"zfs"`. In both cases the entry's `"zfsutil"`
  * follows the dataset's ZFS mountpoint property (F13), so the fixed entry also mounts. Fixes
  * `zfs-device-not-dataset`. No fix when no dataset belongs at the mount point, or the value is not a plain string
@@ -24,7 +25,7 @@
  */
 import { type Dataset, zfsMountPath } from '../../model/disko';
 import type { FileSystemEntry } from '../../model/host-model';
-import { fieldLiteral, zfsutilFor } from '../filesystem-edits';
+import { fieldLiteral, mountPointByName, zfsutilFor } from '../filesystem-edits';
 import { type TextEdit, edit, nixString } from '../nix-edit';
 import type { FixProvider } from '../types';
 
@@ -51,6 +52,22 @@ export const provider: FixProvider = {
       // No disko entry here: the one dataset ZFS itself mounts at this path.
       const managed = layout.datasets.filter((candidate) => candidate.type === 'zfs_fs' && !candidate.isPoolRoot && zfsMountPath(candidate, layout)?.path === entry.mountPoint);
       if (managed.length === 1) dataset = managed[0];
+    }
+    if (!dataset && !suggestion) {
+      // Else the one legacy dataset that nothing mounts and whose name is this path (`rpool/safe/persist` for
+      // /persist): the entry was written for it, under another name.
+      const { entries } = host.fileSystems();
+      const named = layout.datasets.filter(
+        (candidate) =>
+          candidate.type === 'zfs_fs' &&
+          !candidate.isPoolRoot &&
+          candidate.zfsMountpoint.state === 'known' &&
+          candidate.zfsMountpoint.value === 'legacy' &&
+          !layout.emitted.some((mount) => mount.dataset === candidate) &&
+          !entries.some((other) => other.device.state === 'known' && other.device.value === candidate.fullName) &&
+          mountPointByName(layout, candidate) === entry.mountPoint,
+      );
+      if (named.length === 1) dataset = named[0];
     }
     if (!dataset) return [];
     const edits: TextEdit[] = [];
