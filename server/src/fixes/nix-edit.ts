@@ -241,8 +241,9 @@ function inheritOf(attrset: SyntaxNode, name: string): SyntaxNode | undefined {
 }
 
 /**
- * Inserts `path = value;` into an attribute set as its own line(s), after the bindings that share its first name
- * (or after the last binding), indented like its neighbours. `value` may span lines; they are indented to match.
+ * Inserts `path = value;` into an attribute set as its own line(s), after the last binding that shares the longest
+ * prefix of its path (or after the last binding), indented like its neighbours. `value` may span lines; they are
+ * indented to match.
  */
 export function insertBinding(file: SourceFile, attrset: SyntaxNode, path: string[], value: string, comment?: string): TextEdit {
   const bindings = bindingsOf(attrset);
