@@ -406,7 +406,14 @@ export function removeBinding(file: SourceFile, binding: SyntaxNode): TextEdit {
   const after = file.text.slice(binding.endIndex, lineEnd);
   if (before.trim() === '' && after.trim() === '') {
     const next = file.text.indexOf('\n', binding.endIndex);
-    return edit(file, lineStart, next < 0 ? file.text.length : next + 1, '');
+    const end = next < 0 ? file.text.length : next + 1;
+    // An empty line that set the binding off goes with it when nothing follows before the set closes (or another
+    // empty line follows): no empty line is left before a `}`, nor two in a row.
+    const line = file.lines.position(binding.startIndex).line;
+    const previous = line > 0 ? file.text.slice(file.lines.lineStart(line - 1), lineStart) : undefined;
+    const following = file.text.slice(end, file.text.indexOf('\n', end) < 0 ? file.text.length : file.text.indexOf('\n', end)).trim();
+    if (previous !== undefined && previous.trim() === '' && line > 1 && (following === '' || following.startsWith('}'))) return edit(file, file.lines.lineStart(line - 1), end, '');
+    return edit(file, lineStart, end, '');
   }
   return edit(file, binding.startIndex, binding.endIndex + (after.startsWith(' ') ? 1 : 0), '');
 }
