@@ -6,13 +6,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DOCS, renderedPages } from '../../scripts/generate-docs';
+import { DOCS, readmeWithRuleList, renderedPages } from '../../scripts/generate-docs';
 import { RULES } from '../../server/src/rules/registry';
 
 const ENGINE_LEVEL = new Set(['syntax-error', 'import-not-found']);
 
 describe('rule documentation', () => {
   const pages = renderedPages();
+  it('the rule list of README.md is current (npm run docs)', () => {
+    const readme = readFileSync(path.join(DOCS, '..', '..', 'README.md'), 'utf8');
+    assert.equal(readme, readmeWithRuleList(readme));
+  });
   for (const [name, text] of pages) {
     it(`docs/rules/${name} is current (npm run docs)`, () => {
       assert.equal(readFileSync(path.join(DOCS, name), 'utf8'), text);
