@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { registerDiskoVm } from './disko-vm-command';
 import { HostStatus } from './status';
 
 let client: LanguageClient | undefined;
@@ -40,8 +41,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
     }),
     vscode.commands.registerCommand('ephemeralRoot.showOutput', () => output.show(true)),
   );
+  const diskoVm = registerDiskoVm(context, output, () => client);
   await client.start();
   status.refresh();
+  diskoVm.refreshLenses();
   return { client: () => client };
 }
 

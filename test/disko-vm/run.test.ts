@@ -191,9 +191,14 @@ describe('runs against the stand-in nix', () => {
       const before = invocations(space.root).filter((call) => call.mode !== 'flakes-probe').length;
       const result = await run('images', { kind: 'host', host: seed }, overrides);
       assert.equal(result.status, 'refused', JSON.stringify(overrides));
-      assert.match(result.message, /\/dev/);
+      assert.match(result.message, /^Refused: .*\/dev/);
       assert.equal(invocations(space.root).filter((call) => call.mode !== 'flakes-probe').length, before, 'nothing was built');
     }
+    // A /dev argument among the user's nix arguments does not even reach the precondition probe.
+    const before = invocations(space.root).length;
+    const argument = await run('images', { kind: 'host', host: seed }, { nixArgs: ['--option', 'store', 'file=/dev/sdc'] });
+    assert.match(argument.message, /^Refused: ephemeralRoot\.vm\.nixArgs: file=\/dev\/sdc resolves to \/dev\/sdc, under \/dev/);
+    assert.equal(invocations(space.root).length, before, 'nix was not called at all');
     const badName = await run('images', { kind: 'host', host: { ...seed, disks: [{ name: 'main', imageName: '../../escape' }] } });
     assert.equal(badName.status, 'refused');
     assert.match(badName.message, /would not be a file in the work folder/);

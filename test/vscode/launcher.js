@@ -31,6 +31,8 @@
  *   EXTENSIONS_GALLERY                 passed to the server; defaults to '{}' (no extension gallery)
  *   EPHEMERAL_ROOT_SCREENSHOT_DIR      enables the screenshot / DOM request protocol below
  *   EPHEMERAL_ROOT_VSCODE_KEEP_TMP=1   keep the per-run temp dir (server-data-dir, XDG dirs, HOME)
+ *   EPHEMERAL_ROOT_VSCODE_WORKSPACE_TRUST=1  start the server without --disable-workspace-trust: the opened
+ *                                      folder is then untrusted (restricted mode), for tests of the trust gate
  * All environment variables of this process reach the server and therefore the extension host
  * (verified: process.env in the test code sees them), so runTests({ extensionTestsEnv }) works.
  * Exceptions: HOME and XDG_{CONFIG,DATA,CACHE,STATE}_HOME point into a per-run temp dir, so
@@ -196,7 +198,9 @@ async function startServer({ userDataDir, extensionsDir, serverDataDir, env, lab
   const port = await freePort();
   const args = [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port),
     '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver',
-    '--disable-telemetry', '--disable-workspace-trust',
+    '--disable-telemetry',
+    // Workspace trust stays off (every folder trusted) unless a test of restricted mode asks for it.
+    ...(process.env.EPHEMERAL_ROOT_VSCODE_WORKSPACE_TRUST === '1' ? [] : ['--disable-workspace-trust']),
     '--user-data-dir', userDataDir, '--server-data-dir', serverDataDir, '--extensions-dir', extensionsDir];
   const nodeBin = process.env.EPHEMERAL_ROOT_NODE || process.execPath;
   const child = cp.spawn(nodeBin, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

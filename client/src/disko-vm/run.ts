@@ -89,6 +89,17 @@ export async function runDiskoVm(request: RunRequest, ui: RunUi, token: CancelTo
   // 1. Preconditions.
   stage('Checking preconditions');
   const needsFlakes = request.mode !== 'standalone' && request.target.kind === 'host' && request.target.host.kind === 'flake';
+  // The user's nix arguments reach the precondition probe too: check them before anything runs.
+  if (request.environment.isTrusted) {
+    for (const argument of request.settings.nixArgs) {
+      const reason = deviceReason(argument, process.cwd());
+      if (reason) {
+        const message = `Refused: ephemeralRoot.vm.nixArgs: ${reason}. This command only ever formats image files in its work folder.`;
+        ui.line(message);
+        return emptyResult(request, 'refused', message, stages);
+      }
+    }
+  }
   const pre = await checkPreconditions(request.environment, { needsFlakes, nixArgs: request.settings.nixArgs });
   if (pre.error) {
     ui.line(`Refused: ${pre.error}`);
@@ -103,10 +114,6 @@ export async function runDiskoVm(request: RunRequest, ui: RunUi, token: CancelTo
   let plan: Plan;
   let work: string;
   try {
-    for (const argument of request.settings.nixArgs) {
-      const reason = deviceReason(argument, process.cwd());
-      if (reason) throw new SafetyError(`Refused: ephemeralRoot.vm.nixArgs: ${reason}.`);
-    }
     work = checkWorkFolder(request.settings.workFolder);
     const settings: VmSettings = { ...request.settings, workFolder: work };
     plan = planRun({ mode: request.mode, target: request.target, settings, extensionRoot: request.extensionRoot, nonce: request.nonce ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` });

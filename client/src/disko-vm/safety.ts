@@ -75,10 +75,10 @@ export function deviceReason(argument: string, cwd: string): string | undefined 
     const lexical = path.normalize(absolute);
     const real = resolveThroughParents(absolute);
     for (const resolved of new Set([real, lexical])) {
-      if (under(resolved, '/dev')) return `${candidate} resolves to ${resolved}, under /dev`;
+      if (under(resolved, '/dev')) return `${argument} resolves to ${resolved}, under /dev`;
       const stats = exists ? statOrUndefined(resolved) : undefined;
-      if (stats?.isBlockDevice()) return `${candidate} resolves to the block device ${resolved}`;
-      if (stats?.isCharacterDevice()) return `${candidate} resolves to the character device ${resolved}`;
+      if (stats?.isBlockDevice()) return `${argument} resolves to the block device ${resolved}`;
+      if (stats?.isCharacterDevice()) return `${argument} resolves to the character device ${resolved}`;
     }
   }
   return undefined;
