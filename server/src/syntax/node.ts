@@ -8,6 +8,9 @@
  */
 import type { Node as RawNode, Point, TreeCursor } from 'web-tree-sitter';
 
+/** Node types whose children never carry a field name (tree-sitter-nix's node-types.json). */
+const FIELDLESS = new Set(['attrset_expression', 'rec_attrset_expression', 'let_attrset_expression', 'string_expression', 'indented_string_expression', 'path_expression', 'hpath_expression']);
+
 interface ChildEntry {
   node: SyntaxNode;
   field: string | null;
@@ -73,24 +76,25 @@ export class SyntaxNode {
   private childEntries(): ChildEntry[] {
     if (this.entries) return this.entries;
     const entries: ChildEntry[] = [];
-    if (this.raw.childCount > 0) {
-      const cursor = this.raw.walk();
-      if (cursor.gotoFirstChild()) {
-        do {
-          const child = this.table.wrap(cursor.currentNode);
-          child.parentNode = this;
-          child.indexInParent = entries.length;
-          entries.push({ node: child, field: cursor.currentFieldName });
-        } while (cursor.gotoNextSibling());
-      }
-      cursor.delete();
+    // One wasm call marshals all children; field names are asked only where the grammar can have one.
+    const children = this.raw.childCount > 0 ? this.raw.children : [];
+    for (let index = 0; index < children.length; index++) {
+      const raw = children[index];
+      if (!raw) continue;
+      const child = this.table.wrap(raw);
+      child.parentNode = this;
+      child.indexInParent = entries.length;
+      entries.push({ node: child, field: FIELDLESS.has(this.type) ? null : this.raw.fieldNameForChild(index) });
     }
     this.entries = entries;
     return entries;
   }
 
+  private childList: SyntaxNode[] | undefined;
+
   get children(): SyntaxNode[] {
-    return this.childEntries().map((entry) => entry.node);
+    this.childList ??= this.childEntries().map((entry) => entry.node);
+    return this.childList;
   }
 
   get childCount(): number {
