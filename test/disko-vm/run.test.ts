@@ -12,7 +12,7 @@ import { processGroupAlive } from '../../client/src/disko-vm/process';
 import { type CancelToken, type RunUi, runDiskoVm, shellLine } from '../../client/src/disko-vm/run';
 import type { RunResult, VmHost, VmMode, VmSettings, VmTarget } from '../../client/src/disko-vm/types';
 import { VerdictReader } from '../../client/src/disko-vm/verdict';
-import { REPO_ROOT, flakeHost, invocations, lineOf, scratch, settings, standInEnv } from './support';
+import { REPO_ROOT, configurationHost, flakeHost, invocations, lineOf, scratch, settings, standInEnv } from './support';
 
 const space = scratch('disko-vm-run-');
 after(() => space.cleanup());
@@ -81,6 +81,22 @@ describe('runs against the stand-in nix', () => {
     assert.match(log, /^@nix \{"action":"start"/m, 'the log keeps the raw internal-json');
     assert.match(log, /^OK: Formatted 1 image\(s\)/m);
     assert.deepEqual(invocations(space.root).map((call) => call.mode), ['flakes-probe', 'images']);
+    assertStandInHappy();
+  });
+
+  it('a configuration.nix host (no flake): <nixpkgs/nixos> with --argstr configuration, flakes not needed', async () => {
+    useStandIn({ EPHEMERAL_ROOT_STANDIN_FLAKES: 'off' });
+    const classic = configurationHost(space.classic);
+    const result = await run('images', { kind: 'host', host: classic });
+    assert.equal(result.status, 'ok', result.message);
+    assert.deepEqual(result.commands[0], {
+      command: 'nix',
+      args: ['build', '-L', '--log-format', 'internal-json', '--out-link', path.join(result.workFolder!, 'images-script'), '--file', '<nixpkgs/nixos>', '--argstr', 'configuration', classic.root, 'config.system.build.diskoImagesScript'],
+      cwd: space.classic,
+    });
+    const vm = await run('vm', { kind: 'host', host: classic });
+    assert.equal(vm.status, 'ok', vm.message);
+    assert.deepEqual(invocations(space.root).slice(-3).map((call) => call.mode), ['images-configuration', 'flakes-probe', 'vm-configuration']);
     assertStandInHappy();
   });
 

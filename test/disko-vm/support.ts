@@ -37,10 +37,11 @@ export function settings(workFolder: string, extra: Partial<VmSettings> = {}): V
   return { memory: 2048, imageFormat: 'raw', workFolder, nixArgs: [], ...extra };
 }
 
-/** A scratch folder with copies of examples (seed, broken-flake) and a disko file alone; removed by `cleanup`. */
-export function scratch(prefix: string): { root: string; seed: string; tern: string; loose: string; work: string; cleanup: () => void } {
+/** A scratch folder with copies of examples (seed, broken-flake, broken-classic) and a disko file alone; removed by `cleanup`. */
+export function scratch(prefix: string): { root: string; seed: string; tern: string; classic: string; loose: string; work: string; cleanup: () => void } {
   const root = mkdtempSync(path.join(os.tmpdir(), prefix));
   cpSync(path.join(REPO_ROOT, 'examples', 'seed'), path.join(root, 'seed'), { recursive: true });
+  cpSync(path.join(REPO_ROOT, 'examples', 'broken-classic'), path.join(root, 'classic'), { recursive: true });
   cpSync(path.join(REPO_ROOT, 'examples', 'broken-flake'), path.join(root, 'tern'), { recursive: true });
   mkdirSync(path.join(root, 'loose'));
   cpSync(path.join(REPO_ROOT, 'examples', 'seed', 'disko.nix'), path.join(root, 'loose', 'disko.nix'));
@@ -48,6 +49,7 @@ export function scratch(prefix: string): { root: string; seed: string; tern: str
     root,
     seed: path.join(root, 'seed'),
     tern: path.join(root, 'tern'),
+    classic: path.join(root, 'classic'),
     loose: path.join(root, 'loose', 'disko.nix'),
     work: path.join(root, 'work'),
     cleanup: () => rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }),

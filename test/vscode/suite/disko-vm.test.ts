@@ -76,20 +76,30 @@ async function ui(name: string, selectors: string[]): Promise<Record<string, { a
 }
 
 const TOASTS = '.notifications-toasts .notification-list-item';
+const CENTER = '.notifications-center .notification-list-item';
 
-/** Polls the notification toasts until one says `text`. */
+/**
+ * Polls the notifications until one says `text`: the toasts first; when none shows up (a toast can stay hidden in
+ * this headless workbench), the notification center, which lists every notification, progress ones included.
+ */
 async function toastSaying(name: string, text: string): Promise<{ ariaLabel: string | null; text: string } | undefined> {
   if (!process.env.EPHEMERAL_ROOT_SCREENSHOT_DIR) return undefined;
   let seen: string[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const dom = await ui(`${name}-${attempt}`, [TOASTS]);
-    const items = dom?.[TOASTS] ?? [];
+  for (let attempt = 0; attempt < 24; attempt++) {
+    const selector = attempt < 8 ? TOASTS : CENTER;
+    if (attempt === 8) await vscode.commands.executeCommand('notifications.showList');
+    const dom = await ui(`${name}-${attempt}`, [selector]);
+    const items = dom?.[selector] ?? [];
     seen = items.map((item) => `${item.ariaLabel ?? ''} | ${item.text}`);
     const found = items.find((item) => `${item.ariaLabel ?? ''} ${item.text}`.includes(text));
-    if (found) return found;
+    if (found) {
+      if (attempt >= 8) await vscode.commands.executeCommand('notifications.hideList');
+      return found;
+    }
     await sleep(250);
   }
-  throw new Error(`no notification saying ${JSON.stringify(text)}; the toasts: ${JSON.stringify(seen)}`);
+  await vscode.commands.executeCommand('notifications.hideList');
+  throw new Error(`no notification saying ${JSON.stringify(text)}; the last notifications: ${JSON.stringify(seen)}`);
 }
 
 function run(args: Record<string, unknown>): Thenable<RunResult> {
@@ -160,6 +170,9 @@ suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
     assert.match(readFileSync(path.join(work, 'run.log'), 'utf8'), /^\+ qemu-img create -f raw/m);
     assert.match(result.message, /^Formatted 1 image\(s\) in .*: main\.raw \(raw, 2 GiB\)\.$/);
     await toastSaying('images-done', 'Formatted 1 image(s)');
+    // The toast's "Open Work Folder" runs this: the last run's log opens.
+    assert.equal(await vscode.commands.executeCommand('ephemeralRoot.openDiskoVmWorkFolder'), work);
+    await until('run.log in the editor', () => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(work, 'run.log'));
     assertStandInHappy();
   });
 
