@@ -1,7 +1,7 @@
 /**
  * `ephemeralRoot/vmHosts` over stdio: the hosts "Run disko on a VM image" can build, read from the model — flake hosts
- * with their nixosConfigurations attribute and flake folder, a disko file alone, the disks, the paths the VM test
- * probes — and the places of the code lens (`disko.devices`) in one file.
+ * with their nixosConfigurations attribute and flake folder, a configuration.nix host, a disko file alone, the disks,
+ * the paths the VM test probes — and the places of the code lens (`disko.devices`) in one file.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -28,7 +28,7 @@ describe('ephemeralRoot/vmHosts', () => {
     const { hosts, lenses } = await request({ folders: [uri(space.root)] });
     assert.deepEqual(lenses, []);
     const byName = new Map(hosts.map((host) => [host.name, host]));
-    assert.deepEqual([...byName.keys()].sort(), ['loose/disko', 'seed', 'tern']);
+    assert.deepEqual([...byName.keys()].sort(), ['classic', 'loose/disko', 'seed', 'tern']);
 
     const seed = byName.get('seed')!;
     assert.equal(seed.kind, 'flake');
@@ -46,6 +46,14 @@ describe('ephemeralRoot/vmHosts', () => {
     // impermanence: the root /persist and its directories, besides the mounts.
     for (const persisted of ['/persist', '/var/lib/nixos', '/var/log', '/nix', '/boot']) assert.ok(tern.persisted.includes(persisted), `${persisted} in ${tern.persisted.join(' ')}`);
     assert.equal(tern.persisted.includes('/'), false);
+
+    // A configuration.nix host (no flake), named after its folder.
+    const classic = byName.get('classic')!;
+    assert.equal(classic.kind, 'configuration');
+    assert.equal(classic.flake, undefined);
+    assert.equal(classic.root, path.join(space.classic, 'configuration.nix'));
+    assert.deepEqual(classic.diskoFiles, [path.join(space.classic, 'disko.nix')]);
+    assert.deepEqual(classic.ephemeral, ['/']);
 
     const loose = byName.get('loose/disko')!;
     assert.equal(loose.kind, 'disko-only');
