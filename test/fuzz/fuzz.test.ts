@@ -11,7 +11,8 @@ import { FIXTURES } from '../support/engine';
 import { LspClient } from '../support/lsp-client';
 import { type Edit, fuzzServer, fuzzTargets, runSequence } from './edit-fuzzer';
 
-const RESPONSE_LIMIT_MS = 1000;
+// Generous for a loaded CI machine: the first request after opening a file includes the cold first analysis.
+const RESPONSE_LIMIT_MS = 5000;
 
 describe('fuzzing the language server', () => {
   it('survives random edit sequences (seed 20261125)', async () => {
