@@ -8,6 +8,7 @@ import { guardedSnapshot } from '../fixes/handlers/insert-rollback-service';
 import { bindingPath } from '../fixes/nix-edit';
 import type { HostModel } from '../model/host-model';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
+import { nameCompletions } from './completion-names';
 import { uriToPath } from './documents';
 import type { EphemeralRootServer } from './server';
 
@@ -73,10 +74,14 @@ export async function completionsFor(server: EphemeralRootServer, params: Comple
   const filePath = uriToPath(params.textDocument.uri);
   const file = filePath && server.workspace.source(filePath);
   if (!filePath || !file) return [];
-  const path = pathAt(file, file.lines.offset(params.position));
-  if (!path) return [];
+  const offset = file.lines.offset(params.position);
   const { result } = await server.analysis(server.folderFor(filePath));
-  const hosts = result.hosts.filter((host) => host.files.includes(filePath));
+  const hosts = result.hosts.filter((host) => host.files.includes(filePath) || host.input.diskoFiles.includes(filePath));
+  // Inside a string: dataset, snapshot, unit and mount-point names.
+  const names = nameCompletions(file, offset, hosts, params);
+  if (names) return names;
+  const path = pathAt(file, offset);
+  if (!path) return [];
   const zpool = path.indexOf('zpool');
   if (zpool >= 0 && path[zpool + 2] === 'datasets' && path.length === zpool + 3) {
     const attrName = path[zpool + 1];

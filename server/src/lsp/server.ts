@@ -25,8 +25,14 @@ import { type AnalysisResult, type HostFinding, analyze } from '../rules/engine'
 import { type Severity, docsUrl } from '../rules/types';
 import { initSyntax } from '../syntax/parser';
 import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand } from './code-actions';
+import { codeLensesFor } from './code-lens';
 import { completionsFor } from './completion';
+import { documentSymbolsFor } from './document-symbols';
 import { Documents, pathToUri, uriToPath } from './documents';
+import { hoverAt } from './hover';
+import { LAYOUT_REQUEST, type LayoutParams, layoutFor } from './layout';
+import { definitionAt, referencesAt } from './navigation';
+import { prepareRenameAt, renameAt } from './rename';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
 import { VM_HOSTS_REQUEST, type VmHostsParams, vmHosts } from './vm-hosts';
 
@@ -130,6 +136,14 @@ export class EphemeralRootServer {
     connection.onCompletion((params) => this.guard('completion', () => completionsFor(this, params)));
     connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(this, params)));
     connection.onRequest('ephemeralRoot/fileInfo', (params: { uri: string }) => this.guard('fileInfo', () => this.fileInfo(params.uri)));
+    connection.onHover((params) => this.guard('hover', () => hoverAt(this, params)));
+    connection.onDefinition((params) => this.guard('definition', () => definitionAt(this, params)));
+    connection.onReferences((params) => this.guard('references', () => referencesAt(this, params)));
+    connection.onPrepareRename((params) => this.guard('prepareRename', () => prepareRenameAt(this, params)));
+    connection.onRenameRequest((params) => this.guard('rename', () => renameAt(this, params)));
+    connection.onDocumentSymbol((params) => this.guard('documentSymbol', () => documentSymbolsFor(this, params)));
+    connection.onCodeLens((params) => this.guard('codeLens', () => codeLensesFor(this, params)));
+    connection.onRequest(LAYOUT_REQUEST, (params: LayoutParams) => this.guard('layout', () => layoutFor(this, { folders: params?.folders ?? [...this.folders.keys()].map(pathToUri) })));
     connection.onRequest(VM_HOSTS_REQUEST, (params: VmHostsParams) => this.guard('vmHosts', () => vmHosts(this, params ?? {})));
     connection.listen();
   }
@@ -147,7 +161,13 @@ export class EphemeralRootServer {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: ['quickfix', FIX_ALL_KIND, INSERT_ROLLBACK_KIND], resolveProvider: false },
         executeCommandProvider: { commands: FIX_COMMANDS },
-        completionProvider: { triggerCharacters: ['"'], resolveProvider: false },
+        completionProvider: { triggerCharacters: ['"', '@'], resolveProvider: false },
+        hoverProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        codeLensProvider: { resolveProvider: false },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'ephemeral-root-ls', version: '0.1.0' },
@@ -299,6 +319,8 @@ export class EphemeralRootServer {
     try {
       return await handler();
     } catch (error) {
+      // A refusal the handler answers on purpose (a rename that cannot apply) reaches the client as it is.
+      if (error instanceof ResponseError) throw error;
       this.connection.console.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       throw new ResponseError(ErrorCodes.InternalError, `${what} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
