@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { registerDiskoVm } from './disko-vm-command';
+import { LayoutView, type TreeSnapshot } from './layout-view';
 import { HostStatus } from './status';
 
 let client: LanguageClient | undefined;
@@ -26,7 +27,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
   return new LanguageClient(CLIENT_ID, OUTPUT_NAME, serverOptions, clientOptions);
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<{ client: () => LanguageClient | undefined }> {
+export async function activate(context: vscode.ExtensionContext): Promise<{ client: () => LanguageClient | undefined; layout: () => Promise<TreeSnapshot[]> }> {
   const output = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
   context.subscriptions.push(output);
   client = createClient(context, output);
@@ -41,11 +42,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
     }),
     vscode.commands.registerCommand('ephemeralRoot.showOutput', () => output.show(true)),
   );
+  const layout = new LayoutView(() => client);
+  context.subscriptions.push(layout, vscode.commands.registerCommand('ephemeralRoot.refreshLayout', () => layout.refresh()));
   const diskoVm = registerDiskoVm(context, output, () => client);
   await client.start();
   status.refresh();
   diskoVm.refreshLenses();
-  return { client: () => client };
+  layout.refresh();
+  return { client: () => client, layout: () => layout.snapshot() };
 }
 
 export async function deactivate(): Promise<void> {
