@@ -27,7 +27,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
   return new LanguageClient(CLIENT_ID, OUTPUT_NAME, serverOptions, clientOptions);
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<{ client: () => LanguageClient | undefined; layout: () => Promise<TreeSnapshot[]> }> {
+export async function activate(context: vscode.ExtensionContext): Promise<{ client: () => LanguageClient | undefined; layout: () => Promise<TreeSnapshot[]>; onLayoutChanged: vscode.Event<unknown> }> {
   const output = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
   context.subscriptions.push(output);
   client = createClient(context, output);
@@ -49,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   status.refresh();
   diskoVm.refreshLenses();
   layout.refresh();
-  return { client: () => client, layout: () => layout.snapshot() };
+  return { client: () => client, layout: () => layout.snapshot(), onLayoutChanged: layout.onDidChangeTreeData };
 }
 
 export async function deactivate(): Promise<void> {

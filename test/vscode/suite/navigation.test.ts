@@ -200,8 +200,15 @@ suite('navigation', () => {
     assert.ok(edit, 'a rename edit');
     const files = edit.entries().map(([uri, edits]) => `${path.basename(uri.fsPath)}:${edits.length}`).sort();
     assert.deepEqual(files, ['configuration.nix:2', 'disko.nix:3']);
+    // The layout view refreshes by itself after the edit (its tree data changes, and it tells the view so).
+    const api = extension().exports as { onLayoutChanged: vscode.Event<unknown> };
+    let refreshed = 0;
+    const subscription = api.onLayoutChanged(() => refreshed++);
     assert.ok(await vscode.workspace.applyEdit(edit), 'the rename applies');
     try {
+      await eventually('the layout view to refresh', async () => (refreshed > 0 ? true : undefined));
+      const rpool = child(child(child(await layoutApi()(), 'seed').children, 'seed').children, 'rpool');
+      assert.ok(rpool.children.some((node) => node.label === 'nixos/blank') && !rpool.children.some((node) => node.label === 'nixos/empty'), rpool.children.map((node) => node.label).join(' '));
       const configurationText = (await vscode.workspace.openTextDocument(configuration())).getText();
       assert.match(configurationText, /device = "rpool\/nixos\/blank";/);
       assert.match(configurationText, /zfs rollback -r rpool\/nixos\/blank@start/);
@@ -215,6 +222,7 @@ suite('navigation', () => {
       assert.ok(await vscode.workspace.applyEdit(back), 'the rename back applies');
       for (const [uri, text] of originals) assert.equal((await vscode.workspace.openTextDocument(vscode.Uri.parse(uri))).getText(), text);
     } finally {
+      subscription.dispose();
       for (const uri of [configuration(), disko()]) {
         const opened = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
         if (opened.document.isDirty) await vscode.commands.executeCommand('workbench.action.files.revert');
