@@ -236,6 +236,14 @@ describe('navigation over LSP', () => {
     await assert.rejects(request('textDocument/rename', { ...at(disko, NAV_DISKO, '"local/nix"', 3), newName: 'bad name' }), /not a valid dataset name/);
   });
 
+  it('renames a snapshot: the hook, its guard and the rollback', async () => {
+    const prepare = await request<{ placeholder: string }>('textDocument/prepareRename', at(configuration, NAV_CONFIGURATION, '@blank', 2));
+    assert.equal(prepare.placeholder, 'blank');
+    const texts = applyWorkspaceEdit(await request<WorkspaceEdit>('textDocument/rename', { ...at(configuration, NAV_CONFIGURATION, '@blank', 2), newName: 'empty' }));
+    assert.match(texts.get(configuration)!, /zfs rollback -r tank\/local\/root@empty"/);
+    assert.match(texts.get(disko)!, /grep -E '\^tank\/local\/root@empty\$' \|\| zfs snapshot tank\/local\/root@empty"/);
+  });
+
   it('completes datasets in device strings, rollback targets, snapshots after @, units in after/before and disko mount points', async () => {
     const edited = NAV_CONFIGURATION.replace('  fileSystems."/persist".neededForBoot = true;', '  fileSystems."/persist".neededForBoot = true;\n  fileSystems."/nix".device = "";\n  fileSystems."" = { };')
       .replace('"zfs rollback -r tank/local/root@blank"', '"zfs rollback -r tank/local/root@blank; zfs rollback -r "')
@@ -299,6 +307,53 @@ describe('navigation over LSP', () => {
     // Without folders, the server's own.
     const own = await request<LayoutResult>('ephemeralRoot/layout', {});
     assert.deepEqual(own.folders.map((item) => item.uri), [uri(folder)]);
+  });
+});
+
+describe('navigation across hosts', () => {
+  it('renames a dataset of a disko file two hosts share in both hosts, and hovers with one section per verdict', async () => {
+    const folder = path.join(scratch, 'shared');
+    const disko = `{
+  disko.devices.zpool.tank = {
+    type = "zpool";
+    datasets.root = { type = "zfs_fs"; options.mountpoint = "legacy"; mountpoint = "/"; postCreateHook = "zfs snapshot tank/root@blank"; };
+  };
+}
+`;
+    const host = (rollback: boolean) => `{
+  imports = [ ../../disko.nix ];
+  networking.hostId = "8425e349";
+  boot.initrd.systemd.enable = true;
+  boot.initrd.systemd.services.rollback = {
+    wantedBy = [ "initrd.target" ];
+    after = [ "zfs-import-tank.service" ];
+    before = [ "sysroot.mount" ];
+    unitConfig.DefaultDependencies = "no";
+    serviceConfig.Type = "oneshot";
+    script = "${rollback ? 'zfs rollback -r tank/root@blank' : 'true'}";
+  };
+  fileSystems."/".device = "tank/root";
+}
+`;
+    for (const [name, rollback] of [['a', true], ['b', false]] as const) {
+      mkdirSync(path.join(folder, 'hosts', name), { recursive: true });
+      writeFileSync(path.join(folder, 'hosts', name, 'configuration.nix'), host(rollback));
+    }
+    writeFileSync(path.join(folder, 'disko.nix'), disko);
+    const client = new LspClient();
+    try {
+      await client.initialize(folder);
+      const file = path.join(folder, 'hosts', 'a', 'configuration.nix');
+      const edit = (await client.connection.sendRequest('textDocument/rename', { textDocument: { uri: uri(file) }, position: positionOf(host(true), 'device = "tank/root"', 15), newName: 'system' })) as WorkspaceEdit;
+      const files = ((edit.documentChanges ?? []) as TextDocumentEdit[]).map((change) => path.relative(folder, new URL(change.textDocument.uri).pathname)).sort();
+      assert.deepEqual(files, ['disko.nix', 'hosts/a/configuration.nix', 'hosts/b/configuration.nix']);
+      const hover = (await client.connection.sendRequest('textDocument/hover', { textDocument: { uri: uri(path.join(folder, 'disko.nix')) }, position: positionOf(disko, 'datasets.root', 10) })) as Hover;
+      const text = (hover.contents as { value: string }).value;
+      assert.match(text, /_Host `a`:_[\s\S]*\*\*Erased on every boot\*\*/);
+      assert.match(text, /_Host `b`:_[\s\S]*\*\*Persisted\*\*/);
+    } finally {
+      await client.shutdown();
+    }
   });
 });
 
