@@ -348,7 +348,10 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
     for (const spec of builder.flakeHosts(flakeFile)) {
       taken.add(spec.name);
       const set = builder.collect(spec);
-      const own = set.files.find((file) => file.split(path.sep).includes(spec.name)) ?? set.files[0];
+      // The host's own file: one whose path below the flake names the host (a folder named like the host above the
+      // flake must not count).
+      const flakeDir = path.dirname(flakeFile);
+      const own = set.files.find((file) => path.relative(flakeDir, file).split(path.sep).includes(spec.name)) ?? set.files[0];
       spec.root = own ?? flakeFile;
       const beside = diskoBeside(builder, spec.root, sorted, set);
       add(spec, set, beside);
