@@ -86,6 +86,14 @@ async function main(): Promise<void> {
       copyFileSync(png, SCREENSHOT);
       console.log(`vscode: wrote ${path.relative(REPO_ROOT, SCREENSHOT)} (${(statSync(SCREENSHOT).size / 1024).toFixed(0)} KB)`);
     }
+    // The quick-fix menu (test/vscode/suite/fixes.test.ts): its rows hold our rollback fix.
+    const quickFix = path.join(shots, 'quick-fix.png');
+    const quickFixDump = path.join(shots, 'quick-fix.json');
+    assert.ok(existsSync(quickFix) && existsSync(quickFixDump), 'the suite took the quick-fix screenshot');
+    const menu = (JSON.parse(readFileSync(quickFixDump, 'utf8')) as Record<string, DomItem[]>)['.action-widget .monaco-list-row'] ?? [];
+    assert.ok(menu.some((row) => /Insert the rollback service/.test(row.ariaLabel ?? row.text)), `the quick-fix menu offers the rollback service: ${JSON.stringify(menu.map((row) => row.ariaLabel ?? row.text))}`);
+    const QUICK_FIX = path.join(REPO_ROOT, 'docs', 'images', 'quick-fix.png');
+    if (!existsSync(QUICK_FIX) || process.env.EPHEMERAL_ROOT_UPDATE_SCREENSHOTS === '1') copyFileSync(quickFix, QUICK_FIX);
   } finally {
     workspace.cleanup();
   }
