@@ -84,6 +84,24 @@ const PLANTED: Record<string, Edit[]> = {
   'mountpoint-not-absolute': [disko('mountpoint = "/etc/nixos";', 'mountpoint = "etc/nixos";'), config('fileSystems."/etc/nixos" = {\n    device = "rpool/nixos/config";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
   'persist-not-needed-for-boot': [config('boot.supportedFilesystems', 'environment.persistence."/etc/nixos".directories = [ "/var/lib/bluetooth" ];\n  fileSystems."/etc/nixos".neededForBoot = lib.mkForce false;\n  boot.supportedFilesystems')],
   // The whole dataset goes: a legacy dataset left without mountpoint and entry is also disko-dataset-not-mounted.
+  'rollback-self-import': [
+    config('enable = true;\n    services', 'enable = false;\n    services'),
+    config('script = "zfs rollback -r rpool/nixos/empty@start";', 'script = "true";'),
+    config('boot.supportedFilesystems', 'boot.initrd.postResumeCommands = lib.mkAfter \'\'\n    zpool import rpool\n    zfs rollback -r rpool/nixos/empty@start\n  \'\';\n  boot.supportedFilesystems'),
+    disko('"nixos/var" = {', '"nixos/srv" = {\n            type = "zfs_fs";\n            options.mountpoint = "/srv";\n          };\n          "nixos/var" = {'),
+  ],
+  'ephemeral-parent-not-needed-for-boot': [
+    config('device = "rpool/nixos/var/log";\n    fsType = "zfs";\n    neededForBoot = true;', 'device = "rpool/nixos/var/log";\n    fsType = "zfs";'),
+    config('boot.supportedFilesystems', 'environment.persistence."/etc/nixos".directories = [ "/var/log/journal" ];\n  boot.supportedFilesystems'),
+  ],
+  'vm-variant-needed-for-boot': [
+    { file: 'flake.nix', find: '{ nixpkgs, disko, ... }:', replace: '{ self, nixpkgs, disko, ... }:' },
+    {
+      file: 'flake.nix',
+      find: '    {\n      nixosConfigurations.seed',
+      replace: '    {\n      apps.x86_64-linux.vm = {\n        type = "app";\n        program = "${self.nixosConfigurations.seed.config.system.build.vmWithDisko}/bin/disko-vm";\n      };\n      nixosConfigurations.seed',
+    },
+  ],
   'nix-on-ephemeral-root': [disko('"nixos/nix" = {\n            type = "zfs_fs";\n            options.mountpoint = "legacy";\n            mountpoint = "/nix";\n          };', ''), config('fileSystems."/nix" = {\n    device = "rpool/nixos/nix";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
   'boot-on-ephemeral-root': [disko('"nixos/root" = {\n            type = "zfs_fs";\n            options.mountpoint = "legacy";\n            mountpoint = "/boot";\n          };', ''), config('fileSystems."/boot" = {\n    device = "bpool/nixos/root";\n    fsType = "zfs";\n  };', '')],
   'zfs-managed-boot-path': [disko('options.mountpoint = "legacy";\n            mountpoint = "/var/log";', 'options.mountpoint = "/var/log";'), config('fileSystems."/var/log" = {\n    device = "rpool/nixos/var/log";\n    fsType = "zfs";\n    neededForBoot = true;\n  };', '')],
