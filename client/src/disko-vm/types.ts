@@ -4,38 +4,10 @@
  * covers it. The VS Code side is client/src/disko-vm-command.ts.
  */
 
-/** What the language server tells about a host (`ephemeralRoot/vmHosts`, server/src/lsp/vm-hosts.ts). */
-export interface VmDisk {
-  name: string;
-  imageName: string;
-  imageSize?: string;
-}
+/** What the language server tells about a host (`ephemeralRoot/vmHosts`): the protocol types live with the server. */
+import type { VmHost } from '../../../server/src/lsp/vm-hosts';
 
-export interface VmHost {
-  name: string;
-  kind: 'flake' | 'configuration' | 'disko-only';
-  flake?: { dir: string; attribute: string };
-  root: string;
-  diskoFiles: string[];
-  disks: VmDisk[];
-  disksOpen: boolean;
-  zfs: boolean;
-  rootDataset?: string;
-  rootRolledBack: boolean;
-  ephemeral: string[];
-  persisted: string[];
-  persistedOpen: boolean;
-}
-
-export interface VmLens {
-  range: { start: { line: number; character: number }; end: { line: number; character: number } };
-  hosts: string[];
-}
-
-export interface VmHostsResult {
-  hosts: VmHost[];
-  lenses: VmLens[];
-}
+export type { VmDisk, VmHost, VmHostsResult, VmLens } from '../../../server/src/lsp/vm-hosts';
 
 /**
  * The four modes of the command:
