@@ -2,7 +2,7 @@
  * Helpers of the end-to-end drivers (test/e2e/*.e2e.ts). Each driver is a plain Node program, run by
  * scripts/run-tests.mjs as its own process: exit code 0 = passed, anything else = failed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,4 +55,31 @@ export function runMain(name: string, main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** Runs headless Neovim on a Lua script in its own process group (the server it starts goes with it on a hang). */
+export async function runNvim(cwd: string, script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so that the server it started goes too if anything hangs.
+    const child = spawn('nvim', ['--headless', '--clean', '-n', '-i', 'NONE', '-u', 'NONE', '-c', `luafile ${script}`], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', () => undefined);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      reject(new Error(`nvim did not finish within ${timeoutMs} ms; stderr: ${stderr.trim()}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
 }

@@ -8,10 +8,10 @@
  * (apt-get install neovim).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, runMain, tempWorkspace } from './common';
+import { REPO_ROOT, runMain, runNvim, tempWorkspace } from './common';
 
 const LUA = String.raw`
 local file, out, server, root = os.getenv('ER_FILE'), os.getenv('ER_OUT'), os.getenv('ER_SERVER'), os.getenv('ER_ROOT')
@@ -76,32 +76,6 @@ interface NvimResult {
   definition?: { uri: string; range: Range }[];
   references?: { uri: string; range: Range }[];
   jumped?: { file: string; cursor: [number, number]; line: string };
-}
-
-function runNvim(cwd: string, script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Its own process group, so that the server it started goes too if anything hangs.
-    const child = spawn('nvim', ['--headless', '--clean', '-n', '-i', 'NONE', '-u', 'NONE', '-c', `luafile ${script}`], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', () => undefined);
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-      reject(new Error(`nvim did not finish within ${timeoutMs} ms; stderr: ${stderr.trim()}`));
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
 }
 
 async function main(): Promise<void> {

@@ -6,10 +6,10 @@
  * XDG directories (state, shada, logs) are kept in the temporary directory. Needs `nvim` (apt-get install neovim).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, cliDiagnostics, keys, runMain, tempWorkspace } from './common';
+import { REPO_ROOT, cliDiagnostics, keys, runMain, runNvim, tempWorkspace } from './common';
 
 const LUA = String.raw`
 local file, out, server, root = os.getenv('ER_FILE'), os.getenv('ER_OUT'), os.getenv('ER_SERVER'), os.getenv('ER_ROOT')
@@ -69,32 +69,6 @@ interface NvimResult {
 }
 
 const SEVERITY = { error: 1, warning: 2, information: 3, hint: 4 } as const;
-
-async function runNvim(cwd: string, script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Its own process group, so that the server it started goes too if anything hangs.
-    const child = spawn('nvim', ['--headless', '--clean', '-n', '-i', 'NONE', '-u', 'NONE', '-c', `luafile ${script}`], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', () => undefined);
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-      reject(new Error(`nvim did not finish within ${timeoutMs} ms; stderr: ${stderr.trim()}`));
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const version = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
