@@ -15,9 +15,11 @@ export const OUTPUT_NAME = 'Ephemeral Root';
 
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
+  // The same V8 heap flags as bin/ephemeral-root-ls.js: a flat RSS over a long editing session.
+  const heap = ['--max-semi-space-size=4', '--max-old-space-size=512'];
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    run: { module, transport: TransportKind.ipc, options: { execArgv: heap } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...heap, '--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'nix' }],

@@ -31,7 +31,8 @@ export class LspClient {
   stderr = '';
 
   constructor(args: string[] = ['--stdio']) {
-    this.process = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'ephemeral-root-ls.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Executed as an editor would run the installed command, so the flags on its first line apply.
+    this.process = spawn(path.join(REPO_ROOT, 'bin', 'ephemeral-root-ls.js'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     // The server may exit while a message is still being written (after `exit`); that is not an error here.
     this.process.stdin!.on('error', () => undefined);
