@@ -144,8 +144,13 @@ export class Evaluator implements EvaluatorLike {
     return this.files.readText(filePath);
   }
 
+  /** A node's place; one object per node, shared by every value that points there (nodes belong to one file). */
   origin(node: SyntaxNode, file: string): Origin {
-    return { file, start: node.startIndex, end: node.endIndex };
+    const cached = node.origin;
+    if (cached && cached.file === file) return cached;
+    const origin = { file, start: node.startIndex, end: node.endIndex };
+    node.origin = origin;
+    return origin;
   }
 
   thunk(node: SyntaxNode, env: Env, file: string): Thunk {

@@ -325,6 +325,11 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
   }
   const folder = scopes.length === 1 && workspace.isDirectory(scopes[0]) ? path.resolve(scopes[0]) : process.cwd();
   const sorted = [...files].sort();
+  const byFolder = new Map<string, string[]>();
+  for (const file of sorted) {
+    const dir = path.dirname(file);
+    byFolder.set(dir, [...(byFolder.get(dir) ?? []), file]);
+  }
   const hosts: HostModel[] = [];
   const missing: Discovery['missing'] = [];
   const reached = new Set<string>();
@@ -353,29 +358,35 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
       const flakeDir = path.dirname(flakeFile);
       const own = set.files.find((file) => path.relative(flakeDir, file).split(path.sep).includes(spec.name)) ?? set.files[0];
       spec.root = own ?? flakeFile;
-      const beside = diskoBeside(builder, spec.root, sorted, set);
+      const beside = diskoBeside(builder, spec.root, byFolder, set);
       add(spec, set, beside);
     }
   }
 
-  // 2-4. Files no flake host reaches.
-  const referenced = new Set<string>();
-  for (const file of sorted) {
-    if (reached.has(file)) continue;
-    for (const target of literalPathReferences(workspace.source(file))) {
-      referenced.add(target);
-      referenced.add(path.join(target, 'default.nix'));
+  // 2-4. Files no flake host reaches. A file that another one names by a literal path is not a root of its own.
+  const referencesOf = (files: string[]) => {
+    const referenced = new Set<string>();
+    for (const file of files) {
+      for (const target of literalPathReferences(workspace.source(file))) {
+        referenced.add(target);
+        referenced.add(path.join(target, 'default.nix'));
+      }
     }
-  }
+    return referenced;
+  };
   const unreached = () => sorted.filter((file) => !reached.has(file) && path.basename(file) !== 'flake.nix');
-  const configurationRoots = unreached().filter((file) => path.basename(file) === 'configuration.nix' && !referenced.has(file));
+  // Only a file that spells out "configuration.nix" can import one by a literal path (a folder path means default.nix).
+  const namingConfigurations = referencesOf(unreached().filter((file) => workspace.source(file)?.text.includes('configuration.nix')));
+  const configurationRoots = unreached().filter((file) => path.basename(file) === 'configuration.nix' && !namingConfigurations.has(file));
   for (const file of configurationRoots) {
     if (reached.has(file)) continue;
     const kind: HostKind = insideFlake(file) ? 'fragment' : 'nixos';
     const spec: HostSpec = { name: hostNameFor(file, folder, taken, 'nixos'), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
     const set = builder.collectFile(file);
-    add(spec, set, diskoBeside(builder, file, sorted, set));
+    add(spec, set, diskoBeside(builder, file, byFolder, set));
   }
+  // What is still unreached: the files named by other unreached files come last, so their referrers claim them.
+  const referenced = referencesOf(unreached());
   const remaining = unreached().sort((a, b) => Number(referenced.has(a)) - Number(referenced.has(b)));
   for (const file of remaining) {
     if (reached.has(file)) continue;
@@ -396,11 +407,10 @@ function onlyDisko(set: ModuleSet): boolean {
 }
 
 /** Disko files in the host entry's folder that the host does not import. */
-function diskoBeside(builder: HostBuilder, entry: string, files: string[], set: ModuleSet): string[] {
-  const dir = path.dirname(entry);
+function diskoBeside(builder: HostBuilder, entry: string, byFolder: Map<string, string[]>, set: ModuleSet): string[] {
   const imported = new Set(set.files);
-  return files.filter((file) => {
-    if (path.dirname(file) !== dir || imported.has(file) || file === entry) return false;
+  return (byFolder.get(path.dirname(entry)) ?? []).filter((file) => {
+    if (imported.has(file) || file === entry) return false;
     const source = builder.workspace.source(file);
     if (!source || !/\bdisko\b/.test(source.text)) return false;
     return builder.definesDisko(builder.collectFile(file));

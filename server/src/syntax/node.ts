@@ -42,6 +42,8 @@ export class SyntaxNode {
   readonly isMissing: boolean;
   readonly isError: boolean;
   readonly hasError: boolean;
+  /** The node's place as the model layer records it, cached there (set by the evaluator). */
+  origin: { file: string; start: number; end: number } | undefined;
   private entries: ChildEntry[] | undefined;
   private named: SyntaxNode[] | undefined;
   private parentNode: SyntaxNode | null | undefined;
