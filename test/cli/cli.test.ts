@@ -3,6 +3,8 @@
  * the official schema, exit codes, --host, --release, --explain, and one-line errors for bad usage.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv from 'ajv-draft-04';
@@ -96,9 +98,20 @@ describe('ephemeral-root check', () => {
     assert.equal(report.hosts[0].release, '24.05');
   });
 
-  it('--explain lists what could not be decided', () => {
-    const run = runCli(['check', path.join(REPO_ROOT, '..', 'shared', 'corpus', 'notthebee__nix-config__aria'), '--explain']);
-    assert.match(run.stdout, /What could not be decided statically/);
+  it('--explain lists what could not be decided, with the place', () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'explain-'));
+    try {
+      writeFileSync(
+        path.join(folder, 'configuration.nix'),
+        '{ config, lib, ... }:\n{\n  networking.hostId = "8425e349";\n  fileSystems = lib.mapAttrs (name: device: { inherit device; fsType = "zfs"; }) config.my.mounts;\n}\n',
+      );
+      const run = runCli(['check', '.', '--explain'], folder);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /What could not be decided statically/);
+      assert.match(run.stdout, /configuration\.nix:4: fileSystems .*lib\.mapAttrs|configuration\.nix:4: .*fileSystems/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   for (const [args, pattern] of [

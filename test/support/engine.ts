@@ -7,7 +7,8 @@ import { initSyntax } from '../../server/src/syntax/parser';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
-export const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
+/** Real configurations from public repositories, outside this repository (EPHEMERAL_ROOT_CORPUS overrides the place). */
+export const CORPUS = process.env.EPHEMERAL_ROOT_CORPUS ?? path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 
 export async function analyzeFolder(folder: string, options: { release?: string } = {}): Promise<{ result: AnalysisResult; workspace: Workspace }> {
   await initSyntax();
