@@ -40,8 +40,15 @@ function ruleFor(code: Finding['code']): Rule {
 }
 
 /** Runs one rule, isolating its failures. */
+/**
+ * A rule the tests make fail on purpose (`EPHEMERAL_ROOT_INJECT_FAULT=<code>`), to prove through the real server
+ * and CLI that one failing rule is logged and skipped while the others still report.
+ */
+const injectedFault = process.env.EPHEMERAL_ROOT_INJECT_FAULT;
+
 export function runRule(rule: Rule, host: HostModel, faults: RuleFault[]): Finding[] {
   try {
+    if (rule.code === injectedFault) throw new Error(`fault injected into ${rule.code} (EPHEMERAL_ROOT_INJECT_FAULT)`);
     return rule.check(host);
   } catch (error) {
     faults.push({ code: rule.code, host: host.name, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
