@@ -53,13 +53,15 @@ export class LspClient {
     this.connection.listen();
   }
 
-  async initialize(folder: string): Promise<void> {
+  /** Initializes with one workspace folder, or several (a multi-root workspace). */
+  async initialize(folder: string | string[]): Promise<void> {
+    const folders = Array.isArray(folder) ? folder : [folder];
     await this.connection.sendRequest('initialize', {
       processId: process.pid,
-      rootUri: uri(folder),
-      workspaceFolders: [{ uri: uri(folder), name: path.basename(folder) }],
+      rootUri: uri(folders[0]),
+      workspaceFolders: folders.map((item) => ({ uri: uri(item), name: path.basename(item) })),
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
+        workspace: { configuration: true, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
         textDocument: { publishDiagnostics: { relatedInformation: true } },
       },
     });
