@@ -434,8 +434,13 @@ export class Evaluator implements EvaluatorLike {
   private collectBindings(node: SyntaxNode, valueEnv: Env, inheritEnv: Env, file: string): AttrsValue {
     const root = emptyAttrs(this.origin(node, file));
     const bindingSet = node.namedChildren.find((child) => child?.type === 'binding_set');
-    if (!bindingSet) return root;
-    for (const binding of bindingSet.namedChildren) {
+    if (bindingSet) this.addBindings(root, bindingSet.namedChildren, valueEnv, inheritEnv, file);
+    return root;
+  }
+
+  /** Adds `binding`, `inherit` and `inherit_from` nodes to a set under construction. */
+  private addBindings(root: AttrsValue, bindings: SyntaxNode[], valueEnv: Env, inheritEnv: Env, file: string): void {
+    for (const binding of bindings) {
       if (!binding) continue;
       if (binding.type === 'binding') this.addBinding(root, binding, valueEnv, file);
       else if (binding.type === 'inherit') {
@@ -465,7 +470,6 @@ export class Evaluator implements EvaluatorLike {
         }
       }
     }
-    return root;
   }
 
   private addBinding(root: AttrsValue, binding: SyntaxNode, env: Env, file: string): void {
@@ -538,10 +542,7 @@ export class Evaluator implements EvaluatorLike {
     const bindingSet = literal.namedChildren.find((child) => child?.type === 'binding_set');
     for (const binding of bindingSet?.namedChildren ?? []) {
       if (binding?.type === 'binding') this.addBinding(target, binding, env, file);
-      else if (binding) {
-        const inherited = this.collectBindings(literalWithOnly(binding), env, env, file);
-        for (const [name, entry] of inherited.entries) target.entries.set(name, entry);
-      }
+      else if (binding) this.addBindings(target, [binding], env, env, file);
     }
   }
 
@@ -662,14 +663,6 @@ function isPlainAttrset(node: SyntaxNode): boolean {
   return node.type === 'attrset_expression';
 }
 
-/** Wraps a single inherit binding so that `collectBindings` can read it. */
-function literalWithOnly(binding: SyntaxNode): SyntaxNode {
-  return {
-    namedChildren: [{ type: 'binding_set', namedChildren: [binding] }],
-    startIndex: binding.startIndex,
-    endIndex: binding.endIndex,
-  } as unknown as SyntaxNode;
-}
 
 /** `pkgs.lib`, `<nixpkgs>.lib` and `inputs.<a nixpkgs input>.lib` are nixpkgs' library; other inputs' `lib` is theirs. */
 function isLibraryOwner(symbolPath: string[]): boolean {
