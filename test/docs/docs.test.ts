@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DOCS, readmeWithRuleList, renderedPages } from '../../scripts/generate-docs';
+import { DOCS, FIXES_PAGE, readmeWithRuleList, renderedFixesPage, renderedPages } from '../../scripts/generate-docs';
 import { RULES } from '../../server/src/rules/registry';
 
 const ENGINE_LEVEL = new Set(['syntax-error', 'import-not-found']);
 
 describe('rule documentation', () => {
   const pages = renderedPages();
+  it('docs/quick-fixes.md is current (npm run docs)', () => {
+    assert.equal(readFileSync(FIXES_PAGE, 'utf8'), renderedFixesPage());
+  });
   it('the rule list of README.md is current (npm run docs)', () => {
     const readme = readFileSync(path.join(DOCS, '..', '..', 'README.md'), 'utf8');
     assert.equal(readme, readmeWithRuleList(readme));

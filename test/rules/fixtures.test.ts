@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { rangeOf } from '../../server/src/cli/report';
 import { RULE_CODES } from '../../server/src/rules/types';
 import { annotationKey, expectedKey, readAnnotations } from '../support/annotations';
 import { FIXTURES, analyzeFolder, fixtureRelease, listNix } from '../support/engine';
@@ -39,7 +38,7 @@ describe('rule fixtures', () => {
               result.findings.map((finding) => {
                 const text = workspace.source(finding.origin.file)?.text ?? readFileSync(finding.origin.file, 'utf8');
                 const lines = text.split(/\r?\n/);
-                return annotationKey(finding.origin.file, rangeOf(workspace, finding.origin), (line) => lines[line] ?? '', finding.severity, finding.code);
+                return annotationKey(finding.origin.file, workspace.range(finding.origin), (line) => lines[line] ?? '', finding.severity, finding.code);
               }),
             ),
           ].sort();

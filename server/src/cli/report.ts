@@ -20,8 +20,7 @@ export interface Range {
   end: Position;
 }
 
-/** Converts an origin into an LSP range using the file's own line index. */
-export function rangeOf(workspace: Workspace, origin: Origin): Range {
+function rangeOf(workspace: Workspace, origin: Origin): Range {
   return workspace.range(origin);
 }
 
