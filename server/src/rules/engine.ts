@@ -14,6 +14,7 @@ import { RULES, RULES_BY_CODE } from './registry';
 import { applyPragmas } from './pragmas';
 import { q } from './support';
 import type { Finding, Rule } from './types';
+import { editDistance } from '../model/edit-distance';
 
 export interface HostFinding extends Finding {
   /** The host the finding belongs to; undefined for file-level findings (syntax errors). */
@@ -138,19 +139,6 @@ function closeSibling(workspace: Workspace, target: string): string | undefined 
   return best && path.join(folder, best.name);
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
-}
 
 function displayPath(target: string, from: string): string {
   const relative = path.relative(path.dirname(from), target);

@@ -22,19 +22,10 @@ import type { FileSystemEntry } from '../../model/host-model';
 import { fieldLiteral, zfsutilFor } from '../filesystem-edits';
 import { edit, nixString } from '../nix-edit';
 import type { FixProvider, QuickFix } from '../types';
+import { editDistance } from '../../model/edit-distance';
 
 const MAX_FIXES = 5;
 
-/** Levenshtein distance. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 export const provider: FixProvider = {
   name: 'use-declared-dataset',

@@ -20,6 +20,7 @@
 import { UNIT_LIST_FIELDS } from '../../model/host-model';
 import { finding, q } from '../support';
 import type { Finding, Rule } from '../types';
+import { editDistance } from '../../model/edit-distance';
 
 const UNIT_TYPES = ['service', 'target', 'mount', 'automount', 'socket', 'device', 'path', 'timer', 'slice', 'scope', 'swap'];
 const UNIT_SUFFIX = new RegExp(`\\.(${UNIT_TYPES.join('|')})$`);
@@ -32,19 +33,6 @@ const KNOWN_TARGETS = new Set([
   'timers', 'paths', 'slices', 'swap', 'umount', 'final',
 ]);
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
-}
 
 /** The unit name the user most likely meant, if we can tell. */
 export function guessUnitName(name: string): string | undefined {
