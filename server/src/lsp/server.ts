@@ -1,8 +1,9 @@
 /**
  * The language server: a thin adapter between LSP and the analysis engine.
  *
- * Open documents are re-parsed incrementally; after a change the workspace folder holding the file is re-analysed
- * (all its hosts, so an edit in disko.nix re-publishes configuration.nix, open or not) and diagnostics are
+ * Open documents are re-parsed incrementally; after a change the workspace folder holding the file is re-analysed:
+ * the hosts that read the changed file are rebuilt and checked again, the others are reused as they were (so an edit
+ * in disko.nix re-publishes configuration.nix, open or not, and leaves an unrelated host alone). Diagnostics are
  * published for every file that has findings, and cleared for every file that had some and no longer has.
  * Settings are read per folder and applied without a restart.
  */
@@ -21,7 +22,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver';
 import { Workspace } from '../model/workspace';
-import { type AnalysisResult, type HostFinding, analyze } from '../rules/engine';
+import { type AnalysisResult, type HostFinding, type HostReuse, analyze, createHostReuse } from '../rules/engine';
 import { type Severity, docsUrl } from '../rules/types';
 import { initSyntax } from '../syntax/parser';
 import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand } from './code-actions';
@@ -58,6 +59,8 @@ interface FolderState {
   /** Documents changed since `result` was computed. */
   stale: boolean;
   published: Set<string>;
+  /** The hosts of the last analysis, reused by the next one while nothing they read changed. */
+  reuse: HostReuse;
 }
 
 export interface FileInfo {
@@ -178,7 +181,7 @@ export class EphemeralRootServer {
     if (!folderPath) return undefined;
     let state = this.folders.get(folderPath);
     if (!state) {
-      state = { path: folderPath, stale: true, published: new Set() };
+      state = { path: folderPath, stale: true, published: new Set(), reuse: createHostReuse() };
       this.folders.set(folderPath, state);
     }
     return state;
@@ -243,7 +246,7 @@ export class EphemeralRootServer {
     const state = this.addFolder(folderPath)!;
     const settings = await this.settingsFor(state);
     if (!state.result || state.stale) {
-      state.result = analyze(this.workspace, [state.path], { release: settings.nixpkgsRelease || undefined });
+      state.result = analyze(this.workspace, [state.path], { release: settings.nixpkgsRelease || undefined, reuse: state.reuse });
       state.stale = false;
       for (const fault of state.result.faults) this.connection.console.error(`rule ${fault.code} failed on host ${fault.host} and was skipped: ${fault.error}`);
     }

@@ -10,6 +10,7 @@
 import path from 'node:path';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
 import { globalScope, libraryForInput } from './builtins';
+import { type MissingImportRecord, recordMissingImport } from './dependencies';
 import { binaryOperation, describeUnknown } from './operators';
 import { buildString } from './strings';
 import {
@@ -42,10 +43,7 @@ export interface FileProvider {
 }
 
 /** An import that could not be followed, remembered so that the host can report `import-not-found`. */
-export interface MissingImport {
-  path: string;
-  origin?: Origin;
-}
+export type MissingImport = MissingImportRecord;
 
 export interface EvaluatorOptions {
   /** Evaluation steps allowed per evaluator before everything further becomes unknown. */
@@ -118,7 +116,9 @@ export class Evaluator implements EvaluatorLike {
   private computeFile(filePath: string, origin?: Origin): Value {
     const source = this.files.source(filePath);
     if (!source) {
-      this.missingImports.push({ path: filePath, origin });
+      const failure = { path: filePath, origin };
+      this.missingImports.push(failure);
+      recordMissingImport(failure);
       return unknown(`file not found: ${filePath}`, origin);
     }
     this.filesRead.add(filePath);

@@ -19,6 +19,7 @@ import { HostModel, type HostKind } from './host-model';
 import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type ModuleSet, ModuleCollector, moduleArguments } from './modules';
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
 import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
+import { type Dependencies, type ReuseCache, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
 
 export interface HostSpec {
@@ -38,8 +39,10 @@ export interface AnalysisOptions {
   host?: string;
 }
 
-export interface Discovery {
+export interface Discovery<R = undefined> {
   hosts: HostModel[];
+  /** `DiscoveryOptions.finish`'s result for each host, in the order of `hosts`. */
+  reports: R[];
   /** Every .nix file in scope (syntax errors are reported for all of them). */
   files: string[];
   /** Imports that could not be followed, per host. */
@@ -303,7 +306,8 @@ export class HostBuilder {
   }
 }
 
-function hostNameFor(file: string, folder: string, taken: Set<string>, kind: HostKind): string {
+/** The name a host gets from its entry file, made unique among the names taken so far (without taking it). */
+function uniqueHostName(file: string, folder: string, taken: Set<string>, kind: HostKind): string {
   const relative = path.relative(folder, file) || path.basename(file);
   let name: string;
   if (kind === 'nixos' && path.basename(file) === 'configuration.nix') name = path.basename(path.dirname(file)) || 'configuration';
@@ -311,18 +315,58 @@ function hostNameFor(file: string, folder: string, taken: Set<string>, kind: Hos
   if (name === '' || name === '.') name = relative;
   let unique = name;
   for (let index = 2; taken.has(unique); index++) unique = `${name}-${index}`;
-  taken.add(unique);
   return unique;
 }
 
+function hostNameFor(file: string, folder: string, taken: Set<string>, kind: HostKind): string {
+  const name = uniqueHostName(file, folder, taken, kind);
+  taken.add(name);
+  return name;
+}
+
+/** One host's part of a discovery: kept whole by a `ReuseCache` from one analysis to the next. */
+export interface HostOutcome<R> {
+  /** The files the host's modules reach (no other host or fragment is made of them). */
+  reached: string[];
+  /** Undefined for a file that turned out to define nothing a rule reads. */
+  host?: HostModel;
+  missing: ImportFailure[];
+  /** What the caller computed from the host (`DiscoveryOptions.finish`), for example its findings. */
+  report?: R;
+}
+
+export interface DiscoveryOptions<R> extends AnalysisOptions {
+  /** Called on every host built, inside the host's dependency frame: what it reads decides when to recompute. */
+  finish?: (host: HostModel) => R;
+  /** Hosts kept from the previous analysis (the language server's): reused while nothing they read changed. */
+  reuse?: ReuseCache<HostOutcome<R>>;
+}
+
 /** Finds and builds every host under the given paths (folders are searched; files are analysed as given). */
-export function discoverHosts(workspace: Workspace, scopes: string[], options: AnalysisOptions = {}): Discovery {
+export function discoverHosts<R = undefined>(workspace: Workspace, scopes: string[], options: DiscoveryOptions<R> = {}): Discovery<R> {
+  const reuse = options.reuse;
+  if (!reuse) return findHosts(workspace, scopes, options);
+  reuse.begin(JSON.stringify({ release: options.release, host: options.host }));
+  // Tracking covers the whole discovery, so that every lazy value keeps what it read, whichever host forces it.
+  const { value, dependencies } = trackDependencies(() => findHosts(workspace, scopes, options));
+  reuse.end();
+  value.missingImportExpressions = [...(dependencies.missingImports ?? [])].filter((failure) => failure.origin !== undefined);
+  return value;
+}
+
+function findHosts<R>(workspace: Workspace, scopes: string[], options: DiscoveryOptions<R>): Discovery<R> {
   const builder = new HostBuilder(workspace, options);
+  const reuse = options.reuse;
+  // Dependencies are tracked only for a caller that keeps results: the CLI, which analyses once, pays nothing.
+  const track = <T>(compute: () => T): { value: T; dependencies: Dependencies } => (reuse ? trackDependencies(compute) : { value: compute(), dependencies: {} });
   const files = new Set<string>();
-  for (const scope of scopes) {
-    if (workspace.isDirectory(scope)) for (const file of workspace.listNixFiles(scope)) files.add(file);
-    else files.add(path.resolve(scope));
-  }
+  // The listing decides which disko files lie beside a host: every host depends on it.
+  const { dependencies: listing } = track(() => {
+    for (const scope of scopes) {
+      if (workspace.isDirectory(scope)) for (const file of workspace.listNixFiles(scope)) files.add(file);
+      else files.add(path.resolve(scope));
+    }
+  });
   const folder = scopes.length === 1 && workspace.isDirectory(scopes[0]) ? path.resolve(scopes[0]) : process.cwd();
   const sorted = [...files].sort();
   const byFolder = new Map<string, string[]>();
@@ -331,35 +375,48 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
     byFolder.set(dir, [...(byFolder.get(dir) ?? []), file]);
   }
   const hosts: HostModel[] = [];
-  const missing: Discovery['missing'] = [];
+  const reports: R[] = [];
+  const missing: Discovery<R>['missing'] = [];
   const reached = new Set<string>();
   const taken = new Set<string>();
   const flakeDirs = sorted.filter((file) => path.basename(file) === 'flake.nix').map((file) => path.dirname(file));
   /** A configuration.nix inside a flake's tree is composed by that flake with modules we may not have followed. */
   const insideFlake = (file: string) => flakeDirs.some((dir) => file.startsWith(`${dir}${path.sep}`));
 
-  const add = (spec: HostSpec, set: ModuleSet, beside: string[] = []) => {
-    for (const file of set.files) reached.add(file);
-    for (const file of beside) reached.add(file);
-    if (options.host && spec.name !== options.host) return;
+  /** Builds a host (and the caller's report on it), or reuses what the last analysis built when nothing changed. */
+  const outcome = (key: string, alsoDependsOn: Dependencies[], compute: () => HostOutcome<R>): HostOutcome<R> =>
+    reuse ? reuse.obtain(key, workspace, [listing, ...alsoDependsOn], compute) : compute();
+  const built = (spec: HostSpec, set: ModuleSet, beside: string[] = []): HostOutcome<R> => {
     const host = builder.build(spec, beside, set);
-    hosts.push(host);
-    for (const failure of set.missing) missing.push({ host: spec.name, failure });
+    return { reached: [...set.files, ...beside], host, missing: set.missing, report: options.finish?.(host) };
   };
+  const add = (result: HostOutcome<R>, name: string) => {
+    for (const file of result.reached) reached.add(file);
+    if (!result.host || (options.host && name !== options.host)) return;
+    hosts.push(result.host);
+    if (result.report !== undefined) reports.push(result.report);
+    for (const failure of result.missing) missing.push({ host: name, failure });
+  };
+  /** A host that `--host` leaves out is still collected: the files it reaches are no roots of their own. */
+  const wanted = (name: string) => !options.host || options.host === name;
 
   // 1. Flake hosts.
   for (const flakeFile of sorted.filter((file) => path.basename(file) === 'flake.nix')) {
     reached.add(flakeFile);
-    for (const spec of builder.flakeHosts(flakeFile)) {
+    const { value: specs, dependencies: flake } = track(() => builder.flakeHosts(flakeFile));
+    for (const spec of specs) {
       taken.add(spec.name);
-      const set = builder.collect(spec);
-      // The host's own file: one whose path below the flake names the host (a folder named like the host above the
-      // flake must not count).
-      const flakeDir = path.dirname(flakeFile);
-      const own = set.files.find((file) => path.relative(flakeDir, file).split(path.sep).includes(spec.name)) ?? set.files[0];
-      spec.root = own ?? flakeFile;
-      const beside = diskoBeside(builder, spec.root, byFolder, set);
-      add(spec, set, beside);
+      const compute = (): HostOutcome<R> => {
+        const set = builder.collect(spec);
+        // The host's own file: one whose path below the flake names the host (a folder named like the host above
+        // the flake must not count).
+        const flakeDir = path.dirname(flakeFile);
+        const own = set.files.find((file) => path.relative(flakeDir, file).split(path.sep).includes(spec.name)) ?? set.files[0];
+        spec.root = own ?? flakeFile;
+        const beside = diskoBeside(builder, spec.root, byFolder, set);
+        return wanted(spec.name) ? built(spec, set, beside) : { reached: [...set.files, ...beside], missing: [] };
+      };
+      add(outcome(`flake\0${flakeFile}\0${spec.name}`, [flake], compute), spec.name);
     }
   }
 
@@ -381,23 +438,35 @@ export function discoverHosts(workspace: Workspace, scopes: string[], options: A
   for (const file of configurationRoots) {
     if (reached.has(file)) continue;
     const kind: HostKind = insideFlake(file) ? 'fragment' : 'nixos';
-    const spec: HostSpec = { name: hostNameFor(file, folder, taken, 'nixos'), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
-    const set = builder.collectFile(file);
-    add(spec, set, diskoBeside(builder, file, byFolder, set));
+    const name = hostNameFor(file, folder, taken, 'nixos');
+    const compute = (): HostOutcome<R> => {
+      const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
+      const set = builder.collectFile(file);
+      const beside = diskoBeside(builder, file, byFolder, set);
+      return wanted(name) ? built(spec, set, beside) : { reached: [...set.files, ...beside], missing: [] };
+    };
+    add(outcome(`configuration\0${file}\0${name}\0${kind}`, [], compute), name);
   }
   // What is still unreached: the files named by other unreached files come last, so their referrers claim them.
   const referenced = referencesOf(unreached());
   const remaining = unreached().sort((a, b) => Number(referenced.has(a)) - Number(referenced.has(b)));
   for (const file of remaining) {
     if (reached.has(file)) continue;
-    const set = builder.collectFile(file);
-    if (!builder.isRelevant(set)) continue;
-    const kind: HostKind = builder.definesDisko(set) && set.modules.length > 0 && onlyDisko(set) ? 'disko-only' : 'fragment';
-    const spec: HostSpec = { name: hostNameFor(file, folder, taken, kind), kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
-    add(spec, set);
+    // The name the file gets if it defines anything (taken only then).
+    const name = uniqueHostName(file, folder, taken, 'fragment');
+    const compute = (): HostOutcome<R> => {
+      const set = builder.collectFile(file);
+      if (!builder.isRelevant(set)) return { reached: [], missing: [] };
+      const kind: HostKind = builder.definesDisko(set) && set.modules.length > 0 && onlyDisko(set) ? 'disko-only' : 'fragment';
+      const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
+      return wanted(name) ? built(spec, set) : { reached: set.files, missing: [] };
+    };
+    const result = outcome(`file\0${file}\0${name}`, [], compute);
+    if (result.reached.length > 0) taken.add(name);
+    add(result, name);
   }
   const missingImportExpressions = builder.evaluator.missingImports.filter((failure) => failure.origin !== undefined);
-  return { hosts, files: sorted, missing, missingImportExpressions };
+  return { hosts, reports, files: sorted, missing, missingImportExpressions };
 }
 
 /** A module set that defines nothing but the disko layout. */

@@ -8,6 +8,7 @@
  * are `symbol`s that keep their attribute path.
  */
 import type { SyntaxNode } from '../syntax/parser';
+import { type Dependencies, inheritDependencies, isEmpty, isTracking, trackDependencies } from './dependencies';
 
 /** A place in a file, in UTF-16 offsets. */
 export interface Origin {
@@ -202,12 +203,23 @@ export class LazyThunk implements Thunk {
     private compute: (() => Value) | undefined,
     readonly origin?: Origin,
   ) {}
+  /** What computing the value read (only while a caller tracks dependencies); handed on each time it is used. */
+  private dependencies: Dependencies | undefined;
   force(): Value {
-    if (this.state === 'done') return this.value as Value;
+    if (this.state === 'done') {
+      inheritDependencies(this.dependencies);
+      return this.value as Value;
+    }
     if (this.state === 'forcing') return unknown('infinite recursion while evaluating this value', this.origin);
     this.state = 'forcing';
     try {
-      this.value = (this.compute as () => Value)();
+      if (isTracking()) {
+        const tracked = trackDependencies(this.compute as () => Value);
+        this.value = tracked.value;
+        if (!isEmpty(tracked.dependencies)) this.dependencies = tracked.dependencies;
+      } else {
+        this.value = (this.compute as () => Value)();
+      }
     } finally {
       this.state = 'done';
       this.compute = undefined;

@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { MAX_FILE_CHARS, SourceFile } from '../syntax/parser';
+import { recordRead } from './dependencies';
 import type { FileProvider } from './evaluator';
 
 interface CachedFile {
@@ -75,6 +76,7 @@ export class Workspace implements FileProvider {
 
   source(filePath: string): SourceFile | undefined {
     const resolved = path.resolve(filePath);
+    recordRead(`source\0${resolved}`);
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay;
     if (this.watched) {
@@ -104,6 +106,7 @@ export class Workspace implements FileProvider {
 
   isDirectory(filePath: string): boolean {
     const resolved = path.resolve(filePath);
+    recordRead(`isDirectory\0${resolved}`);
     if (this.overlays.has(resolved)) return false;
     if (this.stat(filePath)?.isDirectory()) return true;
     // An open, never saved document makes its folder exist for the analysis.
@@ -112,10 +115,12 @@ export class Workspace implements FileProvider {
   }
 
   exists(filePath: string): boolean {
+    recordRead(`exists\0${path.resolve(filePath)}`);
     return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined || this.isDirectory(filePath);
   }
 
   readDir(dirPath: string): Map<string, string> | undefined {
+    recordRead(`readDir\0${path.resolve(dirPath)}`);
     try {
       const entries = readdirSync(dirPath, { withFileTypes: true });
       const result = new Map<string, string>();
@@ -127,6 +132,7 @@ export class Workspace implements FileProvider {
   }
 
   readText(filePath: string): string | undefined {
+    recordRead(`readText\0${path.resolve(filePath)}`);
     const overlay = this.overlays.get(path.resolve(filePath));
     if (overlay) return overlay.text;
     const stats = this.stat(filePath);
@@ -135,6 +141,36 @@ export class Workspace implements FileProvider {
       return readFileSync(filePath, 'utf8');
     } catch {
       return undefined;
+    }
+  }
+
+  /**
+   * Answers a recorded read again (a key from `recordRead`), as a value that compares equal (`===`) exactly when
+   * the read would now return the same: the language server reuses a host's analysis while all its reads do.
+   */
+  answer(key: string): unknown {
+    const separator = key.indexOf('\0');
+    const kind = key.slice(0, separator);
+    const target = key.slice(separator + 1);
+    switch (kind) {
+      case 'source':
+        // The parse itself, not its text: a reused analysis holds syntax nodes of that parse, which must still be
+        // alive (a replaced parse is disposed), so a file parsed again counts as changed even with the same text.
+        return this.source(target);
+      case 'isDirectory':
+        return this.isDirectory(target);
+      case 'exists':
+        return this.exists(target);
+      case 'readDir': {
+        const entries = this.readDir(target);
+        return entries && [...entries].map(([name, type]) => `${name}/${type}`).join('\n');
+      }
+      case 'readText':
+        return this.readText(target);
+      case 'listNixFiles':
+        return this.listNixFiles(target).join('\n');
+      default:
+        return Symbol('an unknown kind of read never matches');
     }
   }
 
@@ -148,6 +184,7 @@ export class Workspace implements FileProvider {
   /** Every `.nix` file below a folder (and open documents there), skipping build outputs and VCS folders. */
   listNixFiles(root: string, limit = 20_000): string[] {
     const resolvedRoot = path.resolve(root);
+    recordRead(`listNixFiles\0${resolvedRoot}`);
     const overlaid = [...this.overlays.keys()].filter((overlayPath) => overlayPath.startsWith(resolvedRoot + path.sep) && overlayPath.endsWith('.nix'));
     const cached = this.watched ? this.listings.get(resolvedRoot) : undefined;
     if (cached) return [...new Set([...cached, ...overlaid])].sort();

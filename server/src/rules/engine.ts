@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import type { HostModel, UnknownNote } from '../model/host-model';
-import { type AnalysisOptions, discoverHosts } from '../model/hosts';
+import { ReuseCache } from '../model/dependencies';
+import { type AnalysisOptions, type HostOutcome, discoverHosts } from '../model/hosts';
 import type { ImportFailure } from '../model/modules';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
@@ -57,8 +58,31 @@ export function runRule(rule: Rule, host: HostModel, faults: RuleFault[]): Findi
   }
 }
 
-export function analyze(workspace: Workspace, scopes: string[], options: AnalysisOptions = {}): AnalysisResult {
-  const discovery = discoverHosts(workspace, scopes, options);
+/** What the rules found on one host: computed inside the host's dependency frame, kept with the host. */
+interface HostReport {
+  findings: HostFinding[];
+  unknowns: AnalysisResult['unknowns'];
+  faults: RuleFault[];
+}
+
+/** Hosts kept between analyses (see `ReuseCache`): the language server keeps one per workspace folder. */
+export type HostReuse = ReuseCache<HostOutcome<HostReport>>;
+
+export function createHostReuse(): HostReuse {
+  return new ReuseCache();
+}
+
+function reportOn(host: HostModel): HostReport {
+  const report: HostReport = { findings: [], unknowns: [], faults: [] };
+  for (const rule of RULES) {
+    for (const finding of runRule(rule, host, report.faults)) report.findings.push({ ...finding, host: host.name });
+  }
+  for (const note of host.unknowns) report.unknowns.push({ host: host.name, note });
+  return report;
+}
+
+export function analyze(workspace: Workspace, scopes: string[], options: AnalysisOptions & { reuse?: HostReuse } = {}): AnalysisResult {
+  const discovery = discoverHosts(workspace, scopes, { ...options, finish: reportOn });
   const findings: HostFinding[] = [];
   const faults: RuleFault[] = [];
 
@@ -104,11 +128,10 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
   }
 
   const unknowns: AnalysisResult['unknowns'] = [];
-  for (const host of discovery.hosts) {
-    for (const rule of RULES) {
-      for (const finding of runRule(rule, host, faults)) findings.push({ ...finding, host: host.name });
-    }
-    for (const note of host.unknowns) unknowns.push({ host: host.name, note });
+  for (const report of discovery.reports) {
+    findings.push(...report.findings);
+    unknowns.push(...report.unknowns);
+    faults.push(...report.faults);
   }
 
   return { hosts: discovery.hosts, files: [...files].sort(), findings: applyPragmas(workspace, findings), unknowns, faults };
