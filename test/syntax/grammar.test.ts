@@ -57,4 +57,17 @@ describe('grammar', () => {
     assert.match(problems[0].message, /expected `;`/);
     assert.equal(parseText('{ a = 1; }').rootNode.hasError, false);
   });
+
+  it('a node of a freed parse reads as a leaf, never from freed memory', async () => {
+    await initSyntax();
+    const file = SourceFile.fromText('/x.nix', '{ a = { b = 1; }; c = [ 1 2 ]; }');
+    const attrs = file.expression!;
+    assert.equal(attrs.type, 'attrset_expression');
+    file.dispose();
+    // Its children were never read while the tree was alive: now there are none to read.
+    assert.deepEqual(attrs.children, []);
+    assert.equal(attrs.childForFieldName('binding'), null);
+    assert.equal(attrs.descendantForIndex(3), attrs);
+    assert.equal(attrs.text, '{ a = { b = 1; }; c = [ 1 2 ]; }');
+  });
 });

@@ -19,6 +19,11 @@ interface ChildEntry {
 /** The nodes of one tree, by tree-sitter's node id, so a node reached twice is one object. */
 export class NodeTable {
   private readonly nodes = new Map<number, SyntaxNode>();
+  /**
+   * False once the tree is freed. A node read after that (a value kept from an older analysis, evaluated further by
+   * a hover) reads as a leaf: what was already read stays, nothing is read from freed memory.
+   */
+  alive = true;
   constructor(readonly text: string) {}
 
   wrap(raw: RawNode): SyntaxNode;
@@ -67,17 +72,18 @@ export class SyntaxNode {
   }
 
   get startPosition(): Point {
-    return this.raw.startPosition;
+    return this.table.alive ? this.raw.startPosition : { row: 0, column: this.startIndex };
   }
 
   get endPosition(): Point {
-    return this.raw.endPosition;
+    return this.table.alive ? this.raw.endPosition : { row: 0, column: this.endIndex };
   }
 
   /** All children with their field names, read in one cursor walk. */
   private childEntries(): ChildEntry[] {
     if (this.entries) return this.entries;
     const entries: ChildEntry[] = [];
+    if (!this.table.alive) return entries;
     // One wasm call marshals all children; field names are asked only where the grammar can have one.
     const children = this.raw.childCount > 0 ? this.raw.children : [];
     for (let index = 0; index < children.length; index++) {
@@ -120,7 +126,7 @@ export class SyntaxNode {
 
   /** Named means: not an anonymous token such as `{` or `;` (MISSING and ERROR nodes count as named). */
   get isNamed(): boolean {
-    return this.raw.isNamed;
+    return !this.table.alive || this.raw.isNamed;
   }
 
   childForFieldName(name: string): SyntaxNode | null {
@@ -135,7 +141,7 @@ export class SyntaxNode {
 
   get parent(): SyntaxNode | null {
     if (this.parentNode === undefined) {
-      const parent = this.table.wrap(this.raw.parent);
+      const parent = this.table.alive ? this.table.wrap(this.raw.parent) : null;
       if (parent) parent.childEntries();
       if (this.parentNode === undefined) this.parentNode = parent;
     }
@@ -170,6 +176,7 @@ export class SyntaxNode {
   }
 
   descendantForIndex(start: number, end?: number): SyntaxNode | null {
+    if (!this.table.alive) return this;
     return this.table.wrap(this.raw.descendantForIndex(start, end ?? start));
   }
 

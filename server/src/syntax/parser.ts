@@ -199,6 +199,7 @@ export class SourceFile {
 
   /** Frees the wasm memory of the tree. Call when the file is replaced and nothing holds its nodes. */
   dispose(): void {
+    this.nodes.alive = false;
     this.tree?.delete();
   }
 
