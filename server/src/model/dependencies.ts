@@ -109,11 +109,18 @@ export class ReuseCache<T> {
   reused: string[] = [];
   computed: string[] = [];
 
+  /**
+   * The answers of this analysis, by read: the workspace does not change while an analysis runs, and the kept
+   * results share most of their reads (the flake, the folder listing, common modules).
+   */
+  private answers = new Map<string, unknown>();
+
   /** Starts an analysis in a context; results kept in another context are dropped. */
   begin(context: string): void {
     if (context !== this.context) this.entries.clear();
     this.context = context;
     this.used.clear();
+    this.answers.clear();
     this.reused = [];
     this.computed = [];
   }
@@ -127,7 +134,7 @@ export class ReuseCache<T> {
   obtain(key: string, answerer: ReadAnswerer, alsoDependsOn: Dependencies[], compute: () => T): T {
     this.used.add(key);
     const kept = this.entries.get(key);
-    if (kept && untracked(() => kept.reads.every(([read, answer]) => answerer.answer(read) === answer))) {
+    if (kept && untracked(() => kept.reads.every(([read, answer]) => this.answer(answerer, read) === answer))) {
       this.reused.push(key);
       inheritDependencies({ missingImports: new Set(kept.missingImports) });
       return kept.value;
@@ -141,13 +148,21 @@ export class ReuseCache<T> {
       for (const failure of source.missingImports ?? []) missingImports.add(failure);
     }
     // The analysis is synchronous, so answering the reads now gives what they answered during the computation.
-    const answers = untracked(() => [...reads].map((read): [string, unknown] => [read, answerer.answer(read)]));
+    const answers = untracked(() => [...reads].map((read): [string, unknown] => [read, this.answer(answerer, read)]));
     this.entries.set(key, { reads: answers, missingImports: [...missingImports], value });
     return value;
   }
 
-  /** Drops the results the analysis just finished did not use. */
+  private answer(answerer: ReadAnswerer, read: string): unknown {
+    if (this.answers.has(read)) return this.answers.get(read);
+    const answer = answerer.answer(read);
+    this.answers.set(read, answer);
+    return answer;
+  }
+
+  /** Drops the results the analysis just finished did not use, and the answers it gathered. */
   end(): void {
     for (const key of this.entries.keys()) if (!this.used.has(key)) this.entries.delete(key);
+    this.answers.clear();
   }
 }

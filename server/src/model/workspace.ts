@@ -45,8 +45,10 @@ export class Workspace implements FileProvider {
   invalidate(filePath: string): void {
     const resolved = path.resolve(filePath);
     for (const root of this.listings.keys()) if (resolved.startsWith(`${root}${path.sep}`)) this.listings.delete(root);
-    // A created or deleted file can turn a path into a folder or back: forget every remembered stat.
+    // A created or deleted file can turn a path into a folder or back: forget every remembered stat and read.
     this.stats.clear();
+    this.texts.clear();
+    this.directories.clear();
     const cached = this.cache.get(resolved);
     if (cached && !this.isShared(cached.file)) cached.file.dispose();
     this.cache.delete(resolved);
@@ -119,29 +121,43 @@ export class Workspace implements FileProvider {
     return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined || this.isDirectory(filePath);
   }
 
+  /** Folder listings and raw texts read while the client watches the files (then trusted, like the parses). */
+  private readonly directories = new Map<string, Map<string, string> | undefined>();
+  private readonly texts = new Map<string, string | undefined>();
+
   readDir(dirPath: string): Map<string, string> | undefined {
-    recordRead(`readDir\0${path.resolve(dirPath)}`);
+    const resolved = path.resolve(dirPath);
+    recordRead(`readDir\0${resolved}`);
+    if (this.watched && this.directories.has(resolved)) return this.directories.get(resolved);
+    let result: Map<string, string> | undefined;
     try {
-      const entries = readdirSync(dirPath, { withFileTypes: true });
-      const result = new Map<string, string>();
+      const entries = readdirSync(resolved, { withFileTypes: true });
+      result = new Map<string, string>();
       for (const entry of entries) result.set(entry.name, entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'symlink' : 'regular');
-      return result;
     } catch {
-      return undefined;
+      result = undefined;
     }
+    if (this.watched) this.directories.set(resolved, result);
+    return result;
   }
 
   readText(filePath: string): string | undefined {
-    recordRead(`readText\0${path.resolve(filePath)}`);
-    const overlay = this.overlays.get(path.resolve(filePath));
+    const resolved = path.resolve(filePath);
+    recordRead(`readText\0${resolved}`);
+    const overlay = this.overlays.get(resolved);
     if (overlay) return overlay.text;
-    const stats = this.stat(filePath);
-    if (!stats?.isFile() || stats.size > 1024 * 1024) return undefined;
-    try {
-      return readFileSync(filePath, 'utf8');
-    } catch {
-      return undefined;
+    if (this.watched && this.texts.has(resolved)) return this.texts.get(resolved);
+    const stats = this.stat(resolved);
+    let text: string | undefined;
+    if (stats?.isFile() && stats.size <= 1024 * 1024) {
+      try {
+        text = readFileSync(resolved, 'utf8');
+      } catch {
+        text = undefined;
+      }
     }
+    if (this.watched) this.texts.set(resolved, text);
+    return text;
   }
 
   /**
