@@ -152,5 +152,6 @@ export async function runSequence(
   } finally {
     void client.connection.sendNotification('textDocument/didClose', { textDocument: { uri: uri(target.file) } });
     writeFileSync(target.file, original);
+    client.forgetHistory();
   }
 }
