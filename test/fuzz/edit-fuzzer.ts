@@ -20,6 +20,8 @@ export interface FuzzOptions {
   /** Edits per sequence. */
   editsPerRun: number;
   responseLimitMs: number;
+  /** Stop once this many edits ran (the remaining sequences are generated but not sent). */
+  maxEdits?: number;
   /** Called with a failing sequence, to save it as a regression fixture. */
   onFailure?: (record: { seed: number; file: string; edits: Edit[]; error: string }) => void;
 }
@@ -95,6 +97,7 @@ export async function fuzzServer(options: FuzzOptions): Promise<{ edits: number;
     }
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...workspaces), fc.array(editArbitrary, { minLength: 1, maxLength: options.editsPerRun }), async (target, edits) => {
+        if (options.maxEdits !== undefined && total >= options.maxEdits) return;
         await runSequence(client, target, edits, options, errors, (elapsed) => {
           slowest = Math.max(slowest, elapsed);
           total++;
