@@ -30,9 +30,10 @@ export function isTracking(): boolean {
   return current !== undefined;
 }
 
-export function recordRead(key: string): void {
+/** Records a read of `target` (a resolved path) of some kind; the key is built only while someone tracks. */
+export function recordRead(kind: string, target: string): void {
   if (!current) return;
-  (current.reads ??= new Set()).add(key);
+  (current.reads ??= new Set()).add(`${kind}\0${target}`);
 }
 
 export function recordMissingImport(failure: MissingImportRecord): void {

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { MAX_FILE_CHARS, SourceFile } from '../syntax/parser';
-import { recordRead } from './dependencies';
+import { isTracking, recordRead } from './dependencies';
 import type { FileProvider } from './evaluator';
 
 interface CachedFile {
@@ -78,7 +78,7 @@ export class Workspace implements FileProvider {
 
   source(filePath: string): SourceFile | undefined {
     const resolved = path.resolve(filePath);
-    recordRead(`source\0${resolved}`);
+    recordRead('source', resolved);
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay;
     if (this.watched) {
@@ -108,7 +108,7 @@ export class Workspace implements FileProvider {
 
   isDirectory(filePath: string): boolean {
     const resolved = path.resolve(filePath);
-    recordRead(`isDirectory\0${resolved}`);
+    recordRead('isDirectory', resolved);
     if (this.overlays.has(resolved)) return false;
     if (this.stat(filePath)?.isDirectory()) return true;
     // An open, never saved document makes its folder exist for the analysis.
@@ -117,7 +117,7 @@ export class Workspace implements FileProvider {
   }
 
   exists(filePath: string): boolean {
-    recordRead(`exists\0${path.resolve(filePath)}`);
+    if (isTracking()) recordRead('exists', path.resolve(filePath));
     return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined || this.isDirectory(filePath);
   }
 
@@ -127,7 +127,7 @@ export class Workspace implements FileProvider {
 
   readDir(dirPath: string): Map<string, string> | undefined {
     const resolved = path.resolve(dirPath);
-    recordRead(`readDir\0${resolved}`);
+    recordRead('readDir', resolved);
     if (this.watched && this.directories.has(resolved)) return this.directories.get(resolved);
     let result: Map<string, string> | undefined;
     try {
@@ -143,7 +143,7 @@ export class Workspace implements FileProvider {
 
   readText(filePath: string): string | undefined {
     const resolved = path.resolve(filePath);
-    recordRead(`readText\0${resolved}`);
+    recordRead('readText', resolved);
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay.text;
     if (this.watched && this.texts.has(resolved)) return this.texts.get(resolved);
@@ -200,7 +200,7 @@ export class Workspace implements FileProvider {
   /** Every `.nix` file below a folder (and open documents there), skipping build outputs and VCS folders. */
   listNixFiles(root: string, limit = 20_000): string[] {
     const resolvedRoot = path.resolve(root);
-    recordRead(`listNixFiles\0${resolvedRoot}`);
+    recordRead('listNixFiles', resolvedRoot);
     const overlaid = [...this.overlays.keys()].filter((overlayPath) => overlayPath.startsWith(resolvedRoot + path.sep) && overlayPath.endsWith('.nix'));
     const cached = this.watched ? this.listings.get(resolvedRoot) : undefined;
     if (cached) return [...new Set([...cached, ...overlaid])].sort();
