@@ -386,19 +386,20 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   /** Builds a host (and the caller's report on it), or reuses what the last analysis built when nothing changed. */
   const outcome = (key: string, alsoDependsOn: Dependencies[], compute: () => HostOutcome<R>): HostOutcome<R> =>
     reuse ? reuse.obtain(key, workspace, [listing, ...alsoDependsOn], compute) : compute();
+  /** A host that `--host` leaves out is still collected (the files it reaches are no roots of their own), not built. */
   const built = (spec: HostSpec, set: ModuleSet, beside: string[] = []): HostOutcome<R> => {
+    const files = [...set.files, ...beside];
+    if (options.host && options.host !== spec.name) return { reached: files, missing: [] };
     const host = builder.build(spec, beside, set);
-    return { reached: [...set.files, ...beside], host, missing: set.missing, report: options.finish?.(host) };
+    return { reached: files, host, missing: set.missing, report: options.finish?.(host) };
   };
   const add = (result: HostOutcome<R>, name: string) => {
     for (const file of result.reached) reached.add(file);
-    if (!result.host || (options.host && name !== options.host)) return;
+    if (!result.host) return;
     hosts.push(result.host);
     if (result.report !== undefined) reports.push(result.report);
     for (const failure of result.missing) missing.push({ host: name, failure });
   };
-  /** A host that `--host` leaves out is still collected: the files it reaches are no roots of their own. */
-  const wanted = (name: string) => !options.host || options.host === name;
 
   // 1. Flake hosts.
   for (const flakeFile of sorted.filter((file) => path.basename(file) === 'flake.nix')) {
@@ -414,7 +415,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
         const own = set.files.find((file) => path.relative(flakeDir, file).split(path.sep).includes(spec.name)) ?? set.files[0];
         spec.root = own ?? flakeFile;
         const beside = diskoBeside(builder, spec.root, byFolder, set);
-        return wanted(spec.name) ? built(spec, set, beside) : { reached: [...set.files, ...beside], missing: [] };
+        return built(spec, set, beside);
       };
       add(outcome(`flake\0${flakeFile}\0${spec.name}`, [flake], compute), spec.name);
     }
@@ -443,7 +444,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
       const set = builder.collectFile(file);
       const beside = diskoBeside(builder, file, byFolder, set);
-      return wanted(name) ? built(spec, set, beside) : { reached: [...set.files, ...beside], missing: [] };
+      return built(spec, set, beside);
     };
     add(outcome(`configuration\0${file}\0${name}\0${kind}`, [], compute), name);
   }
@@ -459,7 +460,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
       if (!builder.isRelevant(set)) return { reached: [], missing: [] };
       const kind: HostKind = builder.definesDisko(set) && set.modules.length > 0 && onlyDisko(set) ? 'disko-only' : 'fragment';
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
-      return wanted(name) ? built(spec, set) : { reached: set.files, missing: [] };
+      return built(spec, set);
     };
     const result = outcome(`file\0${file}\0${name}`, [], compute);
     if (result.reached.length > 0) taken.add(name);
