@@ -186,6 +186,34 @@ describe('reusing hosts between analyses', () => {
     check();
   });
 
+  it('sees a host folder and a flake.lock created on disk, through builtins.readDir and the lock file', () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'reuse-readdir-'));
+    try {
+      mkdirSync(path.join(folder, 'hosts', 'alpha'), { recursive: true });
+      writeFileSync(path.join(folder, 'hosts', 'alpha', 'configuration.nix'), '{ networking.hostName = "alpha"; }\n');
+      writeFileSync(
+        path.join(folder, 'flake.nix'),
+        '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs"; outputs = { nixpkgs, ... }: { nixosConfigurations = nixpkgs.lib.genAttrs (builtins.attrNames (builtins.readDir ./hosts)) (name: nixpkgs.lib.nixosSystem { modules = [ ./hosts/${name}/configuration.nix ]; }); }; }\n',
+      );
+      const workspace = new Workspace();
+      workspace.watched = true;
+      const reuse = createHostReuse();
+      const hosts = () => analyze(workspace, [folder], { reuse }).hosts.map((host) => [host.name, host.release?.version ?? null]);
+      assert.deepEqual(hosts(), [['alpha', null]]);
+      // A new folder under hosts/ and a lock file pinning nixos-24.11, reported as the client's file watcher would.
+      mkdirSync(path.join(folder, 'hosts', 'beta'));
+      const beta = path.join(folder, 'hosts', 'beta', 'configuration.nix');
+      writeFileSync(beta, '{ networking.hostName = "beta"; }\n');
+      workspace.invalidate(beta);
+      const lock = path.join(folder, 'flake.lock');
+      writeFileSync(lock, JSON.stringify({ nodes: { nixpkgs: { original: { owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-24.11', type: 'github' } }, root: { inputs: { nixpkgs: 'nixpkgs' } } }, root: 'root', version: 7 }));
+      workspace.invalidate(lock);
+      assert.deepEqual(hosts(), [['alpha', '24.11'], ['beta', '24.11']]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('agrees with a fresh analysis after any sequence of edits (property)', () => {
     const folders = [root, SEED];
     const aria = path.join(CORPUS, 'notthebee__nix-config__aria-2025-01');
