@@ -8,7 +8,7 @@
  * `mountpoint`, unless `options.mountpoint = "none"` or `canmount = "off"` (F23). The pool's own root dataset is
  * the `__root` dataset with the pool's `mountpoint`, `rootFsOptions` and `mountOptions` (F21).
  */
-import type { ConfigNode, Definition, Resolved } from './config';
+import { ConfigNode, DEFAULT_ORDER, DEFAULT_PRIORITY, type Definition, type Resolved } from './config';
 import { originOfRange } from './strings';
 import { findInvocations, hasFlag, UNKNOWN_CHAR } from './shell';
 import { type Origin, type StringValue, type Value, stringText } from './values';
@@ -90,6 +90,43 @@ export interface DiskoLayout {
   open: boolean;
   /** Pool names referenced by disk partitions (`content.type = "zfs"; pool = …`). */
   referencedPools: string[];
+  /**
+   * Datasets (and pools' own datasets) declared under a computed name — `zpool."${diskName}-zfsos"`,
+   * `datasets.${name}` — whose contents are still readable. Their names are unknown, so they are kept out of `pools`
+   * and `datasets`: only rules about the shape of their hooks (a bare `zfs snapshot`) read them.
+   */
+  unnamedDatasets: Dataset[];
+}
+
+/** The stand-in for a name we could not compute; it never equals a real dataset name. */
+const UNNAMED = UNKNOWN_CHAR;
+
+/**
+ * The attribute sets written under computed names below `node` (`zpool.${name} = { … }`), as nodes of their own.
+ * A value that is not a plain attribute set (a `lib.mkIf`, a function call) is left out: it stays unknown.
+ */
+function computedChildren(node: ConfigNode): ConfigNode[] {
+  const children: ConfigNode[] = [];
+  const parents = node.elementLevel ? node.effective().definitions : node.definitions;
+  for (const parent of parents) {
+    if (parent.value.kind !== 'attrs') continue;
+    for (const unknownKey of parent.value.unknownKeys) {
+      const value = unknownKey.thunk.force();
+      if (value.kind !== 'attrs') continue;
+      const definition: Definition = {
+        value,
+        file: parent.file,
+        conditional: parent.conditional,
+        priority: DEFAULT_PRIORITY,
+        order: DEFAULT_ORDER,
+        keyOrigin: unknownKey.keyOrigin,
+        origin: unknownKey.thunk.origin ?? value.origin,
+        wrappers: parent.wrappers,
+      };
+      children.push(new ConfigNode([...node.path, UNNAMED], [definition], []));
+    }
+  }
+  return children;
 }
 
 function known<T>(resolved: Resolved<T>): T | undefined {
@@ -278,11 +315,21 @@ export function readDiskoLayout(devices: ConfigNode): DiskoLayout {
   const snapshots: SnapshotCreation[] = [];
   const emitted: EmittedMount[] = [];
   const referencedPools: string[] = [];
+  const unnamedDatasets: Dataset[] = [];
   let open = devices.open;
   let snapshotsOpen = false;
 
   const zpools = devices.child('zpool');
   open ||= zpools.unknownNames().length > 0;
+  // Pools under a computed name: their hooks still have a shape to check, but no name.
+  for (const node of computedChildren(zpools)) {
+    const pool = { name: UNNAMED, attrName: UNNAMED, node, origin: firstKeyOrigin(node), datasets: [], datasetsOpen: true } as unknown as Pool;
+    pool.root = datasetOf(pool, node, '__root', true);
+    unnamedDatasets.push(pool.root);
+    const datasetsNode = node.child('datasets');
+    for (const datasetName of datasetsNode.childNames().sort()) unnamedDatasets.push(datasetOf(pool, datasetsNode.child(datasetName), datasetName, false));
+    for (const datasetNode of computedChildren(datasetsNode)) unnamedDatasets.push(datasetOf(pool, datasetNode, UNNAMED, false));
+  }
   for (const attrName of zpools.childNames().sort()) {
     const node = zpools.child(attrName);
     const nameResolved = node.child('name').string();
@@ -294,6 +341,7 @@ export function readDiskoLayout(devices: ConfigNode): DiskoLayout {
     for (const datasetName of datasetsNode.childNames().sort()) {
       pool.datasets.push(datasetOf(pool, datasetsNode.child(datasetName), datasetName, false));
     }
+    for (const datasetNode of computedChildren(datasetsNode)) unnamedDatasets.push(datasetOf(pool, datasetNode, UNNAMED, false));
     open ||= pool.datasetsOpen;
     pools.push(pool);
     for (const dataset of [pool.root, ...pool.datasets]) {
@@ -328,7 +376,7 @@ export function readDiskoLayout(devices: ConfigNode): DiskoLayout {
       emitted.push({ mountPoint, fsType: fsType.value, options: stringList(device.child('mountOptions')) ?? [], origin: firstKeyOrigin(device) });
     } else open = true;
   }
-  return { pools, datasets, snapshots, snapshotsOpen, emitted, open, referencedPools };
+  return { pools, datasets, snapshots, snapshotsOpen, emitted, open, referencedPools, unnamedDatasets };
 }
 
 /** The value of a definition as a Nix string, for fixes and messages. */

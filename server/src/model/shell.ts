@@ -4,8 +4,10 @@
  * guarded (part of `a || b`, `a && b`, an `if`, a loop, a pipeline), and picks out the `zfs rollback`,
  * `zfs snapshot` and `zpool import` invocations with the exact text range of every word.
  *
- * Text that could not be computed (an unknown interpolation) is marked with U+FFFF: any word containing it is
- * unknown, and no finding is built on it.
+ * Text that could not be computed (an unknown interpolation) is marked with U+FFFF, and the marker stays in the
+ * word's text: a string is known text with unknown holes. The shape of a command (`zfs snapshot <something>@blank`,
+ * bare or guarded, with or without `-r`) is read from the known text; any word containing a hole has an unknown
+ * value, and no finding that needs that value is built on it.
  */
 
 export const UNKNOWN_CHAR = '\uffff';
@@ -91,7 +93,10 @@ function readWord(text: string, start: number): ShellWord {
     const char = text[index];
     if (/[\s;&|()<>]/.test(char)) break;
     if (char === UNKNOWN_CHAR) {
+      // The hole stays in the word's text: `${diskName}-zfsos/x@blank` must not read as the flag `-zfsos/x@blank`,
+      // and a rule that needs the name sees that part of it is unknown.
       dynamic = true;
+      value += char;
       index++;
       continue;
     }
