@@ -33,8 +33,20 @@ export const SCRIPTED_HOOKS = [
 ] as const;
 export type ScriptedHookName = (typeof SCRIPTED_HOOKS)[number];
 
-export const UNIT_LIST_FIELDS = ['after', 'before', 'wants', 'requires', 'wantedBy', 'requiredBy', 'bindsTo', 'requisite', 'partOf', 'upheldBy', 'conflicts'] as const;
+/**
+ * The unit options NixOS types as `listOf unitNameType` (nixos/lib/systemd-unit-options.nix, F33): a name without a
+ * unit suffix fails evaluation there. `upholds` exists only in newer nixpkgs.
+ */
+export const UNIT_LIST_FIELDS = ['after', 'before', 'wants', 'requires', 'wantedBy', 'requiredBy', 'bindsTo', 'requisite', 'partOf', 'upheldBy', 'upholds', 'conflicts', 'onFailure'] as const;
 export type UnitListField = (typeof UNIT_LIST_FIELDS)[number];
+
+export interface UnitListEntry {
+  name: string;
+  origin?: Origin;
+  definition: Definition;
+  /** Read from `unitConfig.<Field> = "…"`, which NixOS does not type-check. */
+  raw?: boolean;
+}
 
 export type HostKind = 'nixos' | 'disko-only' | 'fragment';
 
@@ -122,6 +134,12 @@ export interface PersistRoot {
   /** Persisted directories and files (absolute paths), when readable. */
   entries: string[];
   entriesOpen: boolean;
+  /**
+   * preservation entries with `inInitrd = true`, which are set up in the initrd and need their source mounted in
+   * stage 1 (F37); `initrdOpen` when some entry's `inInitrd` cannot be read.
+   */
+  initrdEntries: string[];
+  initrdOpen: boolean;
 }
 
 export interface HostInput {
@@ -376,10 +394,14 @@ export class HostModel {
     return this.units('stage2');
   }
 
-  /** Names listed in a unit's `after`, `before`, … (with the place of each), and whether more may exist. */
-  unitList(unit: Unit, field: UnitListField): { values: { name: string; origin?: Origin; definition: Definition }[]; open: boolean } {
+  /**
+   * Names listed in a unit's `after`, `before`, … (with the place of each), and whether more may exist. Names read
+   * from the raw `unitConfig.After = "…"` spelling carry `raw`: NixOS checks the typed list against its unit-name
+   * pattern at evaluation, but passes the raw string to systemd unchecked (F33).
+   */
+  unitList(unit: Unit, field: UnitListField): { values: UnitListEntry[]; open: boolean } {
     const result = unit.node.child(field).list();
-    const values: { name: string; origin?: Origin; definition: Definition }[] = [];
+    const values: UnitListEntry[] = [];
     let open = result.open;
     for (const cover of result.unknowns) this.noteUnknown(cover);
     for (const item of result.items) {
@@ -400,7 +422,7 @@ export class HostModel {
         // Each name points at its own characters when the string is written literally.
         for (const match of text.matchAll(/\S+/g)) {
           const at = raw.value.kind === 'string' ? originOfRange(raw.value, match.index, match.index + match[0].length) : undefined;
-          values.push({ name: match[0], origin: at ?? raw.definitions[0].origin, definition: raw.definitions[0] });
+          values.push({ name: match[0], origin: at ?? raw.definitions[0].origin, definition: raw.definitions[0], raw: true });
         }
       }
     } else if (raw.state === 'unknown') open = true;
@@ -580,15 +602,28 @@ export class HostModel {
           const storagePath = root.child('persistentStoragePath').string();
           const definitions = root.effective().definitions;
           const entries: string[] = [];
+          const initrdEntries: string[] = [];
           let entriesOpen = enable.state === 'unknown';
+          let initrdOpen = false;
           const collect = (listNode: ConfigNode, prefix: string) => {
             const result = listNode.list();
             entriesOpen ||= result.open;
             for (const item of result.items) {
               const value = item.thunk.force();
               const text = stringText(value) ?? (value.kind === 'attrs' ? stringText(value.entries.get('directory')?.thunk.force() ?? value.entries.get('file')?.thunk.force() ?? { kind: 'null' }) : undefined);
-              if (text === undefined) entriesOpen = true;
-              else entries.push(text.startsWith('/') ? text : path.posix.join(prefix, text));
+              if (text === undefined) {
+                entriesOpen = true;
+                continue;
+              }
+              const entryPath = text.startsWith('/') ? text : path.posix.join(prefix, text);
+              entries.push(entryPath);
+              // `{ file = "/etc/machine-id"; inInitrd = true; }`; a plain string is `inInitrd = false` (its default).
+              const inInitrd = value.kind === 'attrs' ? value.entries.get('inInitrd')?.thunk.force() : undefined;
+              if (value.kind === 'attrs' && value.unknownKeys.length > 0) initrdOpen = true;
+              if (inInitrd === undefined) continue;
+              if (inInitrd.kind === 'bool') {
+                if (inInitrd.value) initrdEntries.push(entryPath);
+              } else initrdOpen = true;
             }
           };
           collect(root.child('directories'), '/');
@@ -607,6 +642,8 @@ export class HostModel {
             conditional: definitions.length > 0 && definitions.every((definition) => definition.conditional),
             entries,
             entriesOpen,
+            initrdEntries,
+            initrdOpen: initrdOpen || entriesOpen,
           });
         }
       };
