@@ -4,26 +4,46 @@
  * **What.** The root dataset is rolled back on every boot and `/boot` is not a separate mount.
  *
  * **Why.** The boot loader's kernels, initrds and generation entries live in `/boot`; a rollback of the root also
- * rolls back `/boot` when it is part of the root (F14).
+ * rolls back `/boot` when it is part of the root (F14). GRUB reads `/boot` from the pool itself (`zfsSupport`), so
+ * with `/boot` inside the rolled-back dataset it finds, after the first rollback, the `/boot` of the blank snapshot
+ * (F35). A snapshot that disko's hook takes is taken while the dataset is still empty, before anything is installed
+ * (F25): that `/boot` holds no `grub.cfg` and no kernel.
  *
- * **At boot.** After the next rollback `/boot` is the blank snapshot's: `nixos-rebuild` writes entries that vanish,
- * and the boot loader may find no configuration.
+ * **At boot.** With GRUB and the blank snapshot taken by disko: the first boot works, the rollback empties `/boot`,
+ * and the next boot stops at GRUB's rescue prompt — **error**. Otherwise (systemd-boot, whose `/boot` is the ESP; a
+ * snapshot whose contents we cannot tell; GRUB mirrored boots): `nixos-rebuild` writes entries that vanish, and the
+ * boot loader may find no configuration — warning.
  *
  * **Fix.** Mount `/boot` from its own partition (the ESP) or dataset.
  *
  * ```nix
+ * # before: /boot is a directory of the rolled-back rpool/local/root
+ * boot.loader.grub.enable = true;
+ * # after
  * fileSystems."/boot" = { device = "/dev/disk/by-label/ESP"; fsType = "vfat"; };
  * ```
  */
 import { zfsMountPath } from '../../model/disko';
+import type { HostModel, Rollback } from '../../model/host-model';
 import { finding, q, related, rootRollback } from '../support';
 import type { Rule } from '../types';
 
+/**
+ * GRUB reads the rolled-back `/boot` and that `/boot` is certainly empty: GRUB is known on, no mirrored boots move
+ * its files elsewhere, and the snapshot is one a disko hook takes on the freshly created dataset.
+ */
+function grubReadsEmptyBoot(host: HostModel, rollback: Rollback): boolean {
+  const grub = host.config.at('boot', 'loader', 'grub', 'enable').bool();
+  if (grub.state !== 'known' || !grub.value) return false;
+  if (!host.config.at('boot', 'loader', 'grub', 'mirroredBoots').absent) return false;
+  return rollback.dataset !== undefined && rollback.snapshot !== undefined && host.snapshotCreated(rollback.dataset, rollback.snapshot) === true;
+}
+
 export const rule: Rule = {
   code: 'boot-on-ephemeral-root',
-  severity: 'warning',
-  summary: 'The root is rolled back on every boot and /boot is not a separate mount.',
-  facts: ['F14'],
+  severity: 'error',
+  summary: 'The root is rolled back on every boot and /boot is not a separate mount (GRUB then finds no configuration).',
+  facts: ['F14', 'F35', 'F25'],
   check(host) {
     const rollback = rootRollback(host);
     if (!rollback?.origin || host.hasMountAt('/boot') !== false) return [];
@@ -35,8 +55,19 @@ export const rule: Rule = {
       return zfsMountPath(dataset, layout)?.path === '/boot';
     });
     if (zfsBoot) return [];
+    if (grubReadsEmptyBoot(host, rollback)) {
+      return [
+        finding(
+          this,
+          rollback.origin,
+          `The root is rolled back to ${q(rollback.target!)} on every boot and /boot is a directory of it, which GRUB reads from the pool: that snapshot was taken by disko before anything was installed, so after the first rollback /boot holds no grub.cfg and no kernel, and the next boot stops at GRUB's rescue prompt. Mount /boot from the ESP or a dataset of its own.`,
+          { related: [related(host.fileSystemAt('/')?.origin, 'the root file system')] },
+        ),
+      ];
+    }
     return [
       finding(this, rollback.origin, `The root is rolled back to ${q(rollback.target!)} on every boot and /boot is not a separate mount: the kernels, initrds and boot loader entries written to /boot after the snapshot are erased. Mount /boot from the ESP or a dataset of its own.`, {
+        severity: 'warning',
         related: [related(host.fileSystemAt('/')?.origin, 'the root file system')],
       }),
     ];

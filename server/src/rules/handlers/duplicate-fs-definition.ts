@@ -4,11 +4,14 @@
  * **What.** A mount point is emitted by disko and also written by hand with a different `device` or `fsType`, or
  * with `lib.mkForce` hiding such a difference.
  *
- * **Why.** disko's module defines `fileSystems` at normal priority (F26): equal strings merge, different ones are a
- * "conflicting definition values" error; `lib.mkForce` silences the conflict by dropping disko's whole entry —
- * including the `zfsutil` option it computed (F23).
+ * **Why.** disko's module defines `fileSystems` at normal priority (`lib.mkIf cfg.enableConfig`, F26), and
+ * `fileSystems.<n>.device` is a checked string type that merges only equal values (F34): a different hand-written
+ * value at the same priority fails evaluation with "The option `fileSystems."/x".device' has conflicting definition
+ * values". `lib.mkForce` silences the conflict by dropping disko's whole entry — including the `zfsutil` option it
+ * computed (F23).
  *
- * **At build or boot.** A build error, or a mount of another dataset than the layout says.
+ * **At build or boot.** A different `device` or `fsType` at normal priority: the build fails, **error**. Hidden by
+ * `lib.mkForce`: the build passes and the mount may differ from the layout (another dataset, no `zfsutil`): warning.
  *
  * **Fix.** Keep disko's entry and write only what disko does not: `neededForBoot`.
  *
@@ -38,9 +41,9 @@ function diskoField(definitions: Definition[], field: string): { text?: string; 
 
 export const rule: Rule = {
   code: 'duplicate-fs-definition',
-  severity: 'warning',
-  summary: 'A mount point is defined by disko and again by hand with a different device or fsType.',
-  facts: ['F26', 'F23'],
+  severity: 'error',
+  summary: 'A mount point is defined by disko and again by hand with a different device or fsType (a build error unless lib.mkForce hides it).',
+  facts: ['F34', 'F26', 'F23'],
   check(host) {
     if (host.diskoInEffect() !== true) return [];
     const findings: Finding[] = [];
@@ -68,6 +71,7 @@ export const rule: Rule = {
         if (ownText === undefined || ownText === diskoValue.text) continue;
         // `device = lib.mkDefault "…"` yields to disko's value: no conflict, nothing hidden.
         if (!entryForced && own.priority > diskoPriority) continue;
+        const hidden = entryForced || own.priority < diskoPriority;
         const how = entryForced
           ? `lib.mkForce hides the conflict by dropping disko's whole entry, so the mount no longer matches the layout`
           : own.priority < diskoPriority
@@ -75,6 +79,7 @@ export const rule: Rule = {
             : `NixOS rejects the build with "conflicting definition values"`;
         findings.push(
           finding(this, own.origin, `disko already defines fileSystems.${JSON.stringify(entry.mountPoint)} with ${field} = ${q(diskoValue.text)}, but this says ${q(ownText)}: ${how}. Keep disko's entry and set only what disko does not (neededForBoot) here.`, {
+            severity: hidden ? 'warning' : 'error',
             related: [related(diskoValue.origin, `disko's ${field} for ${entry.mountPoint}`)],
             data: { entry },
           }),

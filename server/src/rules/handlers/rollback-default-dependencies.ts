@@ -3,11 +3,15 @@
  *
  * **What.** An initrd rollback unit keeps systemd's default dependencies: no `unitConfig.DefaultDependencies = "no"`.
  *
- * **Why.** With default dependencies a service is ordered after `sysinit.target` and `basic.target` (F19). A unit
- * after `basic.target` and before `sysroot.mount` produced an ordering cycle (systemd#12231); NixOS's own
- * `zfs-import-*` units and impermanence's initrd mounts all set `DefaultDependencies=no`.
+ * **Why.** With default dependencies a service is ordered after `sysinit.target` and `basic.target` (F19). In the
+ * initrd `basic.target` is reached late, and a unit that must run before `sysroot.mount` then waits for everything
+ * `basic.target` waits for: the rollback starts late, and any unit in that chain that is itself ordered after the
+ * root mount turns the wait into a deadlock that systemd resolves by dropping a job. The ordering cycle every such
+ * unit once produced (systemd#12231) was fixed in 2019 by systemd PR #12281, which gave the `/sysroot` mounts
+ * `DefaultDependencies=no` (F38); NixOS's own `zfs-import-*` units and impermanence's initrd mounts still set
+ * `DefaultDependencies=no`.
  *
- * **At boot.** An ordering cycle that systemd breaks by dropping a unit — possibly the rollback — or a late rollback.
+ * **At boot.** A late rollback, and a fragile order that a further unit can turn into a deadlock.
  *
  * **Fix.**
  *
@@ -27,7 +31,7 @@ export const rule: Rule = {
   code: 'rollback-default-dependencies',
   severity: 'warning',
   summary: 'An initrd rollback unit keeps systemd default dependencies.',
-  facts: ['F19'],
+  facts: ['F19', 'F38'],
   check(host) {
     const findings: Finding[] = [];
     for (const { unit } of rollbackUnits(host)) {
@@ -48,7 +52,7 @@ export const rule: Rule = {
         finding(
           this,
           origin,
-          `${q(unit.name)} ${what}: it is then ordered after ${q('sysinit.target')} and ${q('basic.target')}, which with ${q('before = [ "sysroot.mount" ]')} can form an ordering cycle that systemd breaks by dropping a unit (possibly the rollback). Set ${q('unitConfig.DefaultDependencies = "no";')}.`,
+          `${q(unit.name)} ${what}: it is then ordered after ${q('sysinit.target')} and ${q('basic.target')}, which the initrd reaches late, so the rollback that ${q('sysroot.mount')} waits for starts late, and a unit in that chain ordered after the root mount makes it a deadlock that systemd breaks by dropping a job. Set ${q('unitConfig.DefaultDependencies = "no";')} as NixOS's own zfs-import units do.`,
           { data: { unit } },
         ),
       );

@@ -22,9 +22,10 @@ import type { Rollback } from '../../model/host-model';
 import { finding, q } from '../support';
 import type { Rule } from '../types';
 
-/** A word we cannot read that is not the snapshot itself (`$FLAGS`, `${cfg.flags}`) may well be `-r`. */
+/** A word we cannot read that is not the snapshot itself (`$FLAGS`, `${cfg.flags}`, `-${flags}`) may well be `-r`. */
 function argumentsUnknown(rollback: Rollback): boolean {
-  return rollback.invocation.operands.some((word) => word.dynamic && !word.text.includes('@'));
+  const { operands, flags } = rollback.invocation;
+  return operands.some((word) => word.dynamic && !word.text.includes('@')) || flags.some((word) => word.dynamic);
 }
 
 /**

@@ -8,7 +8,10 @@
  * alone does not: the mount unit and the rollback are then both merely before that target, in any order (F17, F20).
  * The unit must also be `Type=oneshot` for the wait to last until the rollback is done (F19).
  *
- * **At boot.** The root is mounted first; the rollback then fails on a busy dataset, or races the mount.
+ * **At boot.** The root can be mounted first. OpenZFS rolls back a mounted file system online — `zfs_ioc_rollback`
+ * suspends it, swaps in the snapshot and resumes it (F39) — so the rollback succeeds, but it swaps the files under
+ * the running mount: whatever early boot already wrote or opened there (activation, the journal, services in the
+ * initrd) vanishes mid-flight, and the root is clean only by luck of timing.
  *
  * **Fix.** Order it before the mount.
  *
@@ -24,7 +27,7 @@ export const rule: Rule = {
   code: 'rollback-not-before-mount',
   severity: 'error',
   summary: 'An initrd rollback unit is not ordered before the mount of the dataset it rolls back.',
-  facts: ['F17', 'F19', 'F20'],
+  facts: ['F17', 'F19', 'F20', 'F39'],
   check(host) {
     const root = host.rootDataset();
     if (!root) return [];
@@ -42,7 +45,7 @@ export const rule: Rule = {
       const pulledBy = (['requiredBy', 'wantedBy'] as const).find((field) => host.unitList(unit, field).values.some((item) => item.name === mountUnit));
       if (pulledBy) detail += ` ${q(pulledBy)} starts it together with ${q(mountUnit)} but does not order the two.`;
       findings.push(
-        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}, so the root can be mounted before it is rolled back: the rollback then races the mount or fails on a busy dataset.${detail} Add \`before = [ "${mountUnit}" ];\`.`, {
+        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}, so the root can be mounted before it is rolled back: ZFS then rolls the mounted dataset back under the running system, and what early boot already wrote or holds open there vanishes mid-flight.${detail} Add \`before = [ "${mountUnit}" ];\`.`, {
           related: rollbacks.map((rollback) => related(rollback.origin, 'the rollback')),
           data: { unit, mountUnit },
         }),

@@ -2,13 +2,16 @@
  * # rollback-target-not-root
  *
  * **What.** A stage-1 rollback targets a dataset that is not the root file system: either nothing rolls back the
- * root at all, or the dataset rolled back holds `/nix`, `/persist` or a persistence path.
+ * root at all, or the dataset rolled back holds `/nix`, `/persist` or a persistence path. Also when the root is no
+ * dataset at all (a tmpfs `/`) and the rollback is a leftover that names a dataset the disko layout does not create.
  *
  * **Why.** The root dataset is the one `fileSystems."/".device` names (or the disko dataset mounted at `/`);
  * `zfs rollback` resets exactly the dataset it is given and none of its children (F14).
  *
  * **At boot.** The root keeps its state (nothing is erased) — or, worse, the Nix store or the persisted data is
- * erased on every boot and the machine drops to an emergency shell.
+ * erased on every boot and the machine drops to an emergency shell. A leftover rollback of an undeclared dataset on a
+ * tmpfs root fails at every boot with "dataset does not exist" and resets nothing; nothing is lost, so that case is
+ * a warning.
  *
  * **Fix.** Roll back the root dataset.
  *
@@ -19,7 +22,8 @@
  * script = "zfs rollback -r rpool/local/root@blank";
  * ```
  */
-import { finding, q, related } from '../support';
+import type { HostModel, Rollback } from '../../model/host-model';
+import { finding, poolOf, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
@@ -29,7 +33,7 @@ export const rule: Rule = {
   facts: ['F14', 'F1'],
   check(host) {
     const root = host.rootDataset();
-    if (!root) return [];
+    if (!root) return leftoverRollbacks(this, host);
     const rollbacks = host.certainStage1Rollbacks().filter((rollback) => rollback.dataset !== undefined);
     const rootIsRolledBack = rollbacks.some((rollback) => rollback.dataset === root.name);
     // Persistent storage roots that certainly exist (a conditional one may only keep us silent).
@@ -70,3 +74,55 @@ export const rule: Rule = {
     return findings;
   },
 };
+
+/** The layout certainly does not create the dataset: its pool is declared with readable names, and neither it nor a child is. */
+function undeclared(host: HostModel, dataset: string): boolean {
+  const layout = host.layout;
+  const pool = layout?.pools.find((candidate) => candidate.name === poolOf(dataset));
+  if (!layout || !pool || pool.datasetsOpen) return false;
+  // `zfs create -p` creates the parents of a declared dataset (F22): they exist too.
+  return !layout.datasets.some((candidate) => candidate.fullName === dataset || candidate.fullName.startsWith(`${dataset}/`));
+}
+
+/**
+ * The root is known not to be a ZFS dataset (a tmpfs `/`, say): a rollback there never resets it. A rollback of a
+ * dataset that holds the store or persisted data erases it; one of a dataset the layout does not create is a
+ * leftover that fails at every boot. A rollback of another declared dataset (a scratch dataset) is deliberate.
+ */
+function leftoverRollbacks(rule: Rule, host: HostModel): ReturnType<Rule['check']> {
+  const rootEntry = host.fileSystemAt('/');
+  if (!rootEntry || rootEntry.fsType.state !== 'known' || rootEntry.fsType.value === 'zfs') return [];
+  const rootType = rootEntry.fsType.value;
+  const persistPaths = host
+    .persistence()
+    .filter((persist) => !persist.conditional)
+    .map((persist) => persist.path);
+  const findings: Finding[] = [];
+  for (const rollback of host.certainStage1Rollbacks() as Rollback[]) {
+    if (!rollback.dataset || !rollback.origin) continue;
+    const dataset = rollback.dataset;
+    const mount = host.fileSystems().entries.find((entry) => !entry.conditional && entry.device.state === 'known' && entry.device.value === dataset);
+    const mountPoint = mount?.mountPoint ?? host.layout?.emitted.find((emitted) => emitted.device === dataset)?.mountPoint;
+    const precious =
+      mountPoint !== undefined &&
+      mountPoint !== '/' &&
+      (mountPoint === '/nix' || mountPoint === '/nix/store' || persistPaths.some((persist) => persist === mountPoint || persist.startsWith(`${mountPoint}/`) || mountPoint.startsWith(`${persist}/`)));
+    if (precious) {
+      findings.push(
+        finding(rule, rollback.origin, `The rollback targets ${q(dataset)}, but the root file system is a ${rootType}, not a dataset: the rollback does not reset the root, and ${q(dataset)} holds ${q(mountPoint!)}, so ${mountPoint!.startsWith('/nix') ? 'the Nix store' : 'the persisted data'} is reset to that snapshot on every boot.`, {
+          related: [related(rootEntry.origin, `the root file system is a ${rootType}`), related(mount?.origin, `${dataset} is mounted at ${mountPoint}`)],
+          data: { rollback },
+        }),
+      );
+    } else if (undeclared(host, dataset)) {
+      findings.push(
+        finding(rule, rollback.origin, `The rollback targets ${q(dataset)}, which the disko layout does not create, and the root file system is a ${rootType}, not a dataset: this leftover rollback resets nothing and fails at every boot with "dataset does not exist". Remove it (the ${rootType} root is already empty at every boot).`, {
+          severity: 'warning',
+          related: [related(rootEntry.origin, `the root file system is a ${rootType}`), related(host.layout?.pools.find((pool) => pool.name === poolOf(dataset))?.origin, `pool ${poolOf(dataset)} is declared here`)],
+          data: { rollback },
+        }),
+      );
+    }
+  }
+  return findings;
+}

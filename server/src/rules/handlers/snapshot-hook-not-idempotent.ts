@@ -1,7 +1,9 @@
 /**
  * # snapshot-hook-not-idempotent
  *
- * **What.** A disko hook runs a bare `zfs snapshot X@snap`.
+ * **What.** A disko hook runs a bare `zfs snapshot X@snap`. The shape of the command is enough: a snapshot name
+ * with unknown parts (`zfs snapshot ${diskName}-zfsos/faketmpfs@blank`), or a hook of a pool or dataset declared
+ * under a computed name, is still a bare, non-idempotent `zfs snapshot`.
  *
  * **Why.** disko runs every `postCreateHook` each time the format script runs, outside its "already exists" check,
  * under `set -e` (F25). The second `disko --mode format` (re-running an install, a `destroy,format,mount` that kept
@@ -39,7 +41,8 @@ export const rule: Rule = {
     const layout = host.layout;
     if (!layout) return [];
     const findings: Finding[] = [];
-    for (const dataset of layout.datasets) {
+    // Datasets under computed names count too: this rule needs the command's shape, not the dataset's name.
+    for (const dataset of [...layout.datasets, ...layout.unnamedDatasets]) {
       for (const hook of dataset.hooks) {
         for (const definition of hook.fragments) {
           if (definition.conditional || definition.value.kind !== 'string') continue;

@@ -1,12 +1,18 @@
 /**
  * # unknown-initrd-unit
  *
- * **What.** An initrd unit's `after`, `before`, `requires`, `wantedBy`, … names something that is not a unit name:
- * no `.service`, `.target`, `.mount`, … suffix.
+ * **What.** An initrd unit's `after`, `before`, `wants`, `requires`, `wantedBy`, `requiredBy`, … names something that
+ * is not a unit name: no `.service`, `.target`, `.mount`, … suffix. Or the raw `unitConfig.Before = "…"` spelling
+ * does.
  *
- * **Why.** systemd orders only against unit names; `before = [ "sysroot" ]` orders against nothing (F17).
+ * **Why.** NixOS types those fields of `boot.initrd.systemd.services.<n>` as `listOf unitNameType`, a string that
+ * must end in a unit type (`nixos/lib/systemd-unit-options.nix`, F33): `before = [ "sysroot" ]` fails evaluation
+ * with "is not of type `string matching the pattern …`". The free-form `unitConfig.Before = "sysroot"` is not
+ * checked; it reaches systemd, which ignores a dependency on a name that is no unit (F17).
  *
- * **At boot.** The ordering or dependency silently does not exist.
+ * **At build or boot.** In a typed field, with systemd stage 1 on, the build fails: **error**. With systemd stage 1
+ * off the initrd units are never built, so the mistake waits for the day it is turned on: warning, as when that is
+ * unknown. In `unitConfig` the build passes and the ordering or dependency silently does not exist: warning.
  *
  * **Fix.** Write the full unit name, e.g. `sysroot.mount`, `initrd.target`.
  *
@@ -52,11 +58,13 @@ export function guessUnitName(name: string): string | undefined {
 
 export const rule: Rule = {
   code: 'unknown-initrd-unit',
-  severity: 'warning',
-  summary: 'An initrd unit dependency names something that is not a unit.',
-  facts: ['F17'],
+  severity: 'error',
+  summary: 'An initrd unit dependency names something that is not a unit (a build error in the typed fields).',
+  facts: ['F33', 'F17'],
   check(host) {
     const findings: Finding[] = [];
+    // The initrd units are evaluated (and their typed fields checked) only when systemd stage 1 is on.
+    const built = host.systemdInitrd().state === 'on';
     for (const unit of host.initrdUnits().units) {
       if (unit.conditional) continue;
       for (const field of UNIT_LIST_FIELDS) {
@@ -64,13 +72,16 @@ export const rule: Rule = {
           if (UNIT_SUFFIX.test(item.name) || !item.origin || item.definition.synthetic) continue;
           const guess = guessUnitName(item.name);
           const hint = guess ? ` (did you mean ${q(guess)}?)` : '';
+          const rawField = `unitConfig.${field.charAt(0).toUpperCase()}${field.slice(1)}`;
+          let consequence: string;
+          if (item.raw) consequence = `NixOS passes ${q(rawField)} to systemd unchecked, and systemd ignores a name that is no unit, so the dependency does not exist`;
+          else if (built) consequence = `NixOS types ${q(field)} as a list of unit names and the build fails ("is not of type \`string matching the pattern …\`")`;
+          else consequence = `NixOS types ${q(field)} as a list of unit names, so the build fails as soon as systemd stage 1 is on (${host.systemdInitrd().reason})`;
           findings.push(
-            finding(
-              this,
-              item.origin,
-              `${q(item.name)} in ${q(field)} of ${q(unit.name)} is not a unit name${hint}: a unit name ends in its type (.service, .target, .mount, …), so systemd ignores this entry and the dependency does not exist.`,
-              { data: { unit, item, field, guess } },
-            ),
+            finding(this, item.origin, `${q(item.name)} in ${q(item.raw ? rawField : field)} of ${q(unit.name)} is not a unit name${hint}: a unit name ends in its type (.service, .target, .mount, …). ${consequence}.`, {
+              severity: !item.raw && built ? 'error' : 'warning',
+              data: { unit, item, field, guess },
+            }),
           );
         }
       }

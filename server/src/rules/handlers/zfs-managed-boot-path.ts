@@ -8,8 +8,9 @@
  * **Why.** Stage 1 mounts only `fileSystems` entries that are needed for boot (F2, F3); the activation that runs
  * before stage 2 writes to these paths (F4). disko emits an entry only when the dataset has a disko `mountpoint` (F23).
  *
- * **At boot.** Activation writes into the root; the late ZFS mount then hides those files (and for `/nix`, the
- * system does not boot at all).
+ * **At boot.** For `/nix` and `/nix/store` the system does not boot at all: stage 1 switches to a root whose
+ * `/nix/store` is empty and finds no init to run — **error**. For the other paths activation writes into the root
+ * and the late ZFS mount then hides those files — warning.
  *
  * **Fix.** Give the dataset a disko `mountpoint` (disko then emits the entry), or make it legacy with an entry.
  *
@@ -25,11 +26,13 @@ import { finding, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
 const BOOT_PATHS = ['/nix', '/nix/store', '/var/log', '/var/lib/nixos'];
+/** Without these in stage 1 there is no system to switch to. */
+const STORE_PATHS = ['/nix', '/nix/store'];
 
 export const rule: Rule = {
   code: 'zfs-managed-boot-path',
-  severity: 'warning',
-  summary: 'A dataset needed early is mounted only by zfs-mount.service in stage 2.',
+  severity: 'error',
+  summary: 'A dataset needed early is mounted only by zfs-mount.service in stage 2 (for /nix the machine does not boot).',
   facts: ['F2', 'F3', 'F4', 'F23'],
   check(host) {
     const layout = host.layout;
@@ -50,10 +53,12 @@ export const rule: Rule = {
       const own = mounted.from === dataset;
       const origin = (own && dataset.zfsMountpoint.state === 'known' ? dataset.zfsMountpoint.definitions[0]?.origin : undefined) ?? dataset.origin;
       if (!origin) continue;
-      const consequence = mountPoint.startsWith('/nix') ? 'stage 1 cannot find the system in the Nix store and the machine does not boot' : 'activation writes there before it is mounted, into the root';
+      const store = STORE_PATHS.includes(mountPoint);
+      const consequence = store ? 'stage 1 cannot find the system in the Nix store and the machine does not boot' : 'activation writes there before it is mounted, into the root';
       const how = own ? `is mounted at ${q(mountPoint)}` : `inherits the mountpoint ${q(mountPoint)} from ${q(mounted.from.fullName)} and is mounted there`;
       findings.push(
         finding(this, origin, `${q(dataset.fullName)} ${how} only by zfs-mount.service in stage 2; no fileSystems entry mounts it in stage 1, so ${consequence}. Give it a disko mountpoint (or a fileSystems entry).`, {
+          severity: store ? 'error' : 'warning',
           related: own ? [] : [related(mounted.from.zfsMountpoint.state === 'known' ? mounted.from.zfsMountpoint.definitions[0]?.origin : mounted.from.origin, `the mountpoint ${q(mountPoint)} is inherited from here`)],
           data: { dataset, mountPoint },
         }),
