@@ -20,6 +20,8 @@ export interface Published {
   uri: string;
   diagnostics: Diagnostic[];
   at: number;
+  /** The document version the diagnostics were computed for, when the server says. */
+  version?: number;
 }
 
 export class LspClient {
@@ -38,7 +40,7 @@ export class LspClient {
     this.process.stdin!.on('error', () => undefined);
     this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!)) as unknown as MessageConnection;
     this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
-      const item = { uri: params.uri, diagnostics: params.diagnostics, at: performance.now() };
+      const item: Published = { uri: params.uri, diagnostics: params.diagnostics, at: performance.now(), version: params.version };
       this.published.push(item);
       this.latestByUri.set(item.uri, item.diagnostics);
       this.waiters = this.waiters.filter((waiter) => {

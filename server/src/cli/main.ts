@@ -3,7 +3,8 @@
  *
  *   ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release 24.11] [--explain]
  *
- * Exit code 0: no error-severity finding; 1: some; 2: bad usage or unreadable input (one line on stderr).
+ * Exit code 0: no error-severity finding; 1: some; 2: bad usage, unreadable input, or an internal error in a rule (one
+ * line on stderr each; the findings of the other rules are still printed).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -114,12 +115,15 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     process.stderr.write(`ephemeral-root: no host named '${options.host}' under ${options.paths.join(', ')}\n`);
     return 2;
   }
-  for (const fault of result.faults) process.stderr.write(`ephemeral-root: internal error in rule ${fault.code} on host ${fault.host} (skipped): ${fault.error.split('\n')[0]}\n`);
+
   let output: string;
   if (options.format === 'json') output = `${JSON.stringify(toJson(result, workspace, cwd), null, 2)}\n`;
   else if (options.format === 'sarif') output = `${JSON.stringify(toSarif(result, workspace, cwd, VERSION), null, 2)}\n`;
   else output = toText(result, workspace, cwd, options.explain);
   await new Promise<void>((resolve) => process.stdout.write(output, () => resolve()));
+  // A rule that failed may have hidden an error: the run is not a pass, whatever the other rules found (exit 2).
+  for (const fault of result.faults) process.stderr.write(`ephemeral-root: internal error in rule ${fault.code} on host ${fault.host}: ${fault.error.split('\n')[0]}\n`);
+  if (result.faults.length > 0) return 2;
   return result.findings.some((finding) => finding.severity === 'error') ? 1 : 0;
 }
 

@@ -37,6 +37,16 @@ import { prepareRenameAt, renameAt } from './rename';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
 import { VM_HOSTS_REQUEST, type VmHostsParams, vmHosts } from './vm-hosts';
 
+/**
+ * A rule that failed on a host said nothing about it this time, which does not make what it said before wrong: its
+ * previous findings on that host stay published (logged above) instead of vanishing from the editor.
+ */
+function keepFindingsOfFailedRules(previous: AnalysisResult, current: AnalysisResult): void {
+  for (const fault of current.faults) {
+    for (const finding of previous.findings) if (finding.code === fault.code && finding.host === fault.host) current.findings.push(finding);
+  }
+}
+
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
   warning: DiagnosticSeverity.Warning,
@@ -246,9 +256,11 @@ export class EphemeralRootServer {
     const state = this.addFolder(folderPath)!;
     const settings = await this.settingsFor(state);
     if (!state.result || state.stale) {
+      const previous = state.result;
       state.result = analyze(this.workspace, [state.path], { release: settings.nixpkgsRelease || undefined, reuse: state.reuse });
       state.stale = false;
       for (const fault of state.result.faults) this.connection.console.error(`rule ${fault.code} failed on host ${fault.host} and was skipped: ${fault.error}`);
+      if (previous) keepFindingsOfFailedRules(previous, state.result);
     }
     return { state, result: state.result, settings };
   }

@@ -6,8 +6,10 @@
  * Functions that are not modelled are unknown by name ("lib.foo is not modelled"), never guessed.
  */
 import { createHash } from 'node:crypto';
+import { RE2JS } from 're2js';
 import path from 'node:path';
-import { binaryOperation, valuesEqual } from './operators';
+import { allocate, allocateString } from './budget';
+import { binaryOperation, budgetReason, valuesEqual } from './operators';
 import { interpolationPieces } from './strings';
 import {
   type AttrsValue,
@@ -15,6 +17,7 @@ import {
   type ListValue,
   type Origin,
   type PrimopValue,
+  type StringPiece,
   type StringValue,
   type Thunk,
   type Value,
@@ -35,7 +38,14 @@ function primop(name: string, arity: number, impl: Impl): PrimopValue {
 
 const bool = (value: boolean, origin?: Origin): Value => ({ kind: 'bool', value, origin });
 const int = (value: number, origin?: Origin): Value => ({ kind: 'int', value, origin });
-const list = (items: Thunk[], origin?: Origin): ListValue => ({ kind: 'list', items, origin });
+/**
+ * A list a builtin computed. Its cells are charged to the host's budget after the fact (the array exists already);
+ * the builtins that could build a large list in one go (`concatLists`) charge before they copy.
+ */
+const list = (items: Thunk[], origin?: Origin): ListValue => {
+  allocate(items.length);
+  return { kind: 'list', items, origin };
+};
 
 function why(value: Value, what: string, origin?: Origin): Value {
   if (value.kind === 'unknown') return unknown(`${what}: ${value.reason}`, origin ?? value.origin);
@@ -99,6 +109,7 @@ function toStringValue(value: Value, origin?: Origin): Value {
       for (const item of value.items) {
         const part = toStringValue(item.force(), origin);
         if (part.kind !== 'string') return part;
+        if (!allocateString(part.pieces)) return unknown(budgetReason(), origin);
         parts.push(part);
       }
       return { kind: 'string', pieces: parts.flatMap((part, index) => (index === 0 ? part.pieces : [{ text: ' ' }, ...part.pieces])), origin };
@@ -135,9 +146,10 @@ function concatLists(listsThunk: Thunk, site: CallSite, what: string): Value {
   for (const inner of outer.items) {
     const value = inner.force();
     if (!isList(value)) return why(value, what, site.origin);
-    items.push(...value.items);
+    if (!allocate(value.items.length)) return unknown(budgetReason(), site.origin);
+    for (const item of value.items) items.push(item);
   }
-  return list(items, site.origin);
+  return { kind: 'list', items, origin: site.origin };
 }
 
 function foldLeft(fnThunk: Thunk, initial: Thunk, listThunk: Thunk, site: CallSite): Value {
@@ -374,11 +386,14 @@ function sharedFunctions(): Record<string, PrimopValue> {
       const values = listArg(items, 'concatStringsSep', site.origin);
       if (sep === undefined) return why(separator.force(), 'concatStringsSep', site.origin);
       if (!isList(values)) return values;
-      const pieces = values.items.flatMap((item, index) => {
+      const pieces: StringPiece[] = [];
+      for (const [index, item] of values.items.entries()) {
         const piece = toStringValue(item.force(), site.origin);
         const own = piece.kind === 'string' ? piece.pieces : [{ text: '', unknown: unknown('concatStringsSep element', site.origin) }];
-        return index === 0 ? own : [{ text: sep }, ...own];
-      });
+        if (!allocateString(own)) return unknown(budgetReason(), site.origin);
+        if (index > 0) pieces.push({ text: sep });
+        for (const part of own) pieces.push(part);
+      }
       return { kind: 'string', pieces, origin: site.origin };
     }),
     attrNames: primop('attrNames', 1, ([attrs], site) => {
@@ -548,13 +563,21 @@ function sharedFunctions(): Record<string, PrimopValue> {
       const pattern = textArg(regex);
       const value = textArg(text);
       if (pattern === undefined || value === undefined) return unknown('match on unknown values', site.origin);
+      // RE2's engine runs in time linear in the text: a hostile pattern such as `(a*)*b` cannot hang the analysis, as
+      // it would with JavaScript's backtracking RegExp. Nix reads POSIX extended expressions, which RE2 accepts.
+      let matcher;
       try {
-        const result = new RegExp(`^(?:${pattern})$`, 's').exec(value);
-        if (!result) return { kind: 'null', origin: site.origin };
-        return list(result.slice(1).map((group) => known(group === undefined ? { kind: 'null' } : str(group))), site.origin);
+        matcher = RE2JS.compile(pattern, RE2JS.DOTALL).matcher(value);
       } catch {
         return unknown('match with a regular expression we cannot run', site.origin);
       }
+      if (!matcher.matches()) return { kind: 'null', origin: site.origin };
+      const groups: Thunk[] = [];
+      for (let index = 1; index <= matcher.groupCount(); index++) {
+        const group = matcher.group(index);
+        groups.push(known(group === null ? { kind: 'null' } : str(group)));
+      }
+      return list(groups, site.origin);
     }),
     compareVersions: stringFunction('compareVersions', 2, (a, b) => int(compareVersions(a, b))),
     isAttrs: typeTest('isAttrs', (value) => value.kind === 'attrs'),
@@ -596,7 +619,7 @@ function readDirValue(dir: Thunk, site: CallSite): Value {
   const dirPath = value.kind === 'path' ? value.path : undefined;
   if (!dirPath) return why(value, 'readDir', site.origin);
   const entries = site.evaluator.readDir(dirPath);
-  if (!entries) return unknown(`readDir of ${dirPath}: not a readable directory`, site.origin);
+  if (typeof entries === 'string') return unknown(`readDir: ${entries}`, site.origin);
   const result = emptyAttrs(site.origin);
   for (const [name, type] of entries) result.entries.set(name, { thunk: known(str(type)) });
   return result;
@@ -607,7 +630,7 @@ function readFileValue(file: Thunk, site: CallSite, trim: boolean): Value {
   const filePath = value.kind === 'path' ? value.path : undefined;
   if (!filePath) return why(value, 'readFile', site.origin);
   const text = site.evaluator.readText(filePath);
-  if (text === undefined) return unknown(`readFile ${filePath}: not readable`, site.origin);
+  if (typeof text !== 'string') return unknown(`readFile: ${text.refused}`, site.origin);
   return str(trim ? text.replace(/\n+$/, '') : text, site.origin);
 }
 
@@ -627,7 +650,8 @@ function builtinsSet(shared: Record<string, PrimopValue>, importFn: PrimopValue)
     pathExists: primop('pathExists', 1, ([target], site) => {
       const value = target.force();
       if (value.kind !== 'path') return why(value, 'pathExists', site.origin);
-      return bool(site.evaluator.pathExists(value.path), site.origin);
+      const exists = site.evaluator.pathExists(value.path);
+      return typeof exists === 'string' ? unknown(`pathExists: ${exists}`, site.origin) : bool(exists, site.origin);
     }),
     readFile: primop('readFile', 1, ([file], site) => readFileValue(file, site, false)),
     fromJSON: primop('fromJSON', 1, ([text], site) => {

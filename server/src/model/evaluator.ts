@@ -9,9 +9,11 @@
  */
 import path from 'node:path';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
+import { activeBudget, allocate, allocateString } from './budget';
+import { refusalText } from './confinement';
 import { globalScope, libraryForInput } from './builtins';
 import { type MissingImportRecord, recordMissingImport } from './dependencies';
-import { binaryOperation, describeUnknown } from './operators';
+import { binaryOperation, budgetReason, describeUnknown } from './operators';
 import { buildString } from './strings';
 import {
   type AttrEntry,
@@ -35,7 +37,10 @@ export interface FileProvider {
   /** The parsed file, or undefined when it does not exist or is a directory. */
   source(filePath: string): SourceFile | undefined;
   isDirectory(filePath: string): boolean;
-  exists(filePath: string): boolean;
+  /** Whether a path exists; undefined when the path lies outside what the analysis may read. */
+  exists(filePath: string): boolean | undefined;
+  /** Whether a path lies outside what the analysis may read (confinement.ts). */
+  isOutside(filePath: string): boolean;
   /** Entries of a directory with their type ("regular", "directory", "symlink"). */
   readDir(dirPath: string): Map<string, string> | undefined;
   /** Raw text of a small non-Nix file (for `builtins.readFile`), or undefined. */
@@ -45,30 +50,18 @@ export interface FileProvider {
 /** An import that could not be followed, remembered so that the host can report `import-not-found`. */
 export type MissingImport = MissingImportRecord;
 
-export interface EvaluatorOptions {
-  /** Evaluation steps allowed per evaluator before everything further becomes unknown. */
-  stepBudget?: number;
-}
-
-const MAX_DEPTH = 1200;
 
 export class Evaluator implements EvaluatorLike {
   private readonly fileValues = new Map<string, Thunk>();
   readonly missingImports: MissingImport[] = [];
   readonly filesRead = new Set<string>();
-  private steps: number;
   private depth = 0;
   private readonly globals: Env;
 
-  constructor(
-    readonly files: FileProvider,
-    options: EvaluatorOptions = {},
-  ) {
-    this.steps = options.stepBudget ?? 3_000_000;
+  constructor(readonly files: FileProvider) {
     this.globals = { vars: globalScope() };
   }
 
-  /** Consumes one step of the budget; false once the budget is exhausted. */
   private readonly libraries = new Map<string, Value>();
 
   /**
@@ -92,8 +85,23 @@ export class Evaluator implements EvaluatorLike {
     return this.lookup(this.globals, '__lib');
   }
 
+  /** Consumes one step of the active host's budget (budget.ts); false once any of its limits is exceeded. */
   step(): boolean {
-    return --this.steps > 0;
+    return activeBudget().step();
+  }
+
+  /**
+   * Enters one level of nesting; false (and nothing entered) when the budget's depth is reached, which happens well
+   * before the JavaScript stack runs out, whatever the input.
+   */
+  private enter(): boolean {
+    const budget = activeBudget();
+    if (this.depth >= budget.limits.depth) {
+      budget.exceed('depth');
+      return false;
+    }
+    this.depth++;
+    return true;
   }
 
   /** The value of a whole file, evaluated once per evaluator (files are closed terms). */
@@ -114,6 +122,8 @@ export class Evaluator implements EvaluatorLike {
   }
 
   private computeFile(filePath: string, origin?: Origin): Value {
+    // A path outside the folders being analysed is neither read nor reported missing: that would tell whether it exists.
+    if (this.files.isOutside(filePath)) return unknown(refusalText(filePath, 'outside'), origin);
     const source = this.files.source(filePath);
     if (!source) {
       const failure = { path: filePath, origin };
@@ -132,16 +142,18 @@ export class Evaluator implements EvaluatorLike {
     return this.evalFile(filePath, site);
   }
 
-  readDir(dirPath: string): Map<string, string> | undefined {
-    return this.files.readDir(dirPath);
+  readDir(dirPath: string): Map<string, string> | string {
+    if (this.files.isOutside(dirPath)) return refusalText(dirPath, 'outside');
+    return this.files.readDir(dirPath) ?? `${dirPath} is not a readable directory`;
   }
 
-  pathExists(filePath: string): boolean {
-    return this.files.exists(filePath);
+  pathExists(filePath: string): boolean | string {
+    return this.files.exists(filePath) ?? refusalText(filePath, 'outside');
   }
 
-  readText(filePath: string): string | undefined {
-    return this.files.readText(filePath);
+  readText(filePath: string): string | { refused: string } {
+    if (this.files.isOutside(filePath)) return { refused: refusalText(filePath, 'outside') };
+    return this.files.readText(filePath) ?? { refused: `${filePath} is not a readable file` };
   }
 
   /** A node's place; one object per node, shared by every value that points there (nodes belong to one file). */
@@ -160,9 +172,8 @@ export class Evaluator implements EvaluatorLike {
 
   eval(node: SyntaxNode, env: Env, file: string): Value {
     const origin = this.origin(node, file);
-    if (!this.step()) return unknown('analysis step budget exhausted', origin);
-    if (this.depth > MAX_DEPTH) return unknown('expression nested too deeply to analyse', origin);
-    this.depth++;
+    if (!this.step()) return unknown(budgetReason(), origin);
+    if (!this.enter()) return unknown(budgetReason(), origin);
     try {
       return this.evalNode(node, env, file, origin);
     } finally {
@@ -182,7 +193,7 @@ export class Evaluator implements EvaluatorLike {
         return { kind: 'float', value: Number.parseFloat(node.text), origin };
       case 'string_expression':
       case 'indented_string_expression':
-        return buildString(node, file, (expression) => this.eval(expression, env, file));
+        return buildString(node, file, (expression) => this.charged(this.eval(expression, env, file)));
       case 'uri_expression':
         return { kind: 'string', pieces: [{ text: node.text, origin }], origin };
       case 'path_expression':
@@ -236,6 +247,7 @@ export class Evaluator implements EvaluatorLike {
       }
       case 'list_expression': {
         const items = node.childrenForFieldName('element').filter((child): child is SyntaxNode => child !== null);
+        if (!allocate(items.length)) return unknown(budgetReason(), origin);
         return { kind: 'list', items: items.map((item) => this.thunk(item, env, file)), origin };
       }
       case 'unary_expression':
@@ -247,6 +259,12 @@ export class Evaluator implements EvaluatorLike {
       default:
         return unknown(`unsupported syntax ${node.type}`, origin);
     }
+  }
+
+  /** An interpolated string value, once its copy into the enclosing string fits the host's budget. */
+  private charged(value: Value): Value {
+    if (value.kind === 'string' && !allocateString(value.pieces)) return unknown(budgetReason(), value.origin);
+    return value;
   }
 
   private evalPath(node: SyntaxNode, env: Env, file: string, origin: Origin): Value {
@@ -556,15 +574,14 @@ export class Evaluator implements EvaluatorLike {
   }
 
   apply(fn: Value, arg: Thunk, site: CallSite): Value {
-    if (!this.step()) return unknown('analysis step budget exhausted', site.origin);
+    if (!this.step()) return unknown(budgetReason(), site.origin);
     switch (fn.kind) {
       case 'lambda':
         return this.applyLambda(fn, arg, site);
       case 'primop': {
         const args = [...fn.args, arg];
         if (args.length < fn.arity) return { ...fn, args };
-        if (this.depth > MAX_DEPTH) return unknown('calls nested too deeply to analyse', site.origin);
-        this.depth++;
+        if (!this.enter()) return unknown(budgetReason(), site.origin);
         try {
           const result = fn.impl(args, site);
           return args.length > fn.arity ? this.apply(result, args[fn.arity], site) : result;

@@ -19,6 +19,7 @@ import { HostModel, type HostKind } from './host-model';
 import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type ModuleSet, ModuleCollector, moduleArguments } from './modules';
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
 import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
+import { Budget, type BudgetLimits, activeBudget, isStackOverflow, withBudget } from './budget';
 import { type Dependencies, type ReuseCache, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
 
@@ -49,6 +50,15 @@ export interface Discovery<R = undefined> {
   missing: { host: string; failure: ImportFailure }[];
   /** `import ./x.nix` expressions whose file does not exist, wherever evaluation met them (not tied to one host). */
   missingImportExpressions: ImportFailure[];
+  /** Hosts (or flakes) whose analysis could not finish: nested deeper than the analysis can follow. */
+  stopped: StoppedAnalysis[];
+}
+
+/** An analysis that stopped before it built its host, with the reason (for `--explain` and the JSON `unknown`). */
+export interface StoppedAnalysis {
+  host: string;
+  what: string;
+  origin: Origin;
 }
 
 /** The config keys that make a lone file worth analysing as a fragment. */
@@ -333,9 +343,13 @@ export interface HostOutcome<R> {
   missing: ImportFailure[];
   /** What the caller computed from the host (`DiscoveryOptions.finish`), for example its findings. */
   report?: R;
+  /** Set when the host's analysis stopped before the host was built. */
+  stopped?: StoppedAnalysis;
 }
 
 export interface DiscoveryOptions<R> extends AnalysisOptions {
+  /** The limits of each host's budget (budget.ts); the defaults when absent. */
+  limits?: BudgetLimits;
   /** Called on every host built, inside the host's dependency frame: what it reads decides when to recompute. */
   finish?: (host: HostModel) => R;
   /** Hosts kept from the previous analysis (the language server's): reused while nothing they read changed. */
@@ -355,6 +369,7 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
 }
 
 function findHosts<R>(workspace: Workspace, scopes: string[], options: DiscoveryOptions<R>): Discovery<R> {
+  for (const scope of scopes) workspace.allowScope(scope);
   const builder = new HostBuilder(workspace, options);
   const reuse = options.reuse;
   // Dependencies are tracked only for a caller that keeps results: the CLI, which analyses once, pays nothing.
@@ -377,6 +392,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   const hosts: HostModel[] = [];
   const reports: R[] = [];
   const missing: Discovery<R>['missing'] = [];
+  const stopped: StoppedAnalysis[] = [];
   const reached = new Set<string>();
   const taken = new Set<string>();
   const flakeDirs = sorted.filter((file) => path.basename(file) === 'flake.nix').map((file) => path.dirname(file));
@@ -384,8 +400,21 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   const insideFlake = (file: string) => flakeDirs.some((dir) => file.startsWith(`${dir}${path.sep}`));
 
   /** Builds a host (and the caller's report on it), or reuses what the last analysis built when nothing changed. */
-  const outcome = (key: string, alsoDependsOn: Dependencies[], compute: () => HostOutcome<R>): HostOutcome<R> =>
-    reuse ? reuse.obtain(key, workspace, [listing, ...alsoDependsOn], compute) : compute();
+  const outcome = (key: string, alsoDependsOn: Dependencies[], name: string, root: string, compute: () => HostOutcome<R>): HostOutcome<R> => {
+    const contained = () => budgeted(compute, (reason) => ({ reached: [], missing: [], stopped: { host: name, what: reason, origin: fileOrigin(root) } }));
+    return reuse ? reuse.obtain(key, workspace, [listing, ...alsoDependsOn], contained) : contained();
+  };
+  /** Runs a computation under a budget of its own; a stack overflow (a guard that did not hold) stops only it. */
+  const budgeted = <T>(compute: () => T, stop: (reason: string) => T): T =>
+    withBudget(new Budget(options.limits), () => {
+      try {
+        return compute();
+      } catch (error) {
+        if (!isStackOverflow(error)) throw error;
+        activeBudget().exceed('stack');
+        return stop(activeBudget().reason ?? 'nested too deeply');
+      }
+    });
   /** A host that `--host` leaves out is still collected (the files it reaches are no roots of their own), not built. */
   const built = (spec: HostSpec, set: ModuleSet, beside: string[] = []): HostOutcome<R> => {
     const files = [...set.files, ...beside];
@@ -395,6 +424,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   };
   const add = (result: HostOutcome<R>, name: string) => {
     for (const file of result.reached) reached.add(file);
+    if (result.stopped) stopped.push(result.stopped);
     if (!result.host) return;
     hosts.push(result.host);
     if (result.report !== undefined) reports.push(result.report);
@@ -404,7 +434,15 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   // 1. Flake hosts.
   for (const flakeFile of sorted.filter((file) => path.basename(file) === 'flake.nix')) {
     reached.add(flakeFile);
-    const { value: specs, dependencies: flake } = track(() => builder.flakeHosts(flakeFile));
+    const { value: specs, dependencies: flake } = track(() =>
+      budgeted(
+        () => builder.flakeHosts(flakeFile),
+        (reason) => {
+          stopped.push({ host: path.relative(folder, flakeFile) || flakeFile, what: `the hosts of this flake are unknown: ${reason}`, origin: fileOrigin(flakeFile) });
+          return [];
+        },
+      ),
+    );
     for (const spec of specs) {
       taken.add(spec.name);
       const compute = (): HostOutcome<R> => {
@@ -417,7 +455,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
         const beside = diskoBeside(builder, spec.root, byFolder, set);
         return built(spec, set, beside);
       };
-      add(outcome(`flake\0${flakeFile}\0${spec.name}`, [flake], compute), spec.name);
+      add(outcome(`flake\0${flakeFile}\0${spec.name}`, [flake], spec.name, flakeFile, compute), spec.name);
     }
   }
 
@@ -446,7 +484,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
       const beside = diskoBeside(builder, file, byFolder, set);
       return built(spec, set, beside);
     };
-    add(outcome(`configuration\0${file}\0${name}\0${kind}`, [], compute), name);
+    add(outcome(`configuration\0${file}\0${name}\0${kind}`, [], name, file, compute), name);
   }
   // What is still unreached: the files named by other unreached files come last, so their referrers claim them.
   const referenced = referencesOf(unreached());
@@ -462,12 +500,12 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
       return built(spec, set);
     };
-    const result = outcome(`file\0${file}\0${name}`, [], compute);
+    const result = outcome(`file\0${file}\0${name}`, [], name, file, compute);
     if (result.reached.length > 0) taken.add(name);
     add(result, name);
   }
   const missingImportExpressions = builder.evaluator.missingImports.filter((failure) => failure.origin !== undefined);
-  return { hosts, reports, files: sorted, missing, missingImportExpressions };
+  return { hosts, reports, files: sorted, missing, missingImportExpressions, stopped };
 }
 
 /** A module set that defines nothing but the disko layout. */

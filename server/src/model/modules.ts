@@ -3,13 +3,14 @@
  *
  * Starting from the host's module list, every module is evaluated (files imported, functions applied to symbolic
  * module arguments) and its `imports` followed. A module we cannot see into — a missing file, a path inside a flake
- * input, a computed import — is recorded as *opaque*: it might define anything, so rules that need to know an
- * option is unset stay silent on that host. Modules from flake inputs and nixpkgs (`inputs.x.nixosModules.y`,
+ * input, a computed import, a file outside the folders being analysed — is recorded as *opaque*: it might define
+ * anything, so rules that need to know an option is unset stay silent on that host. Modules from flake inputs and nixpkgs (`inputs.x.nixosModules.y`,
  * `modulesPath + "/…"`) are *library* modules: they declare options but are assumed not to define the settings
  * our rules read, and the ones that matter (disko, impermanence, qemu-guest) are remembered by name.
  */
 import path from 'node:path';
 import { syntaxProblems } from '../syntax/syntax-errors';
+import { refusalText } from './confinement';
 import type { Evaluator } from './evaluator';
 import { describeUnknown } from './operators';
 import { type AttrsValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
@@ -189,6 +190,11 @@ export class ModuleCollector {
     const resolved = this.evaluator.resolveImportPath(filePath);
     if (this.seenKeys.has(resolved)) return;
     this.seenKeys.add(resolved);
+    if (this.evaluator.files.isOutside(resolved)) {
+      // Neither read nor reported missing: either would tell something about a file that is not the workspace's.
+      this.result.opaque.push({ what: `module ${refusalText(resolved, 'outside')}`, origin });
+      return;
+    }
     const source = this.evaluator.files.source(resolved);
     if (!source) {
       this.result.missing.push({ path: resolved, origin });

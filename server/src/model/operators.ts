@@ -2,6 +2,7 @@
  * Nix operators and structural equality over three-valued values: a result is computed only from known operands.
  */
 import path from 'node:path';
+import { activeBudget, allocate, allocateString } from './budget';
 import { concatStrings, interpolationPieces } from './strings';
 import { type Origin, type StringValue, type Value, emptyAttrs, stringText, unknown } from './values';
 
@@ -14,6 +15,11 @@ export function describeUnknown(value: Value): string {
     if (piece?.unknown) return piece.unknown.reason;
   }
   return value.kind;
+}
+
+/** Why a value could not be computed once the host's budget ran out. */
+export function budgetReason(): string {
+  return activeBudget().reason ?? 'the analysis budget is exhausted';
 }
 
 function numeric(value: Value): value is Extract<Value, { kind: 'int' | 'float' }> {
@@ -33,9 +39,12 @@ export function binaryOperation(operator: string, left: Value, right: Value, ori
       }
       if (left.kind === 'string' || (left.kind === 'symbol' && right.kind === 'string')) {
         const leftString: StringValue = left.kind === 'string' ? left : { kind: 'string', pieces: interpolationPieces(left, origin) };
-        if (right.kind === 'string') return concatStrings(leftString, right, origin);
-        if (right.kind === 'path' || right.kind === 'symbol' || right.kind === 'unknown') {
-          return concatStrings(leftString, { kind: 'string', pieces: interpolationPieces(right, origin) }, origin);
+        let rightString: StringValue | undefined;
+        if (right.kind === 'string') rightString = right;
+        else if (right.kind === 'path' || right.kind === 'symbol' || right.kind === 'unknown') rightString = { kind: 'string', pieces: interpolationPieces(right, origin) };
+        if (rightString) {
+          if (!allocateString(leftString.pieces) || !allocateString(rightString.pieces)) return unknown(budgetReason(), origin);
+          return concatStrings(leftString, rightString, origin);
         }
       }
       return unknown(`${describeUnknown(left)} + ${describeUnknown(right)}`, origin);
@@ -50,11 +59,15 @@ export function binaryOperation(operator: string, left: Value, right: Value, ori
       return { kind: isFloat ? 'float' : 'int', value: isFloat ? result : Math.trunc(result), origin };
     }
     case '++': {
-      if (left.kind === 'list' && right.kind === 'list') return { kind: 'list', items: [...left.items, ...right.items], origin };
+      if (left.kind === 'list' && right.kind === 'list') {
+        if (!allocate(left.items.length + right.items.length)) return unknown(budgetReason(), origin);
+        return { kind: 'list', items: [...left.items, ...right.items], origin };
+      }
       return unknown(`list concatenation with ${describeUnknown(left.kind === 'list' ? right : left)}`, origin);
     }
     case '//': {
       if (left.kind === 'attrs' && right.kind === 'attrs') {
+        if (!allocate(left.entries.size + right.entries.size)) return unknown(budgetReason(), origin);
         const merged = emptyAttrs(origin);
         for (const [name, entry] of left.entries) merged.entries.set(name, entry);
         for (const [name, entry] of right.entries) merged.entries.set(name, entry);

@@ -8,6 +8,7 @@
  * are `symbol`s that keep their attribute path.
  */
 import type { SyntaxNode } from '../syntax/parser';
+import { activeBudget, allocate, textCells } from './budget';
 import { type Dependencies, inheritDependencies, isEmpty, isTracking, trackDependencies } from './dependencies';
 
 /** A place in a file, in UTF-16 offsets. */
@@ -180,9 +181,12 @@ export interface Env {
 export interface EvaluatorLike {
   apply(fn: Value, arg: Thunk, site: CallSite): Value;
   importFile(path: string, site: CallSite): Value;
-  readDir(path: string): Map<string, string> | undefined;
-  pathExists(path: string): boolean;
-  readText(path: string): string | undefined;
+  /** The entries of a folder, or why it cannot be read (a path outside the analysis is never listed). */
+  readDir(path: string): Map<string, string> | string;
+  /** Whether a path exists, or why that is not ours to tell. */
+  pathExists(path: string): boolean | string;
+  /** A small file's text, or why it is not read. */
+  readText(path: string): string | { refused: string };
   step(): boolean;
 }
 
@@ -212,19 +216,33 @@ export class LazyThunk implements Thunk {
     }
     if (this.state === 'forcing') return unknown('infinite recursion while evaluating this value', this.origin);
     this.state = 'forcing';
+    let value: Value;
+    let dependencies: Dependencies | undefined;
     try {
       if (isTracking()) {
         const tracked = trackDependencies(this.compute as () => Value);
-        this.value = tracked.value;
-        if (!isEmpty(tracked.dependencies)) this.dependencies = tracked.dependencies;
+        value = tracked.value;
+        if (!isEmpty(tracked.dependencies)) dependencies = tracked.dependencies;
       } else {
-        this.value = (this.compute as () => Value)();
+        value = (this.compute as () => Value)();
       }
-    } finally {
-      this.state = 'done';
-      this.compute = undefined;
+    } catch (error) {
+      // An interrupted computation (a time slice that ended, a stack overflow) leaves the thunk as it was: forced
+      // again later, it computes again, instead of answering with a value that was never computed.
+      this.state = 'idle';
+      throw error;
     }
-    return this.value as Value;
+    if (activeBudget().exceeded) {
+      // The value was cut short by this host's budget: it holds for this host (every further force answers unknown
+      // at once) but must not stand for another host that shares the thunk and has a budget of its own.
+      this.state = 'idle';
+      return value;
+    }
+    this.state = 'done';
+    this.value = value;
+    this.dependencies = dependencies;
+    this.compute = undefined;
+    return value;
   }
 }
 
@@ -237,6 +255,8 @@ export function unknown(reason: string, origin?: Origin): UnknownValue {
 }
 
 export function str(text: string, origin?: Origin): StringValue {
+  // Charged after the fact (the text exists already): a builtin that built a huge text stops the host's next step.
+  if (text.length > 4096) allocate(textCells(text.length));
   return { kind: 'string', pieces: [{ text, origin }], origin };
 }
 

@@ -2,10 +2,14 @@
  * The files an analysis reads: open editor documents first (their unsaved text wins), then the disk.
  * Parsed files are cached by path and by the disk file's size and modification time, so re-analysing a host after
  * an edit re-parses only what changed.
+ *
+ * The disk is read only inside the readable roots (confinement.ts): the folders being analysed. A path outside them
+ * reads as `outside` — neither present nor absent — and the evaluator turns it into an unknown value.
  */
-import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { MAX_FILE_CHARS, SourceFile } from '../syntax/parser';
+import { ReadPolicy } from './confinement';
 import { isTracking, recordRead } from './dependencies';
 import type { FileProvider } from './evaluator';
 
@@ -17,7 +21,12 @@ interface CachedFile {
 /** Directories never searched for hosts or read as modules. */
 export const IGNORED_DIRECTORIES = new Set(['.git', 'node_modules', '.direnv', 'result', '.vscode-test', 'out', 'dist']);
 
+/** Raw text read for `builtins.readFile` and flake.lock: far smaller than a Nix file may be. */
+const MAX_RAW_TEXT_BYTES = 1024 * 1024;
+
 export class Workspace implements FileProvider {
+  /** Which paths the analysis may read (the folders being analysed). */
+  readonly policy = new ReadPolicy();
   private readonly overlays = new Map<string, SourceFile>();
   private readonly cache = new Map<string, CachedFile>();
   private readonly listings = new Map<string, string[]>();
@@ -27,6 +36,20 @@ export class Workspace implements FileProvider {
    * the files): cached files and folder listings are then trusted without asking the disk again.
    */
   watched = false;
+
+  /**
+   * Makes a path given for analysis readable: a folder with everything below it, a file with the folder around it
+   * (which holds what it imports beside it, but is not a folder the user chose: the home folder is refused there).
+   */
+  allowScope(scope: string): void {
+    let isFolder = false;
+    try {
+      isFolder = statSync(scope).isDirectory();
+    } catch {
+      isFolder = false;
+    }
+    this.policy.allow(isFolder ? scope : path.dirname(scope), isFolder);
+  }
 
   /** Sets the editor's text of a file (an open document). */
   setOverlay(file: SourceFile): void {
@@ -61,14 +84,23 @@ export class Workspace implements FileProvider {
 
   private readonly stats = new Map<string, Stats | null>();
 
+  /** Whether a path lies outside every readable root (after resolving links); an open document never does. */
+  isOutside(filePath: string): boolean {
+    const resolved = path.resolve(filePath);
+    if (this.overlays.has(resolved)) return false;
+    return this.policy.resolve(resolved) === 'outside';
+  }
+
+  /** A file's status, only inside the readable roots (links resolved); undefined for a path outside them. */
   private stat(filePath: string): Stats | undefined {
     if (this.watched) {
       const cached = this.stats.get(filePath);
       if (cached !== undefined) return cached ?? undefined;
     }
     let stats: Stats | undefined;
+    const real = this.policy.resolve(filePath);
     try {
-      stats = statSync(filePath);
+      stats = real && real !== 'outside' ? statSync(real) : undefined;
     } catch {
       stats = undefined;
     }
@@ -91,16 +123,12 @@ export class Workspace implements FileProvider {
     const cached = this.cache.get(resolved);
     if (cached && cached.stamp === stamp) return cached.file;
     let file: SourceFile;
-    if (stats.size > MAX_FILE_CHARS * 2) file = new SourceFile(resolved, '', undefined, 'too-large');
-    else {
-      let text: string;
-      try {
-        text = readFileSync(resolved, 'utf8');
-      } catch {
-        return undefined;
-      }
-      file = SourceFile.fromText(resolved, stripBom(text));
-    }
+    // The size cap holds while reading: a file that grows, or a special file that reports size 0, stops at the cap.
+    const read = this.policy.read(resolved, MAX_FILE_CHARS * 2);
+    if ('refused' in read) {
+      if (read.refused !== 'too-large') return undefined;
+      file = new SourceFile(resolved, '', undefined, 'too-large');
+    } else file = SourceFile.fromText(resolved, stripBom(read.bytes.toString('utf8')));
     if (cached) cached.file.dispose();
     this.cache.set(resolved, { stamp, file });
     return file;
@@ -116,9 +144,12 @@ export class Workspace implements FileProvider {
     return false;
   }
 
-  exists(filePath: string): boolean {
+  /** Whether a path exists; undefined for a path outside the readable roots, whose existence is not ours to tell. */
+  exists(filePath: string): boolean | undefined {
     if (isTracking()) recordRead('exists', path.resolve(filePath));
-    return this.overlays.has(path.resolve(filePath)) || this.stat(filePath) !== undefined || this.isDirectory(filePath);
+    if (this.overlays.has(path.resolve(filePath))) return true;
+    if (this.isOutside(filePath)) return undefined;
+    return this.stat(filePath) !== undefined || this.isDirectory(filePath);
   }
 
   /** Folder listings and raw texts read while the client watches the files (then trusted, like the parses). */
@@ -130,8 +161,10 @@ export class Workspace implements FileProvider {
     recordRead('readDir', resolved);
     if (this.watched && this.directories.has(resolved)) return this.directories.get(resolved);
     let result: Map<string, string> | undefined;
+    const real = this.policy.resolve(resolved);
     try {
-      const entries = readdirSync(resolved, { withFileTypes: true });
+      if (!real || real === 'outside') throw new Error('not readable');
+      const entries = readdirSync(real, { withFileTypes: true });
       result = new Map<string, string>();
       for (const entry of entries) result.set(entry.name, entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'symlink' : 'regular');
     } catch {
@@ -147,15 +180,8 @@ export class Workspace implements FileProvider {
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay.text;
     if (this.watched && this.texts.has(resolved)) return this.texts.get(resolved);
-    const stats = this.stat(resolved);
-    let text: string | undefined;
-    if (stats?.isFile() && stats.size <= 1024 * 1024) {
-      try {
-        text = readFileSync(resolved, 'utf8');
-      } catch {
-        text = undefined;
-      }
-    }
+    const read = this.policy.read(resolved, MAX_RAW_TEXT_BYTES);
+    const text = 'bytes' in read ? read.bytes.toString('utf8') : undefined;
     if (this.watched) this.texts.set(resolved, text);
     return text;
   }
@@ -211,6 +237,7 @@ export class Workspace implements FileProvider {
 
   private scanNixFiles(resolvedRoot: string, limit: number): string[] {
     const found = new Set<string>();
+    if (!this.policy.isInside(resolvedRoot)) return [];
     const visit = (dir: string, depth: number) => {
       if (found.size >= limit || depth > 30) return;
       let entries;

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { HostModel, UnknownNote } from '../model/host-model';
+import { SliceExpired, activeBudget } from '../model/budget';
 import { ReuseCache } from '../model/dependencies';
 import { type AnalysisOptions, type HostOutcome, discoverHosts } from '../model/hosts';
 import type { ImportFailure } from '../model/modules';
@@ -41,18 +42,22 @@ function ruleFor(code: Finding['code']): Rule {
   return RULES_BY_CODE.get(code)!;
 }
 
-/** Runs one rule, isolating its failures. */
 /**
- * A rule the tests make fail on purpose (`EPHEMERAL_ROOT_INJECT_FAULT=<code>`), to prove through the real server
- * and CLI that one failing rule is logged and skipped while the others still report.
+ * A rule the tests make fail on purpose, to prove through the real server and CLI that one failing rule is logged and
+ * skipped while the others still report: `EPHEMERAL_ROOT_INJECT_FAULT=<code>` fails every run of that rule,
+ * `<code>@<n>` every run from the n-th on (a server whose rule starts failing after a first good analysis).
  */
-const injectedFault = process.env.EPHEMERAL_ROOT_INJECT_FAULT;
+const [injectedFault, injectedFrom] = (process.env.EPHEMERAL_ROOT_INJECT_FAULT ?? '').split('@');
+let injectedRuns = 0;
 
+/** Runs one rule, isolating its failures. */
 export function runRule(rule: Rule, host: HostModel, faults: RuleFault[]): Finding[] {
   try {
-    if (rule.code === injectedFault) throw new Error(`fault injected into ${rule.code} (EPHEMERAL_ROOT_INJECT_FAULT)`);
+    if (rule.code === injectedFault && ++injectedRuns >= Number(injectedFrom ?? 1)) throw new Error(`fault injected into ${rule.code} (EPHEMERAL_ROOT_INJECT_FAULT)`);
     return rule.check(host);
   } catch (error) {
+    // A time slice that ended is no fault of the rule: the analysis resumes later (budget.ts).
+    if (error instanceof SliceExpired) throw error;
     faults.push({ code: rule.code, host: host.name, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
     return [];
   }
@@ -77,6 +82,10 @@ function reportOn(host: HostModel): HostReport {
   for (const rule of RULES) {
     for (const finding of runRule(rule, host, report.faults)) report.findings.push({ ...finding, host: host.name });
   }
+  // Rules run inside the host's budget (hosts.ts). A host whose budget ran out was read only in part, and a finding
+  // about what it lacks could be one that the unread part disproves: it reports nothing but why it stopped.
+  const stopped = activeBudget().reason;
+  if (stopped) return { findings: [], unknowns: [{ host: host.name, note: { what: stopped, origin: { file: host.root, start: 0, end: 0 } } }], faults: report.faults };
   for (const note of host.unknowns) report.unknowns.push({ host: host.name, note });
   return report;
 }
@@ -127,7 +136,7 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
     });
   }
 
-  const unknowns: AnalysisResult['unknowns'] = [];
+  const unknowns: AnalysisResult['unknowns'] = discovery.stopped.map((stopped) => ({ host: stopped.host, note: { what: stopped.what, origin: stopped.origin } }));
   for (const report of discovery.reports) {
     findings.push(...report.findings);
     unknowns.push(...report.unknowns);

@@ -1,0 +1,156 @@
+/**
+ * What one analysis may spend: evaluation steps, allocated cells and nesting depth.
+ *
+ * Every Nix file may come from a stranger (a pull request checked in CI, a repository opened in the editor), and a few
+ * hundred bytes of Nix can ask for exponential work (`l ++ l` thirty times over) or for unbounded recursion
+ * (`(x: x x) (x: x x)`). Each host is analysed under a budget of its own: when the budget runs out, everything the host
+ * still evaluates becomes unknown, the host reports no finding but one unknown note, and the other hosts are analysed
+ * in full with budgets of their own.
+ *
+ * The active budget is module state, as dependency tracking is (dependencies.ts): the operators and builtins that
+ * allocate have no evaluator at hand, and a budget is always entered and left around one synchronous computation.
+ */
+import type { StringPiece } from './values';
+
+export interface BudgetLimits {
+  /** Evaluation steps (one per expression evaluated or function applied). */
+  steps: number;
+  /**
+   * Cells allocated in total: one per list element, attribute or string piece created, and one per 16 characters of
+   * string text. Cumulative, not live: a doubling that builds 2^20 elements on its way is stopped there.
+   */
+  cells: number;
+  /** Nested evaluations (each one a few JavaScript frames), checked before the JavaScript stack can run out. */
+  depth: number;
+}
+
+/**
+ * Generous for real configurations (the largest corpus host uses under 1 % of each) and small enough that a host
+ * that exhausts all three stays within a few seconds and a few hundred MiB.
+ */
+export const DEFAULT_LIMITS: BudgetLimits = { steps: 3_000_000, cells: 2_000_000, depth: 600 };
+
+/** Which limit a budget ran out of, in words for `--explain`. */
+export type Exceeded = 'steps' | 'cells' | 'depth' | 'stack';
+
+const EXCEEDED_TEXT: Record<Exceeded, string> = {
+  steps: 'its evaluation step budget',
+  cells: 'its memory budget (lists, strings and attribute sets it builds)',
+  depth: 'its nesting depth budget',
+  stack: 'the nesting depth the analysis can follow',
+};
+
+/**
+ * Thrown out of `step()` when a time slice is over (the language server's cooperative scheduling): the analysis
+ * unwinds, keeping every value it finished, and resumes after pending requests have been answered.
+ */
+export class SliceExpired extends Error {
+  constructor() {
+    super('time slice expired');
+  }
+}
+
+export class Budget {
+  private stepsLeft: number;
+  private cellsLeft: number;
+  /** The first limit exceeded, if any: from then on every further step and allocation is refused. */
+  exceeded: Exceeded | undefined;
+  /**
+   * `performance.now()` value after which `step()` throws `SliceExpired` (checked every few thousand steps); set only
+   * by a caller that catches it.
+   */
+  sliceEnd: number | undefined;
+  private untilClockCheck = CLOCK_CHECK_INTERVAL;
+
+  constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {
+    this.stepsLeft = limits.steps;
+    this.cellsLeft = limits.cells;
+  }
+
+  /** Consumes one step; false once any limit is exceeded. */
+  step(): boolean {
+    if (this.exceeded) return false;
+    if (--this.untilClockCheck <= 0) {
+      this.untilClockCheck = CLOCK_CHECK_INTERVAL;
+      if (this.sliceEnd !== undefined && performance.now() > this.sliceEnd) throw new SliceExpired();
+    }
+    if (--this.stepsLeft > 0) return true;
+    this.exceed('steps');
+    return false;
+  }
+
+  /** Reserves `count` cells before they are allocated; false (and nothing may be allocated) when that exceeds the budget. */
+  allocate(count: number): boolean {
+    if (this.exceeded) return false;
+    this.cellsLeft -= count;
+    if (this.cellsLeft >= 0) return true;
+    this.exceed('cells');
+    return false;
+  }
+
+  exceed(what: Exceeded): void {
+    this.exceeded ??= what;
+  }
+
+  /** What ran out, in words, or undefined. */
+  get reason(): string | undefined {
+    return this.exceeded && `the analysis of this host stopped: it exceeded ${EXCEEDED_TEXT[this.exceeded]}`;
+  }
+
+  /** Steps and cells used so far (for the benchmark and tests). */
+  get used(): { steps: number; cells: number } {
+    return { steps: this.limits.steps - this.stepsLeft, cells: this.limits.cells - this.cellsLeft };
+  }
+}
+
+const CLOCK_CHECK_INTERVAL = 4096;
+
+/**
+ * The budget of work done outside any host (a hover that evaluates a little further, a test calling the evaluator):
+ * replaced by a fresh one whenever the outermost `withBudget` returns, so that it never stays exhausted for long.
+ */
+let ambient = new Budget();
+let active: Budget = ambient;
+let nesting = 0;
+
+export function activeBudget(): Budget {
+  return active;
+}
+
+/** Runs `compute` with `budget` as the active budget (restored afterwards, also on an exception). */
+export function withBudget<T>(budget: Budget, compute: () => T): T {
+  const outer = active;
+  active = budget;
+  nesting++;
+  try {
+    return compute();
+  } finally {
+    active = outer;
+    if (--nesting === 0) {
+      ambient = new Budget();
+      active = ambient;
+    }
+  }
+}
+
+/** Reserves cells in the active budget (see `Budget.allocate`). */
+export function allocate(count: number): boolean {
+  return active.allocate(count);
+}
+
+/** Cells a string of this length costs. */
+export function textCells(length: number): number {
+  return Math.ceil(length / 16);
+}
+
+/** Reserves the cells of a copy of these string pieces (one per piece and one per 16 characters). */
+export function allocateString(pieces: readonly StringPiece[]): boolean {
+  let length = 0;
+  for (const piece of pieces) length += piece.text.length;
+  return allocate(pieces.length + textCells(length));
+}
+
+/** Whether an error is the JavaScript engine's stack overflow (which a depth guard should have prevented). */
+export function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
