@@ -26,10 +26,19 @@ export function related(origin: Origin | undefined, message: string): Related | 
   return origin ? { origin, message } : undefined;
 }
 
-/** `code`-quoted text for messages. */
+/**
+ * `code`-quoted text for messages. Quoted text is often a value read from the workspace, and a message travels far
+ * (CI logs, SARIF uploads): it is escaped (no line breaks or control characters can forge lines of their own) and
+ * cut to a short excerpt, so a finding never carries a whole file that a value was read from.
+ */
 export function q(text: string): string {
-  return `\`${text}\``;
+  const escaped = text.replace(/[\u0000-\u001f\u007f`]/g, (char) => (char === '\n' ? '\\n' : char === '\t' ? '\\t' : char === '`' ? "'" : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const excerpt = escaped.length > MAX_QUOTED ? `${escaped.slice(0, MAX_QUOTED)}… (${text.length} characters)` : escaped;
+  return `\`${excerpt}\``;
 }
+
+/** The longest excerpt a message quotes. */
+const MAX_QUOTED = 120;
 
 export function poolOf(dataset: string): string {
   return dataset.split('/')[0];
