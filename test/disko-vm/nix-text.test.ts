@@ -1,6 +1,9 @@
 /**
- * The Nix the command writes, checked by real Nix (Debian's nix-bin): every generated file parses with
- * `nix-instantiate --parse`; the VM test's Python survives the trip through the Nix string byte for byte (evaluated
+ * The Nix the command writes, checked by real Nix (Debian's nix-bin): the one escaping function keeps any text (with
+ * newlines, `${`, two single quotes, double quotes and backslashes) as real Nix reads it back, in a string literal,
+ * an indented string and a comment; a host name or persisted path built to break out of the header comment stays
+ * inside a string (`nix-instantiate --parse` shows it nowhere else, and evaluating the file runs none of it); every
+ * generated file parses with `nix-instantiate --parse`; the VM test's Python survives the trip through the Nix string byte for byte (evaluated
  * by real Nix against a stand-in nixpkgs) and is valid Python (python3's own parser); the standalone wrapper picks
  * the right module shape for each kind of disko file (evaluated by real Nix with stand-ins for nixpkgs and disko).
  */
@@ -10,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { imagesOverrideExpression, nixAttrName, nixIndentedString, nixString, proveChecksPython, proveExpression } from '../../client/src/disko-vm/nix-text';
+import { escapeNix, imagesOverrideExpression, nixAttrName, proveChecksPython, proveExpression } from '../../client/src/disko-vm/nix-text';
 import { nixParse } from '../support/nix';
 import { REPO_ROOT, configurationHost, flakeHost } from './support';
 
@@ -34,15 +37,77 @@ function nixEval(expression: string, includes: string[] = []): unknown {
 
 const HOSTILE = `/data/it's "quoted" \${HOME} ''x'' back\\slash $dollar`;
 
-describe('Nix quoting', () => {
-  it('nixString and nixIndentedString keep any text, as real Nix reads it back', () => {
-    const texts = ['plain', HOSTILE, 'ends with a quote\'', "two '' quotes and ''${x} and '''", 'tab\tnew\nline\r', '$${a}', '\\${b}'];
-    for (const text of texts) {
-      assert.equal(nixEval(nixString(text)), text, `double-quoted: ${text}`);
-      assert.equal(nixEval(`''\n${nixIndentedString(`${text}\n`)}''`), `${text}\n`, `indented: ${text}`);
+/** Texts built to leave their place: a newline (or carriage return) followed by Nix code that aborts when evaluated. */
+const BREAKOUT_NAME = 'evil\nassert (builtins.abort "INJECTED-NAME");\n#';
+const BREAKOUT_PATH = '/persist\rassert (builtins.abort "INJECTED-PATH");\r#';
+const TEXTS = ['plain', HOSTILE, BREAKOUT_NAME, BREAKOUT_PATH, 'ends with a quote\'', "two '' quotes and ''${x} and '''", 'tab\tnew\nline\r', '$${a}', '\\${b}', '"; x = 1; y = "', 'line\u2028sep'];
+
+/** `nix-instantiate --parse` of a file: Nix's own printout of the expression (comments gone, strings re-escaped). */
+function parsedText(file: string): string {
+  const run = spawnSync('nix-instantiate', ['--parse', file], { encoding: 'utf8', timeout: 30_000 });
+  if (run.error) throw new Error(`nix-instantiate is not available (${run.error.message}); install Debian's nix-bin`);
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout;
+}
+
+/** The printout without its string literals: what is code. */
+function outsideStrings(printed: string): string {
+  return printed.replace(/"(?:[^"\\]|\\.)*"/gs, '""');
+}
+
+describe('the one escaping function, escapeNix', () => {
+  it('a string literal keeps any text, as real Nix reads it back', () => {
+    for (const text of TEXTS) assert.equal(nixEval(escapeNix(text, 'string')), text, `double-quoted: ${JSON.stringify(text)}`);
+  });
+
+  it('an indented string body keeps any text that ends with a newline, and refuses one that does not', () => {
+    for (const text of TEXTS) assert.equal(nixEval(`''\n${escapeNix(`${text}\n`, 'indented-string')}''`), `${text}\n`, `indented: ${JSON.stringify(text)}`);
+    assert.throws(() => escapeNix("ends with a quote'", 'indented-string'), /must end with a newline/);
+  });
+
+  it('a comment holds no line break from the text: the code after it is still code, and the text reads back from it', () => {
+    for (const text of TEXTS) {
+      const comment = escapeNix(text, 'comment');
+      assert.doesNotMatch(comment, /[\r\n\u0085\u2028\u2029]/, JSON.stringify(text));
+      const file = write('comment.nix', `# Host ${comment}\n"after the comment"\n`);
+      assert.equal(parsedText(file).trim(), '"after the comment"', JSON.stringify(text));
+      assert.equal(nixEval(`import ${JSON.stringify(file)}`), 'after the comment');
+      if (!/[\u0085\u2028\u2029]/.test(text)) assert.equal(nixEval(comment), text, "the comment shows the text's own string literal");
     }
   });
 
+  it('refuses NUL, which no Nix string can hold', () => {
+    assert.throws(() => escapeNix('a\0b', 'string'), /NUL/);
+  });
+});
+
+describe('names built to break out of the generated files stay inside strings', () => {
+  const flake = flakeHost('/home/u/flake', BREAKOUT_NAME, { persisted: ['/nix', BREAKOUT_PATH], ephemeral: ['/', BREAKOUT_NAME] });
+  const classic = configurationHost(`/etc/nixos/${BREAKOUT_PATH}`, { name: BREAKOUT_NAME, persisted: [BREAKOUT_PATH], ephemeral: ['/'] });
+  const generated = [
+    ['prove (flake host)', proveExpression(flake, 'n0')],
+    ['prove (configuration.nix host)', proveExpression(classic, 'n0')],
+    ['images.nix (flake host)', imagesOverrideExpression(flake, 'qcow2')],
+    ['images.nix (configuration.nix host)', imagesOverrideExpression(classic, 'qcow2')],
+  ] as const;
+
+  it('nix-instantiate --parse shows the injected code nowhere but inside string literals', () => {
+    generated.forEach(([what, text], index) => {
+      const printed = parsedText(write(`breakout-${index}.nix`, text));
+      assert.doesNotMatch(outsideStrings(printed), /INJECTED|abort|assert/, `${what}: injected code outside a string:\n${printed}`);
+    });
+    // The flake host's attribute name is in the code: as one quoted attribute, newline and all.
+    assert.ok(parsedText(write('breakout-0.nix', generated[0][1])).includes(`.nixosConfigurations.${escapeNix(BREAKOUT_NAME, 'string')}`));
+  });
+
+  it('the header comment shows each name as its string literal, on its own line', () => {
+    const lines = proveExpression(flake, 'n0').split('\n');
+    assert.ok(lines.includes(`# Host ${escapeNix(BREAKOUT_NAME, 'comment')}: disko's installTest formats the disks, installs the host and boots it; the checks below then`));
+    assert.ok(lines.includes(`# Kept:   "/nix" ${escapeNix(BREAKOUT_PATH, 'comment')}`));
+  });
+});
+
+describe('Nix quoting', () => {
   it('nixAttrName leaves plain names bare and quotes the rest', () => {
     assert.equal(nixAttrName('seed'), 'seed');
     assert.equal(nixAttrName("my-host_2'"), "my-host_2'");
@@ -85,6 +150,14 @@ describe('the VM test, evaluated by real Nix', () => {
     'fake-nixpkgs/nixos/lib/eval-config.nix',
     '{ modules, ... }: { extendModules = extension: { config.system.build.installTest = { base = map toString modules; extension = extension.modules; }; }; }\n',
   );
+
+  it('runs none of a breakout name and path: the configuration file and the probes reach NixOS unchanged', () => {
+    const host = configurationHost(`/etc/nixos/${BREAKOUT_PATH}`, { name: BREAKOUT_NAME, ephemeral: ['/'], persisted: [BREAKOUT_PATH] });
+    const file = write('prove-breakout-eval.nix', proveExpression(host, 'n3'));
+    const value = nixEval(`import ${JSON.stringify(file)}`, [`nixpkgs=${fakeNixpkgs}`]) as { base: string[]; extension: { disko: { tests: { extraChecks: string } } }[] };
+    assert.deepEqual(value.base, [host.root]);
+    assert.equal(value.extension[0].disko.tests.extraChecks, proveChecksPython(host.ephemeral, host.persisted, 'n3'));
+  });
 
   it('hands disko.tests.extraChecks exactly the Python of proveChecksPython, on top of the host', () => {
     const host = configurationHost(`/etc/nixos ${HOSTILE}`, { ephemeral: ['/', '/tmp'], persisted: ['/persist', '/var/lib/nixos', HOSTILE] });

@@ -1,31 +1,50 @@
 /**
- * The Nix the command writes: quoting helpers, the override that switches a host's image format, and the
+ * The Nix the command writes: the one escaping function, the override that switches a host's image format, and the
  * "prove the ephemeral root" VM test (disko's `installTest` with `disko.tests.extraChecks`, F26/F30).
  *
- * Everything taken from the workspace (paths, host names, persisted paths) enters the text through `nixString`
- * (a double-quoted Nix string with every special character escaped), or as JSON inside the Python test script,
- * which itself enters through `nixIndentedString`. Tests parse every generated file with `nix-instantiate --parse`.
+ * These files are built with `--impure`, so a piece of workspace text that escaped its place would run as Nix code.
+ * Every string taken from the workspace (paths, host and attribute names, persisted paths) therefore enters the
+ * text through `escapeNix`, and nowhere else: as a double-quoted string literal, as the body of an indented string
+ * (the VM test's Python, which carries the paths as JSON), or inside a `#` comment, where it is shown as its string
+ * literal so that a newline in it can never end the comment. Tests parse every generated file with the real
+ * `nix-instantiate --parse` and check that a hostile name stays inside a string.
  */
 import type { ImageFormat, VmHost } from './types';
 
 const NIX_KEYWORDS = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit', 'or']);
 
-/** A Nix double-quoted string literal for any text. */
-export function nixString(text: string): string {
-  return `"${text.replace(/[\\"$\n\r\t]/g, (char) => ({ '\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[char]!)}"`;
-}
+/** Where a piece of text goes in a generated Nix file. */
+export type NixTextContext = 'string' | 'indented-string' | 'comment';
 
-/** An attribute name: bare when Nix allows it, else quoted. */
-export function nixAttrName(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) && !NIX_KEYWORDS.has(name) ? name : nixString(name);
-}
+const DOUBLE_QUOTED_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Unicode line breaks that Nix ignores but editors show as a new line: spelled out in comments, so a comment reads as one line. */
+const DISPLAYED_LINE_BREAKS = /[\u0085\u2028\u2029]/g;
 
 /**
- * The body of a Nix indented string (`''…''`): `''` becomes `'''` and `${` becomes `''${`. The caller puts the
- * delimiters around it; the text should end with a newline so that a trailing `'` cannot meet the closing `''`.
+ * The one way text enters a generated Nix file.
+ * - `string`: a complete double-quoted literal; `\\`, `"`, `$` (so also `${`), newline, carriage return and tab are
+ *   escaped, so the literal ends exactly at its closing quote and never interpolates.
+ * - `indented-string`: the body of an indented string (`''…''`, delimiters put by the caller): `''` becomes `'''`
+ *   and `${` becomes `''${`. The text must end with a newline, so that a trailing `'` cannot meet the closing `''`.
+ * - `comment`: the text's double-quoted literal, to be put after a `#`: it holds no line break, so the comment ends
+ *   where the line does (Nix ends a comment at `\n` or `\r`).
+ * NUL cannot be part of a Nix string at all: it is refused.
  */
-export function nixIndentedString(text: string): string {
-  return text.replace(/''/g, "'''").replace(/\$\{/g, "''${");
+export function escapeNix(text: string, context: NixTextContext): string {
+  if (text.includes('\0')) throw new Error(`${JSON.stringify(text)} contains a NUL character, which no Nix string can hold.`);
+  if (context === 'indented-string') {
+    if (!text.endsWith('\n')) throw new Error('The body of an indented Nix string must end with a newline (a trailing quote would close the string).');
+    return text.replace(/''/g, "'''").replace(/\$\{/g, "''${");
+  }
+  const literal = `"${text.replace(/[\\"$\n\r\t]/g, (char) => DOUBLE_QUOTED_ESCAPES[char])}"`;
+  if (context === 'string') return literal;
+  return literal.replace(DISPLAYED_LINE_BREAKS, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+}
+
+/** An attribute name: bare when Nix allows it, else a quoted string. */
+export function nixAttrName(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) && !NIX_KEYWORDS.has(name) ? name : escapeNix(name, 'string');
 }
 
 function indent(text: string, spaces: number): string {
@@ -43,13 +62,22 @@ export function hostAttrPath(attribute: string, output: string): string {
 
 /** The Nix expression of a host's evaluated NixOS system (the thing with `.config` and `.extendModules`). */
 export function hostSystemExpression(host: VmHost): string {
-  if (host.flake) return `(builtins.getFlake ${nixString(host.flake.dir)}).nixosConfigurations.${nixAttrName(host.flake.attribute)}`;
+  if (host.flake) return `(builtins.getFlake ${escapeNix(host.flake.dir, 'string')}).nixosConfigurations.${nixAttrName(host.flake.attribute)}`;
   // A configuration.nix host: NixOS's own evaluator over the file, with nixpkgs from NIX_PATH.
-  return `import <nixpkgs/nixos/lib/eval-config.nix> { modules = [ ${nixString(host.root)} ]; }`;
+  return `import <nixpkgs/nixos/lib/eval-config.nix> { modules = [ ${escapeNix(host.root, 'string')} ]; }`;
 }
 
-/** The header comment of a generated file. */
+/** Workspace text for a comment line (its string literal, on one line). */
+function shown(text: string): string {
+  return escapeNix(text, 'comment');
+}
+
+/**
+ * The header comment of a generated file. Workspace text in these lines has gone through `shown`; a line break that
+ * still reached here would end the comment and turn the rest of the line into code, so it is a bug and throws.
+ */
 function header(lines: string[]): string {
+  for (const line of lines) if (/[\r\n]/.test(line)) throw new Error(`A comment line of a generated Nix file holds a line break: ${JSON.stringify(line)}`);
   return lines.map((line) => `# ${line}`.trimEnd()).join('\n');
 }
 
@@ -60,7 +88,7 @@ function header(lines: string[]): string {
 export function imagesOverrideExpression(host: VmHost, imageFormat: ImageFormat): string {
   return `${header([
     'Generated by NixOS Ephemeral Root ("Run disko on a VM image", Format images).',
-    `The image script of host ${host.name} with disko.imageBuilder.imageFormat = "${imageFormat}".`,
+    `The image script of host ${shown(host.name)} with disko.imageBuilder.imageFormat = ${shown(imageFormat)}.`,
     'Build: nix build -L --impure --file <this file>; then run ./result --build-memory <MiB> in an empty folder.',
   ])}
 let
@@ -68,7 +96,7 @@ let
   withFormat = host.extendModules {
     modules = [
       {
-        disko.imageBuilder.imageFormat = ${nixString(imageFormat)};
+        disko.imageBuilder.imageFormat = ${escapeNix(imageFormat, 'string')};
       }
     ];
   };
@@ -84,7 +112,9 @@ export const VERDICT_MARKER = 'EPHEMERAL-ROOT-VERDICT';
  * The Python checks run by the NixOS test driver after disko's installTest has formatted the disks, installed the
  * host and booted it (`machine` is the booted host, F30). They write a probe file to every path, reboot, and
  * require the probe gone from the ephemeral paths and kept in the persisted ones. Every probe and the verdict are
- * printed as one `EPHEMERAL-ROOT-… {json}` line, which the command reads from the build log.
+ * printed as one `EPHEMERAL-ROOT-… {json}` line, which the command reads from the build log. The paths enter the
+ * Python as JSON (a JSON string is a Python string literal with the same escapes), and the whole script enters the
+ * Nix file through `escapeNix(…, 'indented-string')`.
  */
 export function proveChecksPython(ephemeral: string[], persisted: string[], nonce: string): string {
   const json = (value: unknown) => JSON.stringify(value);
@@ -145,10 +175,10 @@ export function proveExpression(host: VmHost, nonce: string): string {
   const checks = proveChecksPython(host.ephemeral, host.persisted, nonce);
   return `${header([
     'Generated by NixOS Ephemeral Root ("Run disko on a VM image", Prove the ephemeral root).',
-    `Host ${host.name}: disko's installTest formats the disks, installs the host and boots it; the checks below then`,
+    `Host ${shown(host.name)}: disko's installTest formats the disks, installs the host and boots it; the checks below then`,
     'write a probe file to / and to every persisted path, reboot, and require the first gone and the others kept.',
-    `Erased: ${host.ephemeral.join(' ')}`,
-    `Kept:   ${host.persisted.join(' ') || '(none)'}`,
+    `Erased: ${host.ephemeral.map(shown).join(' ')}`,
+    `Kept:   ${host.persisted.map(shown).join(' ') || '(none)'}`,
     'Build: nix build -L --impure --file <this file>',
   ])}
 let
@@ -157,7 +187,7 @@ let
     modules = [
       {
         disko.tests.extraChecks = ''
-${indent(nixIndentedString(checks), 10)}        '';
+${indent(escapeNix(checks, 'indented-string'), 10)}        '';
       }
     ];
   };
