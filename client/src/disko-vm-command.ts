@@ -2,6 +2,10 @@
  * "Ephemeral Root: Run disko on a VM image" — the VS Code side only: the host and mode pickers, the settings, the
  * progress notification, the output channel, the diagnostics of Nix errors, the code lens on `disko.devices`. The
  * hosts come from the language server (`ephemeralRoot/vmHosts`); the run itself is client/src/disko-vm/run.ts.
+ *
+ * The settings a workspace must not choose (`vm.nixArgs`, `vm.nixExecutable`: what runs, with which options) are
+ * machine-scoped in package.json and read here from the user's own settings only, whatever VS Code would merge.
+ * The tokens of the work folders the extension created live in its global state, outside every workspace.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +15,7 @@ import { WORK_FILES } from './disko-vm/args';
 import { TRUST_MESSAGE, processEnv } from './disko-vm/preconditions';
 import { type RunUi, runDiskoVm } from './disko-vm/run';
 import { type ImageFormat, MODE_LABELS, type NixDiagnostic, type RunResult, type VmHost, type VmHostsResult, type VmMode, type VmSettings, type VmTarget } from './disko-vm/types';
+import type { WorkFolderRegistry } from './disko-vm/work-folder';
 
 export const VM_HOSTS_REQUEST = 'ephemeralRoot/vmHosts';
 const RUNNING_CONTEXT = 'ephemeralRoot.diskoVmRunning';
@@ -32,14 +37,42 @@ function toPath(value: string): string {
   return value.startsWith('file:') ? vscode.Uri.parse(value).fsPath : value;
 }
 
+/** The default work folder's name in the extension's storage (older versions used `disko-vm`, without a record). */
+const DEFAULT_WORK_FOLDER = 'disko-vm-work';
+const REGISTRY_KEY = 'ephemeralRoot.vm.workFolderTokens';
+
+/**
+ * A machine-scoped setting from the user's own settings (or its default): a value in the workspace's or a folder's
+ * settings is never used, even where VS Code would apply it.
+ */
+function userSettingOnly<T>(config: vscode.WorkspaceConfiguration, key: string, fallback: T): T {
+  const inspected = config.inspect<T>(key);
+  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+}
+
+/** The extension's storage folders: the work folder may lie there as well as in a workspace folder. */
+function storageFolders(context: vscode.ExtensionContext): string[] {
+  return [context.storageUri, context.globalStorageUri].filter((uri): uri is vscode.Uri => uri !== undefined).map((uri) => uri.fsPath);
+}
+
+/** The work folder tokens, kept in the extension's global state (outside every workspace). */
+function globalStateRegistry(context: vscode.ExtensionContext): WorkFolderRegistry {
+  const tokens = () => context.globalState.get<Record<string, string>>(REGISTRY_KEY, {});
+  return {
+    tokenOf: (folder) => tokens()[folder],
+    remember: (folder, token) => context.globalState.update(REGISTRY_KEY, { ...tokens(), [folder]: token }),
+  };
+}
+
 export function readVmSettings(context: vscode.ExtensionContext, scope?: vscode.Uri): VmSettings {
   const config = vscode.workspace.getConfiguration('ephemeralRoot', scope);
   const memory = config.get<number>('vm.memory', 2048);
   const format = config.get<string>('vm.imageFormat', 'raw');
-  const nixArgs = config.get<unknown>('vm.nixArgs', []);
+  const nixArgs = userSettingOnly<unknown>(config, 'vm.nixArgs', []);
+  const nixExecutable = userSettingOnly<unknown>(config, 'vm.nixExecutable', '');
   const folder = scope ? vscode.workspace.getWorkspaceFolder(scope) : vscode.workspace.workspaceFolders?.[0];
   let workFolder = (config.get<string>('vm.workFolder', '') ?? '').trim();
-  if (!workFolder) workFolder = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'disko-vm');
+  if (!workFolder) workFolder = path.join((context.storageUri ?? context.globalStorageUri).fsPath, DEFAULT_WORK_FOLDER);
   workFolder = workFolder.replace(/^~(?=$|\/)/, os.homedir()).replace(/\$\{workspaceFolder\}/g, folder?.uri.fsPath ?? '');
   if (!path.isAbsolute(workFolder) && folder) workFolder = path.join(folder.uri.fsPath, workFolder);
   return {
@@ -47,6 +80,7 @@ export function readVmSettings(context: vscode.ExtensionContext, scope?: vscode.
     imageFormat: (format === 'qcow2' ? 'qcow2' : 'raw') as ImageFormat,
     workFolder,
     nixArgs: Array.isArray(nixArgs) ? nixArgs.filter((item): item is string => typeof item === 'string') : [],
+    nixExecutable: typeof nixExecutable === 'string' ? nixExecutable.trim() : '',
   };
 }
 
@@ -224,7 +258,17 @@ class DiskoVmFeature implements vscode.CodeLensProvider, vscode.Disposable {
             warn: async (message) => (await vscode.window.showWarningMessage(message, { modal: true }, 'Continue')) === 'Continue',
           };
           return runDiskoVm(
-            { mode, target, settings, extensionRoot: this.context.extensionPath, environment: processEnv(vscode.workspace.isTrusted), assumeYes: args.assumeYes },
+            {
+              mode,
+              target,
+              settings,
+              extensionRoot: this.context.extensionPath,
+              environment: processEnv(vscode.workspace.isTrusted),
+              workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((folder) => folder.uri.scheme === 'file').map((folder) => folder.uri.fsPath),
+              storageFolders: storageFolders(this.context),
+              registry: globalStateRegistry(this.context),
+              assumeYes: args.assumeYes,
+            },
             ui,
             source.token,
           );

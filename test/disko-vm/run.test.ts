@@ -12,10 +12,13 @@ import { processGroupAlive } from '../../client/src/disko-vm/process';
 import { type CancelToken, type RunUi, runDiskoVm, shellLine } from '../../client/src/disko-vm/run';
 import type { RunResult, VmHost, VmMode, VmSettings, VmTarget } from '../../client/src/disko-vm/types';
 import { VerdictReader } from '../../client/src/disko-vm/verdict';
-import { REPO_ROOT, configurationHost, flakeHost, invocations, lineOf, scratch, settings, standInEnv } from './support';
+import { memoryRegistry } from '../../client/src/disko-vm/work-folder';
+import { REPO_ROOT, STAND_IN_NIX, configurationHost, flakeHost, invocations, lineOf, scratch, settings, standInEnv } from './support';
 
 const space = scratch('disko-vm-run-');
 after(() => space.cleanup());
+// The scratch folder plays the workspace folder (the work folder lies inside it); one registry, as in one VS Code.
+const registry = memoryRegistry();
 
 const seed = flakeHost(space.seed);
 const tern: VmHost = flakeHost(space.tern, 'tern', {
@@ -51,6 +54,8 @@ async function run(mode: VmMode, target: VmTarget, overrides: Partial<VmSettings
       settings: settings(space.work, overrides),
       extensionRoot: REPO_ROOT,
       environment: processEnv(options.trusted ?? true),
+      workspaceFolders: [space.root],
+      registry,
       assumeYes: true,
       nonce: 'test',
     },
@@ -90,7 +95,7 @@ describe('runs against the stand-in nix', () => {
     const result = await run('images', { kind: 'host', host: classic });
     assert.equal(result.status, 'ok', result.message);
     assert.deepEqual(result.commands[0], {
-      command: 'nix',
+      command: STAND_IN_NIX,
       args: ['build', '-L', '--log-format', 'internal-json', '--out-link', path.join(result.workFolder!, 'images-script'), '--file', '<nixpkgs/nixos>', '--argstr', 'configuration', classic.root, 'config.system.build.diskoImagesScript'],
       cwd: space.classic,
     });
@@ -128,7 +133,7 @@ describe('runs against the stand-in nix', () => {
     assert.equal(call.mode, 'vm');
     assert.deepEqual(call.env, { TMPDIR: path.join(result.workFolder!, 'vm-tmp'), QEMU_OPTS: '-m 4096' });
     assert.ok(ui.lines.some((line) => line.includes('Welcome to NixOS')), 'the VM console is streamed');
-    assert.ok(ui.lines.some((line) => line.startsWith(`$ TMPDIR=${path.join(result.workFolder!, 'vm-tmp')} QEMU_OPTS='-m 4096' nix run`)));
+    assert.ok(ui.lines.some((line) => line.startsWith(`$ TMPDIR=${path.join(result.workFolder!, 'vm-tmp')} QEMU_OPTS='-m 4096' ${STAND_IN_NIX} run`)));
     assertStandInHappy();
   });
 
@@ -210,7 +215,7 @@ describe('runs against the stand-in nix', () => {
       assert.match(result.message, /^Refused: .*\/dev/);
       assert.equal(invocations(space.root).filter((call) => call.mode !== 'flakes-probe').length, before, 'nothing was built');
     }
-    // A /dev argument among the user's nix arguments does not even reach the precondition probe.
+    // A /dev argument among the user's nix arguments does not even reach the feature probe.
     const before = invocations(space.root).length;
     const argument = await run('images', { kind: 'host', host: seed }, { nixArgs: ['--option', 'store', 'file=/dev/sdc'] });
     assert.match(argument.message, /^Refused: ephemeralRoot\.vm\.nixArgs: file=\/dev\/sdc resolves to \/dev\/sdc, under \/dev/);

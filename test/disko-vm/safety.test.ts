@@ -1,15 +1,15 @@
 /**
  * Only image files in the work folder are ever formatted: arguments that resolve to /dev or a device are refused
- * (also through symlinks and `name=value`), the work folder is checked, image names cannot leave it, and the images
+ * (also through symlinks and `name=value`), the work folder's path is checked, image names cannot leave it, and the images
  * a run leaves are checked with real qemu-img (Debian qemu-utils).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SafetyError, checkImageNames, checkImages, checkStep, checkWorkFolder, deviceReason, prepareWorkFolder } from '../../client/src/disko-vm/safety';
+import { SafetyError, checkImageNames, checkImages, checkStep, checkWorkFolder, deviceReason } from '../../client/src/disko-vm/safety';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'disko-vm-safety-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,10 +52,10 @@ describe('device arguments are refused', () => {
 });
 
 describe('the work folder', () => {
-  it('is created, and must be an absolute folder outside /dev, /proc and /sys', () => {
+  it('must be an absolute folder outside /dev, /proc and /sys; the check creates nothing', () => {
     const folder = path.join(dir, 'work', 'nested');
     assert.equal(checkWorkFolder(folder), folder);
-    assert.ok(existsSync(folder));
+    assert.ok(!existsSync(folder), 'work-folder.ts creates it, after the confirmation');
     assert.throws(() => checkWorkFolder('relative/work'), /not an absolute path/);
     assert.throws(() => checkWorkFolder('/dev/shm/er-work'), /under \/dev/);
     assert.throws(() => checkWorkFolder('/dev/null'), SafetyError);
@@ -70,16 +70,6 @@ describe('the work folder', () => {
     assert.doesNotThrow(() => checkImageNames(['main', 'disk-data_2']));
     for (const name of ['../main', 'a/b', '..', '', '/etc/passwd']) assert.throws(() => checkImageNames([name]), SafetyError, name);
   });
-
-  it('a new run removes the previous run\'s files and nothing else', () => {
-    const folder = checkWorkFolder(path.join(dir, 'prepared'));
-    for (const name of ['main.raw', 'data.qcow2', 'run.log', 'prove-ephemeral-root.nix', 'images.nix', 'efivars.fd', 'notes.txt', 'keep.nix']) writeFileSync(path.join(folder, name), 'x');
-    symlinkSync('/nix/store/nothing', path.join(folder, 'images-script'));
-    mkdirSync(path.join(folder, 'vm-tmp', 'tmp.x'), { recursive: true });
-    mkdirSync(path.join(folder, 'user-folder.raw'));
-    prepareWorkFolder(folder);
-    assert.deepEqual(readdirSync(folder).sort(), ['README.txt', 'keep.nix', 'notes.txt', 'user-folder.raw']);
-  });
 });
 
 describe('the images, checked with real qemu-img', () => {
@@ -90,7 +80,8 @@ describe('the images, checked with real qemu-img', () => {
   };
 
   it('reads format and size, and reports missing and wrong images', () => {
-    const folder = checkWorkFolder(path.join(dir, 'images'));
+    const folder = path.join(dir, 'images');
+    mkdirSync(folder);
     qemu(['create', '-f', 'raw', path.join(folder, 'main.raw'), '2G']);
     qemu(['create', '-f', 'qcow2', path.join(folder, 'data.qcow2'), '1G']);
     const good = checkImages(folder, ['main.raw'], 'raw');
@@ -105,10 +96,14 @@ describe('the images, checked with real qemu-img', () => {
     writeFileSync(path.join(folder, 'fake.qcow2'), 'not an image');
     const bad = checkImages(folder, ['main.raw', 'other.raw'], 'qcow2');
     assert.deepEqual(bad.problems, ['fake.qcow2 is raw, not qcow2', 'other.raw was not created']);
+    // Image files that were there before the run are the user's: not looked at, not counted.
+    const mine = checkImages(folder, ['main.raw'], 'raw', undefined, new Set(['data.qcow2', 'fake.qcow2']));
+    assert.deepEqual([mine.images.map((image) => path.basename(image.file)), mine.problems], [['main.raw'], []]);
   });
 
   it('an image that is a link (into /dev or anywhere) is not an image', () => {
-    const folder = checkWorkFolder(path.join(dir, 'linked'));
+    const folder = path.join(dir, 'linked');
+    mkdirSync(folder);
     symlinkSync('/dev/null', path.join(folder, 'main.raw'));
     assert.deepEqual(checkImages(folder, ['main.raw'], 'raw').problems, ['main.raw is not a regular file', 'main.raw was not created']);
   });

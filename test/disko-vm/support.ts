@@ -9,6 +9,8 @@ import type { VmHost, VmSettings } from '../../client/src/disko-vm/types';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const STAND_INS = path.join(REPO_ROOT, 'test', 'stand-ins');
+/** The stand-in `nix` by its absolute path, as the run resolves it. */
+export const STAND_IN_NIX = path.join(STAND_INS, 'nix');
 
 export function flakeHost(dir: string, name = 'seed', extra: Partial<VmHost> = {}): VmHost {
   return {
@@ -37,7 +39,10 @@ export function settings(workFolder: string, extra: Partial<VmSettings> = {}): V
   return { memory: 2048, imageFormat: 'raw', workFolder, nixArgs: [], ...extra };
 }
 
-/** A scratch folder with copies of examples (seed, broken-flake, broken-classic) and a disko file alone; removed by `cleanup`. */
+/**
+ * A scratch folder with copies of examples (seed, broken-flake, broken-classic) and a disko file alone; removed by
+ * `cleanup`. Runs treat `root` as the workspace folder, so `work` (the work folder) lies inside it.
+ */
 export function scratch(prefix: string): { root: string; seed: string; tern: string; classic: string; loose: string; work: string; cleanup: () => void } {
   const root = mkdtempSync(path.join(os.tmpdir(), prefix));
   cpSync(path.join(REPO_ROOT, 'examples', 'seed'), path.join(root, 'seed'), { recursive: true });

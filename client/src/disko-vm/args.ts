@@ -4,10 +4,14 @@
  * Every `nix` call is `nix <subcommand> <ephemeralRoot.vm.nixArgs…> -L --log-format internal-json …`: the user's
  * arguments right after the subcommand, then ours, so ours win. `-L` must come before `--log-format`: `-L` sets
  * the logger itself, and after `--log-format internal-json` it switches back to the progress bar (seen with Nix 2.8).
+ * `nix` is always the absolute path found by nix-executable.ts, never a bare name looked up in a working folder.
+ * Each plan also lists the entries it creates in the work folder, which work-folder.ts records (and checks that no
+ * file of the user's has one of those names).
  */
 import path from 'node:path';
 import { hostAttrPath, imagesOverrideExpression, proveExpression } from './nix-text';
 import type { Step, VmHost, VmMode, VmSettings, VmTarget } from './types';
+import type { CreatedEntry } from './work-folder';
 
 /** Names of what the command keeps in the work folder. */
 export const WORK_FILES = {
@@ -17,6 +21,8 @@ export const WORK_FILES = {
   imagesExpression: 'images.nix',
   proveExpression: 'prove-ephemeral-root.nix',
   vmTmp: 'vm-tmp',
+  /** The UEFI variables disko's image builder may leave next to the images. */
+  efiVariables: 'efivars.fd',
 } as const;
 
 /** The project's wrapper for a disko file alone, relative to the extension's root. */
@@ -38,6 +44,8 @@ export interface PlanInput {
   settings: VmSettings;
   /** The extension's root folder (holds nix/standalone-disko-image.nix). */
   extensionRoot: string;
+  /** The absolute path of the `nix` to run (nix-executable.ts). */
+  nix: string;
   /** Makes the VM test's derivation unique, so it really runs; tests pass a fixed one. */
   nonce: string;
 }
@@ -58,6 +66,10 @@ export interface Plan {
   shownFiles: string[];
   /** Image file names the formatting step must leave in the work folder. */
   expectedImages: string[];
+  /** Entries the run creates in the work folder (recorded, so the next run deletes them). */
+  creates: CreatedEntry[];
+  /** The run formats images whose names are not known ahead (a disko file that belongs to no host). */
+  unknownImages: boolean;
   /** Folders Nix copies to the store (store paths in errors map back to them). */
   sourceRoots: string[];
   /** Needs the flakes feature. */
@@ -78,6 +90,18 @@ function hostBuild(host: VmHost, settings: VmSettings, output: string, link: str
     args: nixCall('build', settings, ['--out-link', outLink, '--file', '<nixpkgs/nixos>', '--argstr', 'configuration', host.root, `config.system.build.${output}`]),
     cwd: path.dirname(host.root),
   };
+}
+
+/** The entries of a run: the log, the generated files, the out-link, the images (and what the image builder leaves). */
+function createdEntries(work: string, files: GeneratedFile[], links: string[], images: string[], folders: string[] = []): CreatedEntry[] {
+  return [
+    { name: WORK_FILES.log, kind: 'file' },
+    ...files.map((file) => ({ name: path.relative(work, file.path), kind: 'file' as const })),
+    ...links.map((name) => ({ name, kind: 'link' as const })),
+    ...images.map((name) => ({ name, kind: 'file' as const })),
+    ...(images.length > 0 || links.includes(WORK_FILES.imagesScript) ? [{ name: WORK_FILES.efiVariables, kind: 'file' as const }] : []),
+    ...folders.map((name) => ({ name, kind: 'folder' as const })),
+  ];
 }
 
 function imagesStep(settings: VmSettings): Step {
@@ -118,7 +142,7 @@ export function planRun(input: PlanInput): Plan {
       steps: [
         {
           stage: 'Building the image script',
-          command: 'nix',
+          command: input.nix,
           args: nixCall('build', settings, [
             '--impure',
             '--out-link',
@@ -143,6 +167,8 @@ export function planRun(input: PlanInput): Plan {
       files: [],
       shownFiles: [wrapper],
       expectedImages: expectedImages(host, settings),
+      creates: createdEntries(work, [], [WORK_FILES.imagesScript], expectedImages(host, settings)),
+      unknownImages: !host,
       sourceRoots: [path.dirname(file)],
       needsFlakes: false,
       confirm: {
@@ -175,10 +201,12 @@ export function planRun(input: PlanInput): Plan {
     return {
       mode,
       title: `Disko images of ${hostLabel(host)}`,
-      steps: [{ stage: 'Building the image script', command: 'nix', args: build.args, cwd: build.cwd, internalJson: true }, imagesStep(settings)],
+      steps: [{ stage: 'Building the image script', command: input.nix, args: build.args, cwd: build.cwd, internalJson: true }, imagesStep(settings)],
       files,
       shownFiles: [],
       expectedImages: expectedImages(host, settings),
+      creates: createdEntries(work, files, [WORK_FILES.imagesScript], expectedImages(host, settings)),
+      unknownImages: false,
       sourceRoots,
       needsFlakes,
       confirm: { message: `Format disko images of ${host.name}?`, detail: imagesDetail(host.disks.length) },
@@ -195,7 +223,7 @@ export function planRun(input: PlanInput): Plan {
       steps: [
         {
           stage: 'Building and starting the VM (cancel to stop it)',
-          command: 'nix',
+          command: input.nix,
           args,
           cwd: sourceRoots[0],
           // vmWithDisko formats its qcow2 images in `mktemp -d` (F28): keep them in the work folder.
@@ -206,6 +234,8 @@ export function planRun(input: PlanInput): Plan {
       files: [],
       shownFiles: [],
       expectedImages: [],
+      creates: createdEntries(work, [], [], [], [WORK_FILES.vmTmp]),
+      unknownImages: false,
       sourceRoots,
       needsFlakes,
       confirm: {
@@ -217,21 +247,24 @@ export function planRun(input: PlanInput): Plan {
 
   // prove
   const expression = path.join(work, WORK_FILES.proveExpression);
+  const proveFiles: GeneratedFile[] = [{ path: expression, text: proveExpression(host, input.nonce) }];
   return {
     mode,
     title: `Proving the ephemeral root of ${hostLabel(host)}`,
     steps: [
       {
         stage: 'Running the VM test: format, install, boot, write the probes, reboot, check',
-        command: 'nix',
+        command: input.nix,
         args: nixCall('build', settings, ['--impure', '--out-link', path.join(work, WORK_FILES.proveResult), '--file', expression]),
         cwd: sourceRoots[0],
         internalJson: true,
       },
     ],
-    files: [{ path: expression, text: proveExpression(host, input.nonce) }],
+    files: proveFiles,
     shownFiles: [],
     expectedImages: [],
+    creates: createdEntries(work, proveFiles, [WORK_FILES.proveResult], []),
+    unknownImages: false,
     sourceRoots,
     needsFlakes,
     confirm: {

@@ -7,14 +7,14 @@
  * - The work folder must be a directory of its own: not `/`, not under `/dev`, `/proc` or `/sys`, not a device.
  * - Image names come from the layout (`disko.devices.disk.<n>.imageName`); disko's script writes
  *   `$PWD/<imageName>.<format>`, so a name with a `/` or `..` would reach outside the folder: refused.
- * - Before a run, the work folder is emptied of the previous run's files (only the names the command writes); after
- *   the image step, every image must be a regular file in the folder, and real `qemu-img info` reads its format.
+ * - Where the work folder may be, and what a run deletes there, is work-folder.ts. After the image step, every image
+ *   the run made must be a regular file in the folder, and real `qemu-img info` reads its format; image files that
+ *   were there before the run (a user's) are not looked at.
  * - Processes get argument arrays (child_process.spawn without a shell).
  */
 import { spawnSync } from 'node:child_process';
-import { type Stats, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type Stats, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { WORK_FILES } from './args';
 import type { ImageInfo, Step } from './types';
 
 export class SafetyError extends Error {
@@ -92,7 +92,7 @@ export function checkStep(step: Pick<Step, 'command' | 'args' | 'cwd'>): void {
   }
 }
 
-/** Checks (and creates) the work folder; returns its real path. */
+/** Checks the work folder's path (it need not exist yet; work-folder.ts creates it); returns its real path. */
 export function checkWorkFolder(folder: string): string {
   if (!path.isAbsolute(folder)) throw new SafetyError(`Refused: the work folder ${folder} is not an absolute path.`);
   const reason = deviceReason(folder, '/');
@@ -102,8 +102,7 @@ export function checkWorkFolder(folder: string): string {
   if (resolved === '/') throw new SafetyError('Refused: the work folder cannot be /.');
   const existing = statOrUndefined(resolved);
   if (existing && !existing.isDirectory()) throw new SafetyError(`Refused: the work folder ${folder} exists and is not a folder.`);
-  mkdirSync(resolved, { recursive: true });
-  return realpathSync(resolved);
+  return resolved;
 }
 
 /** Refuses image names that would put the image outside the work folder. */
@@ -117,34 +116,10 @@ export function checkImageNames(names: string[]): void {
 
 export const IMAGE_EXTENSIONS = ['.raw', '.qcow2'];
 
-/** Removes what a previous run left (only the names the command writes) and marks the folder as the command's. */
-export function prepareWorkFolder(folder: string): void {
-  for (const entry of readdirSync(folder)) {
-    const ours =
-      IMAGE_EXTENSIONS.includes(path.extname(entry)) ||
-      entry === WORK_FILES.log ||
-      entry === WORK_FILES.imagesScript ||
-      entry === WORK_FILES.proveResult ||
-      entry === WORK_FILES.imagesExpression ||
-      entry === WORK_FILES.proveExpression ||
-      entry === WORK_FILES.vmTmp ||
-      entry === 'efivars.fd';
-    if (!ours) continue;
-    const full = path.join(folder, entry);
-    const stats = lstatSync(full);
-    // Images are regular files; links (out-links) and the VM's temp folder go too. Anything else stays.
-    if (stats.isFile() || stats.isSymbolicLink() || (entry === WORK_FILES.vmTmp && stats.isDirectory())) rmSync(full, { recursive: true, force: true });
-  }
-  writeFileSync(
-    path.join(folder, 'README.txt'),
-    'Work folder of "Ephemeral Root: Run disko on a VM image". It holds the last run only: its images\n(*.raw, *.qcow2), its log (run.log), the generated Nix files and the build results (links into /nix/store).\nThe next run deletes these files first; nothing else here is touched.\n',
-  );
-}
-
-/** Image files directly in a folder. */
-export function imageFilesIn(folder: string): string[] {
+/** Image files directly in a folder, leaving out the names in `ignored` (files that were there before the run). */
+export function imageFilesIn(folder: string, ignored: ReadonlySet<string> = new Set()): string[] {
   return readdirSync(folder)
-    .filter((entry) => IMAGE_EXTENSIONS.includes(path.extname(entry)))
+    .filter((entry) => IMAGE_EXTENSIONS.includes(path.extname(entry)) && !ignored.has(entry))
     .map((entry) => path.join(folder, entry))
     .sort();
 }
@@ -160,12 +135,13 @@ export function inspectImage(file: string, qemuImg = 'qemu-img'): ImageInfo {
 
 /**
  * Checks the images the formatting step left: each a regular file in the work folder (not a link out of it), in
- * the format asked for; every expected name present. Returns the images and the problems found.
+ * the format asked for; every expected name present. Image files named in `preexisting` were there before the run
+ * (not made by it) and are left out. Returns the images and the problems found.
  */
-export function checkImages(folder: string, expected: string[], format: string, qemuImg?: string): { images: ImageInfo[]; problems: string[] } {
+export function checkImages(folder: string, expected: string[], format: string, qemuImg?: string, preexisting: ReadonlySet<string> = new Set()): { images: ImageInfo[]; problems: string[] } {
   const problems: string[] = [];
   const images: ImageInfo[] = [];
-  for (const file of imageFilesIn(folder)) {
+  for (const file of imageFilesIn(folder, preexisting)) {
     const stats = lstatSync(file);
     if (!stats.isFile()) {
       problems.push(`${path.basename(file)} is not a regular file`);

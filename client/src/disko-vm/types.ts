@@ -32,10 +32,12 @@ export interface VmSettings {
   /** MiB for the image builder VM (`--build-memory`) and the interactive VM (`QEMU_OPTS=-m`). */
   memory: number;
   imageFormat: ImageFormat;
-  /** Absolute, already resolved. */
+  /** Absolute, already resolved; it must lie in a workspace folder or the extension's storage (work-folder.ts). */
   workFolder: string;
-  /** Extra arguments put right after the `nix` subcommand. */
+  /** Extra arguments put right after the `nix` subcommand (machine-scoped: a workspace cannot set them). */
   nixArgs: string[];
+  /** The absolute path of `nix` (machine-scoped); empty or absent: looked up on PATH outside the workspace. */
+  nixExecutable?: string;
 }
 
 /** What a run is about. */

@@ -9,7 +9,7 @@
  * EPHEMERAL_ROOT_DISKO_VM_E2E=untrusted). In any other run of the suite folder these tests skip themselves.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { processGroupAlive } from '../../../client/src/disko-vm/process';
@@ -112,6 +112,7 @@ async function setVm(key: string, value: unknown): Promise<void> {
 
 suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
   let work: string;
+  let standInNix: string;
 
   suiteSetup(async function () {
     if (MODE !== 'trusted') this.skip();
@@ -121,7 +122,9 @@ suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
     assert.equal(vscode.workspace.isTrusted, true);
     // The server's login shell resets PATH; the extension spawns `nix` from this process's PATH.
     process.env.PATH = `${path.join(extension.extensionPath, 'test', 'stand-ins')}${path.delimiter}${process.env.PATH ?? ''}`;
-    work = path.join(process.env.EPHEMERAL_ROOT_DISKO_VM_WORK ?? root(), 'work');
+    standInNix = path.join(extension.extensionPath, 'test', 'stand-ins', 'nix');
+    // The work folder must lie inside the workspace folder (or the extension's storage); the command creates it.
+    work = path.join(root(), 'vm-work');
     await setVm('workFolder', work);
     await setVm('memory', 1536);
     await setVm('nixArgs', []);
@@ -162,7 +165,7 @@ suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
     assert.deepEqual(
       result.commands.map((command) => [command.command, command.args, command.cwd]),
       [
-        ['nix', ['build', '-L', '--log-format', 'internal-json', '--out-link', path.join(work, 'images-script'), '.#nixosConfigurations.seed.config.system.build.diskoImagesScript'], file('seed')],
+        [standInNix, ['build', '-L', '--log-format', 'internal-json', '--out-link', path.join(work, 'images-script'), '.#nixosConfigurations.seed.config.system.build.diskoImagesScript'], file('seed')],
         [path.join(work, 'images-script'), ['--build-memory', '1536'], work],
       ],
     );
@@ -196,7 +199,7 @@ suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
   });
 
   test('cancel: the progress notification shows the stage with a Cancel button, and cancelling ends the process group', async () => {
-    const pidFile = path.join(work, '..', 'hang.json');
+    const pidFile = path.join(process.env.EPHEMERAL_ROOT_DISKO_VM_WORK ?? path.dirname(root()), 'hang.json');
     process.env.EPHEMERAL_ROOT_STANDIN_HANG = '1';
     process.env.EPHEMERAL_ROOT_STANDIN_PIDFILE = pidFile;
     const running = run({ host: 'seed', mode: 'images' });
@@ -278,6 +281,21 @@ suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
     assert.equal(failed.message, 'Ephemeral root NOT proved: /var/log lost the probe (not persisted).');
     await toastSaying('not-proved', 'NOT proved');
     assertStandInHappy();
+  });
+
+  test('refuses a work folder outside the workspace: its files stay', async () => {
+    const outside = path.join(process.env.EPHEMERAL_ROOT_DISKO_VM_WORK ?? path.dirname(root()), 'outside-work');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(path.join(outside, 'keep.raw'), 'the user\'s\n');
+    try {
+      await setVm('workFolder', outside);
+      const result = await run({ host: 'seed', mode: 'images' });
+      assert.equal(result.status, 'refused');
+      assert.match(result.message, /outside the workspace folder/);
+      assert.equal(readFileSync(path.join(outside, 'keep.raw'), 'utf8'), 'the user\'s\n');
+    } finally {
+      await setVm('workFolder', work);
+    }
   });
 
   test('refuses /dev targets: a work folder under /dev, a /dev argument', async () => {
