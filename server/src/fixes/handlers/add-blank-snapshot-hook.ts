@@ -8,6 +8,11 @@
  * dataset already writes a `postCreateHook` there (its commands are the user's; we do not rewrite them) or its
  * definition is not a plain attribute set (a function call, `lib.mkIf`).
  *
+ * The hook runs only when disko formats the disks: the next `disko --mode format` (or a fresh install), not on the
+ * installed system. On a system installed moments ago, whose root still holds nothing but the fresh install, take the
+ * snapshot once by hand: `zfs snapshot rpool/local/root@blank`. Never on a root that has been used: the rollback would
+ * then restore everything in it at every boot.
+ *
  * ```nix
  * # before (the rollback: zfs rollback -r rpool/local/root@blank)
  * "local/root" = {
@@ -60,6 +65,7 @@ export const provider: FixProvider = {
     if (!dataset || !snapshot) return [];
     const target = `${dataset.fullName}@${snapshot}`;
     const edit = addSnapshotHook(workspace, dataset, target);
-    return edit ? [{ title: `Snapshot ${target} in a guarded postCreateHook of the root dataset`, preferred: true, edits: [edit] }] : [];
+    // The hook runs at the next format only; an installed system needs the one-off snapshot (see the header).
+    return edit ? [{ title: `Snapshot ${target} in a guarded postCreateHook of the root dataset (runs at the next disko format; on a fresh install take it once now: zfs snapshot ${target})`, preferred: true, edits: [edit] }] : [];
   },
 };

@@ -7,9 +7,15 @@
  * that file's style. When no hook creates the snapshot, the same edit adds an idempotent `postCreateHook` to the root
  * dataset in the disko file. Converting a scripted rollback hook removes the hook and keeps its target.
  *
+ * Turning systemd stage 1 on makes every other scripted-only setting (`postDeviceCommands`, `postMountCommands`,
+ * `network.postCommands`, …) a build error (F42). The same edit removes another hook that only rolls back the root;
+ * any other such setting is named in the title, and the fix is then not preferred.
+ *
  * Offered on `blank-snapshot-unused`, `initrd-units-without-systemd-initrd`, `scripted-hook-with-systemd-initrd`,
  * `scripted-rollback-wrong-hook`, `rollback-after-mount`, and as a source action on a host whose root has a blank
- * snapshot but no rollback.
+ * snapshot but no rollback. For `scripted-rollback-wrong-hook` it is the preferred fix from nixpkgs 26.05 on, where
+ * systemd stage 1 is the default and scripted stage 1 is deprecated (F15); before that (or when the release is
+ * unknown) moving the hook (`move-scripted-rollback`) is preferred, when it can be moved.
  *
  * ```nix
  * # before (disko: "nixos/empty" mounted at /, postCreateHook snapshots rpool/nixos/empty@start)
@@ -41,8 +47,11 @@ import { findInvocations } from '../../model/shell';
 import { scriptText } from '../../model/disko';
 import type { Finding } from '../../rules/types';
 import { type TextEdit, addModuleArgument, attrName, enclosing, moduleArguments, nixString, removeBinding, setAttribute } from '../nix-edit';
+import { releaseAtLeast } from '../../model/release';
 import { datasetAttrset, targetFor } from '../targets';
 import type { FixProvider, QuickFix } from '../types';
+import { remainingNote, scriptedOnlySettings } from './enable-systemd-initrd';
+import { provider as moveScriptedRollback } from './move-scripted-rollback';
 
 export const UNIT_NAME = 'rollback-root';
 
@@ -122,8 +131,15 @@ export function insertRollbackService(host: HostModel, workspace: Workspace, fin
     if (added) edits.push(added);
   }
   const systemd = host.systemdInitrd();
-  if (!(systemd.explicit && systemd.state === 'on')) edits.push(setAttribute(target.file, target.body, ['boot', 'initrd', 'systemd', 'enable'], 'true'));
+  const enabling = !(systemd.explicit && systemd.state === 'on');
+  if (enabling) edits.push(setAttribute(target.file, target.body, ['boot', 'initrd', 'systemd', 'enable'], 'true'));
   let unit = setAttribute(target.file, target.body, [...servicesPath, name], unitText(steps, zfsPath));
+  // Turning systemd stage 1 on: the other scripted-only settings would fail the build (F42).
+  const settings = enabling ? scriptedOnlySettings(host, workspace, { except: steps.convert?.fragment.definition, rootUnit: true }) : { removals: [], remaining: [] };
+  for (const removal of settings.removals) {
+    // A removal around the place the unit goes would make the edits overlap: leave that hook to the user.
+    if (removal.file === unit.file && unit.start >= removal.start && unit.start <= removal.end) return undefined;
+  }
   if (steps.convert) {
     const origin = steps.convert.fragment.definition.keyOrigin ?? steps.convert.fragment.definition.origin;
     const file = origin && workspace.source(origin.file);
@@ -137,7 +153,7 @@ export function insertRollbackService(host: HostModel, workspace: Workspace, fin
       unit = { ...removal, text: replacement };
     } else edits.push(removal);
   }
-  edits.push(unit);
+  edits.push(unit, ...settings.removals);
   if (steps.addHook) {
     const root = host.rootDataset()!;
     const dataset = root.dataset && datasetAttrset(workspace, root.dataset);
@@ -145,7 +161,11 @@ export function insertRollbackService(host: HostModel, workspace: Workspace, fin
     edits.push(setAttribute(dataset.file, dataset.body, ['postCreateHook'], nixString(guardedSnapshot(`${steps.dataset}@${steps.snapshot}`))));
   }
   const action = steps.convert ? 'Convert the scripted rollback into a systemd initrd unit' : 'Insert the rollback service';
-  return { title: `${action} (${attrName(name)}: ${steps.dataset}@${steps.snapshot} before sysroot.mount)`, preferred: true, edits };
+  return {
+    title: `${action} (${attrName(name)}: ${steps.dataset}@${steps.snapshot} before sysroot.mount)${remainingNote(workspace, settings.remaining)}`,
+    preferred: settings.remaining.length === 0,
+    edits,
+  };
 }
 
 export const provider: FixProvider = {
@@ -168,6 +188,13 @@ export const provider: FixProvider = {
       return fix ? [{ ...fix, preferred: false }] : [];
     }
     const fix = insertRollbackService(host, workspace, finding);
-    return fix ? [{ ...fix, preferred: finding.code === 'blank-snapshot-unused' || fix.preferred }] : [];
+    if (!fix) return [];
+    // Moving the scripted hook is the other fix; from 26.05 on, systemd stage 1 is the way forward (F15).
+    // When the hook cannot be moved (it holds more than the rollback, …), the conversion is the only fix left.
+    if (finding.code === 'scripted-rollback-wrong-hook') {
+      const movable = moveScriptedRollback.fixes({ finding, host, workspace }).length > 0;
+      return [{ ...fix, preferred: fix.preferred && (releaseAtLeast(host.release, '26.05') === true || !movable) }];
+    }
+    return [fix];
   },
 };

@@ -11,7 +11,9 @@
  * No fix when the hook holds more than the rollback (moving other commands changes when they run), when the file
  * already defines `postResumeCommands` next to it, when the value is not reached through plain wrappers, or when the
  * module is not a function (there is no `lib` to use). Converting the hook into a systemd initrd unit is the other
- * fix offered for this finding (`insert-rollback-service`).
+ * fix offered for this finding (`insert-rollback-service`). Exactly one of the two is preferred, by release: this
+ * one before nixpkgs 26.05 (or when the release is unknown), the conversion from 26.05 on, where systemd stage 1 is
+ * the default and scripted stage 1 is deprecated (F15).
  *
  * ```nix
  * # before (nixpkgs 24.11)
@@ -21,6 +23,7 @@
  * ```
  */
 import { DEFAULT_ORDER } from '../../model/config';
+import { releaseAtLeast } from '../../model/release';
 import { scriptText } from '../../model/disko';
 import type { HostModel, Rollback } from '../../model/host-model';
 import { commandWords, findInvocations, programName, simpleCommands } from '../../model/shell';
@@ -152,6 +155,7 @@ export const provider: FixProvider = {
       }
     } else if (!move) return [];
     const title = move ? `Move the rollback to boot.initrd.postResumeCommands = ${mkAfter} …` : `Order the rollback after the pool import (${mkAfter})`;
-    return [{ title, preferred: true, edits }];
+    // From 26.05 on the conversion into a systemd initrd unit is preferred (insert-rollback-service).
+    return [{ title, preferred: releaseAtLeast(host.release, '26.05') !== true, edits }];
   },
 };

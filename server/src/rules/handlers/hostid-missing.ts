@@ -6,13 +6,19 @@
  * **Why.** The ZFS module asserts "ZFS requires networking.hostId to be set", and networking rejects anything but
  * 8 hex characters (F12); pools remember the host that imported them, and the initrd gets `/etc/hostid` from it.
  *
- * **At build or boot.** The build fails — or, with a changing host id, the pool refuses to import without `-f`.
+ * **At build or boot.** The build fails — or, with an id that differs from the one the pools carry, the pools refuse
+ * to import without `-f` (F40).
  *
- * **Fix.** Set a stable id; the quick fix writes one and a comment on how to derive it from `/etc/machine-id`.
+ * **Fix.** Set the id the pools were created under. Pools made by disko or nixos-anywhere from the NixOS installer
+ * carry the installer's `8425e349` (F40); read a pool's id with `zdb -l <pool device> | grep hostid`. A new id needs
+ * one `zpool import -f` per pool at the first boot (or `boot.zfs.forceImportRoot`, which is off by default for
+ * `system.stateVersion` 26.11 and later). The quick fix offers the installer's id with that explanation.
  *
  * ```nix
+ * # before: no networking.hostId
+ * networking.hostName = "atlas";
  * # after
- * networking.hostId = "8425e349"; # head -c 8 /etc/machine-id
+ * networking.hostId = "8425e349"; # the NixOS installer's id; check: zdb -l <pool device> | grep hostid
  * ```
  */
 import type { HostModel } from '../../model/host-model';
@@ -24,7 +30,7 @@ export const rule: Rule = {
   code: 'hostid-missing',
   severity: 'error',
   summary: 'ZFS is in use and networking.hostId is unset or invalid.',
-  facts: ['F12'],
+  facts: ['F12', 'F40'],
   check(host) {
     if (host.kind !== 'nixos' || host.zfsInUse() !== true) return [];
     const hostId = host.hostId();
@@ -34,7 +40,7 @@ export const rule: Rule = {
       const origin = hostId.definitions[0].origin;
       if (!origin) return [];
       return [
-        finding(this, origin, `networking.hostId ${q(hostId.value)} is not 8 hexadecimal digits: NixOS rejects it ("Invalid value given to the networking.hostId option."). Use e.g. the first 8 characters of /etc/machine-id.`, {
+        finding(this, origin, `networking.hostId ${q(hostId.value)} is not 8 hexadecimal digits: NixOS rejects it ("Invalid value given to the networking.hostId option."). Use the id the pools carry: ${q('8425e349')} (the NixOS installer's) for pools created by disko or nixos-anywhere; ${q('zdb -l <pool device> | grep hostid')} tells.`, {
           data: { invalid: true },
         }),
       ];
@@ -44,7 +50,7 @@ export const rule: Rule = {
       finding(
         this,
         evidence.origin,
-        `ZFS is in use (${evidence.what}) but networking.hostId is not set: NixOS refuses to build ("ZFS requires networking.hostId to be set"). Set it to 8 hexadecimal digits that never change, e.g. the output of \`head -c 8 /etc/machine-id\`: pools remember the host that imported them.`,
+        `ZFS is in use (${evidence.what}) but networking.hostId is not set: NixOS refuses to build ("ZFS requires networking.hostId to be set"). Set it to the id the pools were created under: pools remember the host that imported them and refuse another without ${q('zpool import -f')}. For pools created by disko or nixos-anywhere that is the NixOS installer's ${q('8425e349')}; ${q('zdb -l <pool device> | grep hostid')} tells.`,
         { data: { invalid: false } },
       ),
     ];
