@@ -1,8 +1,10 @@
 /**
  * Quick-fix fixtures: test/fixtures/fixes/<provider>/<case>/ holds `before/` (a small repository), `after/` (the
- * expected text of every file the fix changes) and `case.json` (`{ "code": …, "title"?: part of the fix title }`).
- * Each fix is proven three ways: the text it produces, the result parses (tree-sitter and real nix-instantiate), and
- * the finding it fixes is gone while no new finding appears.
+ * expected text of every file the fix changes or creates) and `case.json` (`{ "code": …, "title"?: part of the fix
+ * title, "createFiles"?: false for a client that cannot create files, "offered"?: false when no such fix may be
+ * offered }`). Each fix is proven three ways: the text it produces, the result parses (tree-sitter and real
+ * nix-instantiate), and the finding it fixes is gone while no new finding appears. Whatever a fixture expects, no
+ * generated file (hardware-configuration.nix, a "do not modify" header) changes.
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { editedTexts } from '../../server/src/fixes/apply';
+import { isGenerated } from '../../server/src/fixes/generated';
 import { FIX_PROVIDERS, fixesFor } from '../../server/src/fixes/registry';
 import { Workspace } from '../../server/src/model/workspace';
 import { analyze } from '../../server/src/rules/engine';
@@ -27,6 +30,10 @@ interface Case {
   title?: string;
   file?: string;
   release?: string;
+  /** Whether the caller can create files (an LSP client with the `create` resource operation); default true. */
+  createFiles?: boolean;
+  /** false: the finding must get no fix (with `title`: no fix of that title). */
+  offered?: boolean;
 }
 
 const tally = (findings: { code: string; origin: { file: string } }[], root: string) => {
@@ -56,11 +63,23 @@ describe('quick fixes', () => {
         assert.ok(finding, `no ${spec.code} finding in before/: ${result.findings.map((item) => item.code).join(', ')}`);
         const host = result.hosts.find((item) => item.name === finding.host);
         assert.ok(host);
-        const fixes = fixesFor(finding, host, workspace, (failed, error) => assert.fail(`${failed}: ${String(error)}`));
+        const fixes = fixesFor(finding, host, workspace, (failed, error) => assert.fail(`${failed}: ${String(error)}`), { createFiles: spec.createFiles !== false });
         const fix = spec.title ? fixes.find((item) => item.title.includes(spec.title!)) : fixes.find((item) => item.preferred);
+        if (spec.offered === false) {
+          const unwanted = spec.title ? fixes.filter((item) => item.title.includes(spec.title!)) : fixes;
+          assert.deepEqual(unwanted.map((item) => item.title), [], 'no fix may be offered here');
+          return;
+        }
         assert.ok(fix, `no fix${spec.title ? ` titled …${spec.title}…` : ''}; offered: ${fixes.map((item) => item.title).join(' | ')}`);
         const texts = editedTexts(fix.edits, workspace);
         for (const [file, text] of texts) writeFileSync(file, text);
+
+        // 0. No generated file changed, whatever after/ says.
+        for (const file of listNix(path.join(fixture, 'before'))) {
+          const before = readFileSync(file, 'utf8');
+          if (!isGenerated({ path: file, text: before })) continue;
+          assert.equal(readFileSync(path.join(folder, path.relative(path.join(fixture, 'before'), file)), 'utf8'), before, `the fix edited the generated ${path.basename(file)}`);
+        }
 
         // 1. The text: every file equals after/ (files absent from after/ must be unchanged).
         for (const file of listNix(folder)) {

@@ -2,6 +2,11 @@
  * Edits of `fileSystems` entries and of disko datasets, whatever style the file writes them in: an entry as one
  * attribute set (`fileSystems."/x" = { … };`, also under `lib.mkForce`), as dotted bindings
  * (`fileSystems."/x".neededForBoot = true;`) or inside `fileSystems = { … }`; and the entry disko would emit (F23).
+ *
+ * An entry that nixos-generate-config wrote (in `hardware-configuration.nix`, generated.ts) is never edited where it
+ * stands. What merges is added from the host's own module instead: `neededForBoot` where none is written, and
+ * `options = [ "zfsutil" ]`, which NixOS concatenates with the generated list. What would only take an override
+ * (replacing a generated `false` or removing a generated list item) is not done: those edits are undefined.
  */
 import type { Definition } from '../model/config';
 import { type Dataset, type DiskoLayout, effectiveMountProperty } from '../model/disko';
@@ -10,6 +15,7 @@ import { type Origin, stringText } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
 import { type TextEdit, appendToList, bindingPath, bindingsOf, edit, enclosing, moduleBody, nixString, removeBinding, removeListElement, trySetAttribute, unwrapPriority } from './nix-edit';
+import { isGenerated } from './generated';
 import { targetsFor } from './targets';
 
 /** Where a definition keeps its own bindings: an attribute set literal, or the set holding its dotted bindings. */
@@ -23,6 +29,19 @@ export interface Scope {
 function parsed(workspace: Workspace, filePath: string): SourceFile | undefined {
   const file = workspace.source(filePath);
   return file && !file.unreadable && file.root && !file.root.hasError ? file : undefined;
+}
+
+/** A file fixes may edit: parsed, and not generated. */
+function ownFile(workspace: Workspace, filePath: string): SourceFile | undefined {
+  const file = parsed(workspace, filePath);
+  return file && !isGenerated(file) ? file : undefined;
+}
+
+/** Whether a definition is written in a generated file, where no fix edits it. */
+function inGeneratedFile(workspace: Workspace, definition: Definition): boolean {
+  const origin = definition.keyOrigin ?? definition.origin;
+  const file = origin && workspace.source(origin.file);
+  return file !== undefined && isGenerated(file);
 }
 
 function isAttrset(node: SyntaxNode | undefined): node is SyntaxNode {
@@ -105,6 +124,8 @@ export function setInFile(workspace: Workspace, filePath: string | undefined, pa
  */
 export function setEntryField(host: HostModel, workspace: Workspace, entry: FileSystemEntry, field: string[], value: string): TextEdit | undefined {
   for (const definition of writtenEntryDefinitions(entry)) {
+    // The entry written in a generated file stays as it is: the field is added from the host's own module.
+    if (inGeneratedFile(workspace, definition)) continue;
     const scope = definitionScope(workspace, definition);
     if (!scope) continue;
     const result = trySetAttribute(scope.file, scope.body, [...scope.prefix, ...field], value);
@@ -126,7 +147,8 @@ export function setNeededForBoot(host: HostModel, workspace: Workspace, mountPoi
   if (falses.length > 0) {
     const edits: TextEdit[] = [];
     for (const definition of falses) {
-      const file = definition.origin && parsed(workspace, definition.origin.file);
+      // A generated `false` would take `lib.mkForce true` from another module: not done silently.
+      const file = definition.origin && ownFile(workspace, definition.origin.file);
       const literal = file && nodeAt(file, definition.origin, ['variable_expression']);
       if (!file || !literal || literal.text !== 'false') return undefined;
       edits.push(edit(file, literal.startIndex, literal.endIndex, 'true'));
@@ -150,12 +172,14 @@ export function addZfsutil(host: HostModel, workspace: Workspace, entry: FileSys
   const written = options.effective().definitions.filter((definition) => definition.synthetic !== 'disko');
   if (written.some((definition) => definition.conditional)) return undefined;
   for (const definition of written) {
-    const file = definition.origin && parsed(workspace, definition.origin.file);
+    const file = definition.origin && ownFile(workspace, definition.origin.file);
     const list = file && nodeAt(file, definition.origin, ['list_expression']);
     if (file && list) return appendToList(file, list, nixString('zfsutil'));
   }
-  // Options written some other way (a variable, `++`): nothing we can add to safely.
-  if (written.length > 0) return undefined;
+  // Options written some other way (a variable, `++`): nothing we can add to safely. Options written only in
+  // generated files get a list of the host's own, which NixOS concatenates with theirs.
+  if (written.some((definition) => !inGeneratedFile(workspace, definition))) return undefined;
+  if (written.length > 0) return setInHost(host, workspace, ['fileSystems', entry.name, 'options'], '[ "zfsutil" ]');
   return setEntryField(host, workspace, entry, ['options'], '[ "zfsutil" ]');
 }
 
@@ -171,7 +195,8 @@ export function removeZfsutil(workspace: Workspace, entry: FileSystemEntry): Tex
     const value = item.thunk.force();
     if (stringText(value) !== 'zfsutil') continue;
     const origin = item.thunk.origin ?? value.origin;
-    const file = origin && parsed(workspace, origin.file);
+    // A generated list keeps its item: removing it from another module would take `lib.mkForce` over the whole list.
+    const file = origin && ownFile(workspace, origin.file);
     const element = file && nodeAt(file, origin, ['string_expression']);
     const list = element?.parent;
     if (!file || !element || !isPlainString(element) || list?.type !== 'list_expression') return undefined;

@@ -12,6 +12,16 @@ export interface TextEdit {
   text: string;
   /** The text the range must still hold when the edit is applied. */
   expected: string;
+  /**
+   * The file does not exist yet: the edit creates it, and `text` is its whole content (`start`, `end` are 0 and
+   * `expected` is empty). In LSP it becomes a `CreateFile` operation followed by an insertion.
+   */
+  create?: boolean;
+}
+
+/** An edit that creates `filePath` holding `text`. */
+export function createFile(filePath: string, text: string): TextEdit {
+  return { file: filePath, start: 0, end: 0, text, expected: '', create: true };
 }
 
 export function edit(file: SourceFile, start: number, end: number, text: string): TextEdit {

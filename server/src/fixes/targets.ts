@@ -2,6 +2,11 @@
  * Where a fix writes: the file (and attribute set in it) that should receive a new definition, chosen the way a
  * person would — the file that already defines the closest part of the option path, else the host's own
  * configuration file — and the attribute-set literal of a disko dataset or pool.
+ *
+ * A generated file (generated.ts: `hardware-configuration.nix`, or a "do not modify" header) is never a target, even
+ * where it defines the closest part of the path: the tool that wrote it would drop the new definition on its next
+ * run. When none of the host's own modules can take a definition, the last target is a module that does not exist
+ * yet (new-module.ts); the registry turns edits of it into creating that file and importing it.
  */
 import type { ConfigNode } from '../model/config';
 import type { Dataset, Pool } from '../model/disko';
@@ -9,7 +14,9 @@ import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
+import { isGenerated } from './generated';
 import { enclosing, moduleBody } from './nix-edit';
+import { newModulePlan } from './new-module';
 
 export interface Target {
   file: SourceFile;
@@ -18,7 +25,7 @@ export interface Target {
 
 function editable(workspace: Workspace, filePath: string): Target | undefined {
   const file = workspace.source(filePath);
-  if (!file || file.unreadable || !file.root || file.root.hasError) return undefined;
+  if (!file || file.unreadable || !file.root || file.root.hasError || isGenerated(file)) return undefined;
   const body = moduleBody(file);
   return body ? { file, body } : undefined;
 }
@@ -44,13 +51,19 @@ export function targetFor(host: HostModel, workspace: Workspace, path: string[])
  * that must pass over a file where the edit turns out not to be safe.
  */
 export function targetsFor(host: HostModel, workspace: Workspace, path: string[]): Target[] {
-  const candidates = [...new Set([...definingFiles(host.config, path), host.root, ...host.files])];
+  // A disko file is a target only where it already defines part of the path: it is no place for other settings.
+  const disko = new Set(host.input.diskoFiles);
+  const fallbacks = [host.root, ...host.files].filter((filePath) => !disko.has(filePath));
+  const candidates = [...new Set([...definingFiles(host.config, path), ...fallbacks])];
   const targets: Target[] = [];
   for (const filePath of candidates) {
     if (filePath.endsWith('flake.nix')) continue;
     const target = editable(workspace, filePath);
     if (target) targets.push(target);
   }
+  const planned = newModulePlan(host, workspace);
+  const body = planned && moduleBody(planned.template);
+  if (planned && body) targets.push({ file: planned.template, body });
   return targets;
 }
 

@@ -25,3 +25,12 @@ export interface FixProvider {
   codes: RuleCode[];
   fixes(context: FixContext): QuickFix[];
 }
+
+/** What the caller that applies fixes can do. */
+export interface FixOptions {
+  /**
+   * It can create a file (an LSP client whose `workspace.workspaceEdit.resourceOperations` include `create`): a
+   * fix may then put new settings into a new module when the host has no module of its own to take them.
+   */
+  createFiles: boolean;
+}

@@ -8,6 +8,10 @@
  * to it). Fixes `zfsutil-mismatch`. No fix when the options are not a list literal (a variable, `++`), or the item is
  * not a plain string there.
  *
+ * An entry in a generated file (`hardware-configuration.nix`, or a "do not modify" header) is not edited there:
+ * `fileSystems."<mp>".options = [ "zfsutil" ];` goes into the host's own module, and NixOS adds it to the generated
+ * list. Removing the item from a generated list would take `lib.mkForce` over the whole list: no fix.
+ *
  * ```nix
  * # before (disko: rpool/safe/home has options.mountpoint = "none")
  * fileSystems."/home" = {

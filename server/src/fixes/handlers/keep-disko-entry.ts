@@ -9,6 +9,10 @@
  * merges into it. An entry left empty is removed. Fixes `duplicate-fs-definition`. No fix when an entry is not
  * written as an attribute set (a function call, a variable) or a conflicting value is not a plain literal.
  *
+ * No fix either when the conflicting entry is in a generated file (the `fileSystems` nixos-generate-config writes
+ * into `hardware-configuration.nix`): an edit there lasts until its next run, and overriding it from another module
+ * would take `lib.mkForce`. Regenerate that file with `nixos-generate-config --no-filesystems` instead.
+ *
  * ```nix
  * # before (disko mounts rpool/safe/persist at /persist)
  * fileSystems."/persist" = lib.mkForce {

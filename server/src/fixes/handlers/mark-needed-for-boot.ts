@@ -9,6 +9,10 @@
  * `ephemeral-parent-not-needed-for-boot`. No fix when `neededForBoot` is written as something other than a literal,
  * or under a condition.
  *
+ * An entry in a generated file (`hardware-configuration.nix`, or a "do not modify" header) stays as it is:
+ * `fileSystems."<mp>".neededForBoot = true;` goes into the host's own module and merges with it. A `false` written
+ * in a generated file would take `lib.mkForce true`: no fix.
+ *
  * ```nix
  * # before (environment.persistence."/persist" in another module)
  * fileSystems."/persist" = {

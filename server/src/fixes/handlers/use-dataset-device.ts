@@ -8,7 +8,8 @@
  * names a disko dataset but says another `fsType`, that becomes `"zfs"`. In both cases the entry's `"zfsutil"`
  * follows the dataset's ZFS mountpoint property (F13), so the fixed entry also mounts. Fixes
  * `zfs-device-not-dataset`. No fix when no dataset belongs at the mount point, or the value is not a plain string
- * written in the entry itself.
+ * written in the entry itself, or the entry is in a generated file (`hardware-configuration.nix`, a "do not modify"
+ * header), where the edit would not outlive the next `nixos-generate-config`.
  *
  * ```nix
  * # before (disko mounts rpool/local/nix at /nix)

@@ -8,7 +8,8 @@
  * preferred. The preferred one is the dataset the layout itself mounts at this mount point, else the closest name
  * when it is clearly closer than the next (the only plausible one, or closer by two edits or more), else none: "Fix
  * all" does not toss a coin. Fixes `filesystem-dataset-unknown`. No fix when the device is not a plain string written
- * in the entry itself.
+ * in the entry itself, or the entry is in a generated file (`hardware-configuration.nix`, a "do not modify" header),
+ * where the edit would not outlive the next `nixos-generate-config`.
  *
  * ```nix
  * # before (disko declares rpool/local/nix)

@@ -6,6 +6,11 @@
  * `boot.zfs.pools.<pool>.devNodes`), or writes the option into the file that already configures `boot.zfs` (else the
  * host's configuration) when the default applies. Fixes `devnodes-vm`. No fix when the value is computed.
  *
+ * Never into `hardware-configuration.nix`, although that is where nixos-generate-config puts the QEMU profile and
+ * `boot.*`: its next run would drop the line. When the host has no module of its own that can take the option (a
+ * flake that lists only the generated file and the disko file), an editor that can create files gets a new module
+ * `ephemeral-root.nix` beside the host's files, added to the root module's `imports` or the flake's `modules`.
+ *
  * ```nix
  * # before
  * boot.zfs.devNodes = "/dev/disk/by-id";
