@@ -2,13 +2,18 @@
  * Code actions on our diagnostics: the quick fixes of the fixes layer, "Ignore <code> here" (a pragma comment above
  * the binding), and "Show documentation for <code>" (opened through `window/showDocument`, so it works in any
  * editor that supports it).
+ *
+ * A fix that creates a module (when a host has no module of its own to take a setting) is offered only to a client
+ * that announced `workspace.workspaceEdit.resourceOperations` with `create` and `documentChanges`; for any other
+ * client that fix is not offered, and a finding falls back to another fix or none.
  */
-import type { CodeAction, CodeActionParams, Diagnostic, ExecuteCommandParams, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver';
-import { CodeActionKind } from 'vscode-languageserver';
+import type { ClientCapabilities, CodeAction, CodeActionParams, CreateFile, Diagnostic, ExecuteCommandParams, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { CodeActionKind, ResourceOperationKind } from 'vscode-languageserver';
 import { fixAllEdits } from '../fixes/apply';
 import { insertRollbackService } from '../fixes/handlers/insert-rollback-service';
 import type { TextEdit } from '../fixes/nix-edit';
-import { fixesFor } from '../fixes/registry';
+import { NO_FILE_CREATION, admissible, fixesFor } from '../fixes/registry';
+import type { FixOptions } from '../fixes/types';
 import type { Workspace } from '../model/workspace';
 import type { HostFinding } from '../rules/engine';
 import { docsUrl } from '../rules/types';
@@ -19,23 +24,52 @@ import type { EphemeralRootServer } from './server';
 export const FIX_ALL_KIND = 'source.fixAll.ephemeralRoot';
 export const INSERT_ROLLBACK_KIND = 'source.ephemeralRoot.insertRollbackService';
 
+/** What each server's client can apply, from its `initialize` request. */
+const fixOptionsByServer = new WeakMap<EphemeralRootServer, FixOptions>();
+
+/** Whether a client can apply a workspace edit that creates a file: document changes with the `create` operation. */
+export function fixOptionsFor(capabilities: ClientCapabilities): FixOptions {
+  const workspaceEdit = capabilities.workspace?.workspaceEdit;
+  return { createFiles: workspaceEdit?.documentChanges === true && (workspaceEdit.resourceOperations ?? []).includes(ResourceOperationKind.Create) };
+}
+
+/** Records what the client announced; the server calls it while handling `initialize`. */
+export function noteClientCapabilities(server: EphemeralRootServer, capabilities: ClientCapabilities): void {
+  fixOptionsByServer.set(server, fixOptionsFor(capabilities));
+}
+
+function fixOptions(server: EphemeralRootServer): FixOptions {
+  return fixOptionsByServer.get(server) ?? NO_FILE_CREATION;
+}
+
+/** The parts of the server a workspace edit needs: the open documents' versions and the files' line tables. */
+type EditSite = Pick<EphemeralRootServer, 'documents' | 'workspace'>;
+
 /**
  * Edits as an LSP workspace edit. Open documents are addressed with their version, so an editor refuses the edit
- * when the document changed since the fix was computed instead of applying it to the wrong text.
+ * when the document changed since the fix was computed instead of applying it to the wrong text. A file to create
+ * comes first as a `CreateFile` (which fails if the file appeared meanwhile), then its content as an insertion.
  */
-export function workspaceEdit(server: EphemeralRootServer, edits: TextEdit[]): WorkspaceEdit {
+export function workspaceEdit(server: EditSite, edits: TextEdit[]): WorkspaceEdit {
   const byFile = new Map<string, TextEdit[]>();
   for (const item of edits) byFile.set(item.file, [...(byFile.get(item.file) ?? []), item]);
+  const creations: CreateFile[] = [];
   const documentChanges: TextDocumentEdit[] = [];
   for (const [file, fileEdits] of byFile) {
     const uri = pathToUri(file);
+    if (fileEdits.some((item) => item.create)) {
+      creations.push({ kind: 'create', uri, options: { overwrite: false, ignoreIfExists: false } });
+      const start = { line: 0, character: 0 };
+      documentChanges.push({ textDocument: { uri, version: null }, edits: fileEdits.map((item) => ({ range: { start, end: start }, newText: item.text })) });
+      continue;
+    }
     const version = server.documents.get(uri)?.version ?? null;
     documentChanges.push({
       textDocument: { uri, version },
       edits: fileEdits.map((item) => ({ range: server.workspace.range({ file, start: item.start, end: item.end }), newText: item.text })),
     });
   }
-  return { documentChanges };
+  return { documentChanges: [...creations, ...documentChanges] };
 }
 
 function sameRange(workspace: Workspace, finding: HostFinding, diagnostic: Diagnostic): boolean {
@@ -80,7 +114,7 @@ export async function codeActionsFor(server: EphemeralRootServer, params: CodeAc
     const finding = result.findings.find((candidate) => candidate.code === code && candidate.origin.file === filePath && candidate.host && sameRange(server.workspace, candidate, diagnostic));
     const host = finding?.host ? hosts.get(finding.host) : undefined;
     if (finding && host && wants(CodeActionKind.QuickFix)) {
-      for (const fix of fixesFor(finding, host, server.workspace, (provider, error) => server.connection.console.error(`fix ${provider} failed: ${String(error)}`))) {
+      for (const fix of fixesFor(finding, host, server.workspace, (provider, error) => server.connection.console.error(`fix ${provider} failed: ${String(error)}`), fixOptions(server))) {
         if (seen.has(`fix:${fix.title}`)) continue;
         seen.add(`fix:${fix.title}`);
         actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: workspaceEdit(server, fix.edits) });
@@ -104,12 +138,13 @@ export async function codeActionsFor(server: EphemeralRootServer, params: CodeAc
     }
   }
   if (wants(FIX_ALL_KIND) && only) {
-    const edits = fixAllEdits(result.findings, result.hosts, server.workspace, new Set([filePath]));
+    const edits = fixAllEdits(result.findings, result.hosts, server.workspace, new Set([filePath]), fixOptions(server));
     if (edits.length > 0) actions.push({ title: 'Fix all ephemeral-root problems', kind: FIX_ALL_KIND, edit: workspaceEdit(server, edits) });
   }
   if (wants(INSERT_ROLLBACK_KIND)) {
     for (const host of result.hosts.filter((candidate) => candidate.files.includes(filePath))) {
-      const fix = insertRollbackService(host, server.workspace);
+      const computed = insertRollbackService(host, server.workspace);
+      const fix = computed && admissible(computed, host, server.workspace, fixOptions(server));
       if (fix && !seen.has(`fix:${fix.title}`)) actions.push({ title: fix.title, kind: INSERT_ROLLBACK_KIND, edit: workspaceEdit(server, fix.edits) });
     }
   }
