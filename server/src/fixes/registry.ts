@@ -85,7 +85,8 @@ export const NO_FILE_CREATION: FixOptions = { createFiles: false };
  * generated file, or it needs a new file and the caller cannot create one.
  */
 export function admissible(fix: QuickFix, host: HostModel, workspace: Workspace, options: FixOptions): QuickFix | undefined {
-  const plan = newModulePlan(host, workspace);
+  // Only a fix that writes into a file the workspace does not hold can be writing into the planned module.
+  const plan = fix.edits.some((item) => !item.create && !workspace.source(item.file)) ? newModulePlan(host, workspace) : undefined;
   const planned = plan ? fix.edits.filter((item) => item.file === plan.path && !item.create) : [];
   let edits = fix.edits;
   let title = fix.title;
