@@ -6,7 +6,7 @@
  * Exit code 0: no error-severity finding; 1: some; 2: bad usage, unreadable input, or an internal error in a rule (one
  * line on stderr each; the findings of the other rules are still printed).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Workspace } from '../model/workspace';
 import { analyze } from '../rules/engine';
@@ -82,6 +82,22 @@ function parseArguments(argv: string[]): Options | 'help' | 'version' {
   return options;
 }
 
+/**
+ * The folder whose files a path given on the command line may read: the path itself when it is a folder holding a
+ * `flake.nix` or `.git` (or the folder around a file), else the nearest folder above it that holds one, climbing no
+ * higher than the current folder, so that a path inside a repository reads that repository and nothing around it.
+ */
+function projectRoot(target: string, cwd: string): string {
+  const start = statSync(target).isDirectory() ? target : path.dirname(target);
+  const isProject = (folder: string) => existsSync(path.join(folder, 'flake.nix')) || existsSync(path.join(folder, '.git'));
+  const top = path.resolve(cwd);
+  for (let folder = start; folder === top || folder.startsWith(`${top}${path.sep}`); folder = path.dirname(folder)) {
+    if (isProject(folder)) return folder;
+    if (folder === top) break;
+  }
+  return start;
+}
+
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
   let options: ReturnType<typeof parseArguments>;
   try {
@@ -110,6 +126,8 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
   await initSyntax();
   const workspace = new Workspace();
+  // The analysis reads only inside the project of each path given (confinement.ts).
+  for (const item of paths) workspace.policy.allow(projectRoot(item, cwd));
   const result = analyze(workspace, paths, { host: options.host, release: options.release });
   if (options.host && result.hosts.length === 0) {
     process.stderr.write(`ephemeral-root: no host named '${options.host}' under ${options.paths.join(', ')}\n`);

@@ -21,11 +21,13 @@ import {
   type InitializeResult,
   TextDocumentSyncKind,
 } from 'vscode-languageserver';
+import { SliceExpired, TimeSlices } from '../model/budget';
+import { HostBuilder } from '../model/hosts';
 import { Workspace } from '../model/workspace';
 import { type AnalysisResult, type HostFinding, type HostReuse, analyze, createHostReuse } from '../rules/engine';
 import { type Severity, docsUrl } from '../rules/types';
 import { initSyntax } from '../syntax/parser';
-import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand } from './code-actions';
+import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand, noteClientCapabilities } from './code-actions';
 import { codeLensesFor } from './code-lens';
 import { completionsFor } from './completion';
 import { documentSymbolsFor } from './document-symbols';
@@ -63,7 +65,10 @@ export interface DiagnosticData {
 }
 
 interface FolderState {
+  /** A workspace folder, or a file opened outside every folder (then analysed alone). */
   path: string;
+  /** The state of a file outside every workspace folder: its folder is never scanned, and it ends when it closes. */
+  alone?: boolean;
   settings?: Settings;
   result?: AnalysisResult;
   /** Documents changed since `result` was computed. */
@@ -71,7 +76,14 @@ interface FolderState {
   published: Set<string>;
   /** The hosts of the last analysis, reused by the next one while nothing they read changed. */
   reuse: HostReuse;
+  /** The analysis under way, if any (it runs in time slices). */
+  running?: Promise<void>;
+  /** Counts the changes scheduled for the folder: an analysis resumed after a slice restarts when it moved. */
+  edits: number;
 }
+
+/** A time slice of analysis: short enough that a request arriving meanwhile is answered at once. */
+const SLICE_MS = 20;
 
 export interface FileInfo {
   hosts: { name: string; kind: string; root: string }[];
@@ -130,8 +142,8 @@ export class EphemeralRootServer {
     });
     connection.onDidCloseTextDocument(({ textDocument }) => {
       const document = this.documents.closed(textDocument.uri);
-      // The saved text on disk is what counts now.
-      if (document) this.schedule(this.folderFor(document.path));
+      // The saved text on disk is what counts now (a file analysed alone is no longer analysed at all).
+      if (document && !this.dropAlone(document.path)) this.schedule(this.folderFor(document.path));
     });
     connection.onDidChangeWatchedFiles(({ changes }) => {
       for (const change of changes) {
@@ -167,6 +179,8 @@ export class EphemeralRootServer {
     this.configurationSupport = params.capabilities.workspace?.configuration === true;
     this.workspaceFoldersSupport = params.capabilities.workspace?.workspaceFolders === true;
     this.watchSupport = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    // Whether a fix may create a module file (a WorkspaceEdit with a CreateFile operation).
+    noteClientCapabilities(this, params.capabilities);
     for (const folder of params.workspaceFolders ?? []) this.addFolder(uriToPath(folder.uri));
     if (this.folders.size === 0 && params.rootUri) this.addFolder(uriToPath(params.rootUri));
     return {
@@ -187,28 +201,47 @@ export class EphemeralRootServer {
     };
   }
 
-  private addFolder(folderPath: string | undefined): FolderState | undefined {
+  private addFolder(folderPath: string | undefined, alone = false): FolderState | undefined {
     if (!folderPath) return undefined;
     let state = this.folders.get(folderPath);
     if (!state) {
-      state = { path: folderPath, stale: true, published: new Set(), reuse: createHostReuse() };
+      state = { path: folderPath, alone, stale: true, published: new Set(), reuse: createHostReuse(), edits: 0 };
       this.folders.set(folderPath, state);
+      // What the analysis may read (confinement.ts): a workspace folder whole; for a file alone, the folder around it.
+      this.workspace.allowScope(folderPath);
     }
     return state;
   }
 
-  /** The workspace folder holding a file; a file outside every folder is analysed with its own directory. */
+  /**
+   * The workspace folder holding a file. A file outside every folder (opened from `/`, or at the root of a nixpkgs
+   * checkout) is analysed alone, with what it imports: scanning the folder around it could mean the whole machine.
+   */
   folderFor(filePath: string): string {
     let best: string | undefined;
-    for (const folder of this.folders.keys()) {
+    for (const [folder, state] of this.folders) {
+      if (state.alone) continue;
       if ((filePath === folder || filePath.startsWith(`${folder}${path.sep}`)) && (!best || folder.length > best.length)) best = folder;
     }
-    return best ?? this.addFolder(path.dirname(filePath))!.path;
+    return best ?? this.addFolder(filePath, true)!.path;
+  }
+
+  /** Forgets a file analysed alone once its editor closes, with the diagnostics published for it. */
+  private dropAlone(filePath: string): boolean {
+    const state = this.folders.get(filePath);
+    if (!state?.alone) return false;
+    for (const uri of state.published) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    this.folders.delete(filePath);
+    this.pending.delete(filePath);
+    return true;
   }
 
   schedule(folder: string): void {
     const state = this.folders.get(folder);
-    if (state) state.stale = true;
+    if (state) {
+      state.stale = true;
+      state.edits++;
+    }
     this.pending.add(folder);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -256,13 +289,50 @@ export class EphemeralRootServer {
     const state = this.addFolder(folderPath)!;
     const settings = await this.settingsFor(state);
     if (!state.result || state.stale) {
-      const previous = state.result;
-      state.result = analyze(this.workspace, [state.path], { release: settings.nixpkgsRelease || undefined, reuse: state.reuse });
-      state.stale = false;
-      for (const fault of state.result.faults) this.connection.console.error(`rule ${fault.code} failed on host ${fault.host} and was skipped: ${fault.error}`);
-      if (previous) keepFindingsOfFailedRules(previous, state.result);
+      // One analysis of a folder at a time: a request that needs it while it runs waits for the same run.
+      state.running ??= this.analyzeInSlices(state, settings).finally(() => {
+        state.running = undefined;
+      });
+      await state.running;
     }
-    return { state, result: state.result, settings };
+    return { state, result: state.result!, settings };
+  }
+
+  /**
+   * Analyses a folder in time slices. Evaluation stops when a slice is over (`SliceExpired`); the server then answers
+   * whatever requests arrived meanwhile — a hover on another folder, `shutdown` — and resumes: the same evaluator keeps
+   * every value finished so far, the hosts finished in earlier slices are reused as they are, and each host spends
+   * one budget across all its slices (budget.ts, `TimeSlices`). An edit that arrives meanwhile starts the analysis
+   * afresh on the new text.
+   */
+  private async analyzeInSlices(state: FolderState, settings: Settings): Promise<void> {
+    const release = settings.nixpkgsRelease || undefined;
+    let edits = -1;
+    let slices: TimeSlices | undefined;
+    let builder: HostBuilder | undefined;
+    for (;;) {
+      if (edits !== state.edits) {
+        edits = state.edits;
+        slices = new TimeSlices(SLICE_MS);
+        builder = new HostBuilder(this.workspace, { release });
+      }
+      slices!.next();
+      state.stale = false;
+      const previous = state.result;
+      try {
+        const result = analyze(this.workspace, [state.path], { release, reuse: state.reuse, slices, builder });
+        for (const fault of result.faults) this.connection.console.error(`rule ${fault.code} failed on host ${fault.host} and was skipped: ${fault.error}`);
+        if (previous) keepFindingsOfFailedRules(previous, result);
+        state.result = result;
+        return;
+      } catch (error) {
+        if (!(error instanceof SliceExpired)) throw error;
+        state.stale = true;
+      }
+      // A timer, not setImmediate: the connection dispatches the requests it read with setImmediate too, and a full
+      // turn of the event loop lets them run (and their answers go out) before the next slice starts.
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   private async publish(folderPath: string): Promise<void> {

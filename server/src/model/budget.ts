@@ -57,9 +57,15 @@ export class Budget {
   exceeded: Exceeded | undefined;
   /**
    * `performance.now()` value after which `step()` throws `SliceExpired` (checked every few thousand steps); set only
-   * by a caller that catches it.
+   * by a caller that catches it (see `TimeSlices`).
    */
   sliceEnd: number | undefined;
+  /**
+   * How often this budget's computation was interrupted by the end of a slice after spending almost no step in it:
+   * what it walked again (values finished in earlier slices) took the whole slice.
+   */
+  futileSlices = 0;
+  private stepsLeftAtSliceStart = 0;
   private untilClockCheck = CLOCK_CHECK_INTERVAL;
 
   constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {
@@ -67,12 +73,21 @@ export class Budget {
     this.cellsLeft = limits.cells;
   }
 
+  /** Starts a time slice that ends at `end` (`performance.now()` time). */
+  startSlice(end: number): void {
+    this.sliceEnd = end;
+    this.stepsLeftAtSliceStart = this.stepsLeft;
+  }
+
   /** Consumes one step; false once any limit is exceeded. */
   step(): boolean {
     if (this.exceeded) return false;
     if (--this.untilClockCheck <= 0) {
       this.untilClockCheck = CLOCK_CHECK_INTERVAL;
-      if (this.sliceEnd !== undefined && performance.now() > this.sliceEnd) throw new SliceExpired();
+      if (this.sliceEnd !== undefined && performance.now() > this.sliceEnd) {
+        if (this.stepsLeftAtSliceStart - this.stepsLeft < FUTILE_STEPS) this.futileSlices++;
+        throw new SliceExpired();
+      }
     }
     if (--this.stepsLeft > 0) return true;
     this.exceed('steps');
@@ -103,7 +118,44 @@ export class Budget {
   }
 }
 
-const CLOCK_CHECK_INTERVAL = 4096;
+const CLOCK_CHECK_INTERVAL = 1024;
+
+/**
+ * The language server's time slices over one analysis of a folder, and the budgets of its hosts, kept from one slice
+ * to the next. A host's budget is spent across all its slices, so a host whose work cannot be split stops at its
+ * budget, as in one go, however often it is interrupted: every slice that evaluates spends steps. A slice that spent
+ * almost none went to walking finished values again; the host's slices then double, so that a host whose finished
+ * part alone takes longer than a slice to walk still finishes.
+ */
+export class TimeSlices {
+  private readonly budgets = new Map<string, Budget>();
+  /** When the current slice started. */
+  start = performance.now();
+
+  constructor(
+    readonly sliceMs: number,
+    private readonly limits: BudgetLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /** Starts the next slice. */
+  next(): void {
+    this.start = performance.now();
+  }
+
+  /** The budget of a host (by key), with the end of its current slice. */
+  budgetFor(key: string): Budget {
+    let budget = this.budgets.get(key);
+    if (!budget) {
+      budget = new Budget(this.limits);
+      this.budgets.set(key, budget);
+    }
+    budget.startSlice(this.start + this.sliceMs * 2 ** budget.futileSlices);
+    return budget;
+  }
+}
+
+/** Fewer steps than this in a whole slice: the slice went to walking finished values again. */
+const FUTILE_STEPS = 1000;
 
 /**
  * The budget of work done outside any host (a hover that evaluates a little further, a test calling the evaluator):

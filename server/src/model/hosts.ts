@@ -19,7 +19,7 @@ import { HostModel, type HostKind } from './host-model';
 import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type ModuleSet, ModuleCollector, moduleArguments } from './modules';
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
 import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
-import { Budget, type BudgetLimits, activeBudget, isStackOverflow, withBudget } from './budget';
+import { Budget, type BudgetLimits, type TimeSlices, activeBudget, isStackOverflow, withBudget } from './budget';
 import { type Dependencies, type ReuseCache, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
 
@@ -350,6 +350,13 @@ export interface HostOutcome<R> {
 export interface DiscoveryOptions<R> extends AnalysisOptions {
   /** The limits of each host's budget (budget.ts); the defaults when absent. */
   limits?: BudgetLimits;
+  /**
+   * The language server's time slices: evaluation throws `SliceExpired` when a slice is over; the caller answers
+   * pending requests and analyses again with the same `slices` and `builder`, reusing every value finished so far.
+   */
+  slices?: TimeSlices;
+  /** The host builder of an analysis resumed after `SliceExpired` (its evaluator holds the values finished so far). */
+  builder?: HostBuilder;
   /** Called on every host built, inside the host's dependency frame: what it reads decides when to recompute. */
   finish?: (host: HostModel) => R;
   /** Hosts kept from the previous analysis (the language server's): reused while nothing they read changed. */
@@ -370,7 +377,7 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
 
 function findHosts<R>(workspace: Workspace, scopes: string[], options: DiscoveryOptions<R>): Discovery<R> {
   for (const scope of scopes) workspace.allowScope(scope);
-  const builder = new HostBuilder(workspace, options);
+  const builder = options.builder ?? new HostBuilder(workspace, options);
   const reuse = options.reuse;
   // Dependencies are tracked only for a caller that keeps results: the CLI, which analyses once, pays nothing.
   const track = <T>(compute: () => T): { value: T; dependencies: Dependencies } => (reuse ? trackDependencies(compute) : { value: compute(), dependencies: {} });
@@ -401,12 +408,13 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
 
   /** Builds a host (and the caller's report on it), or reuses what the last analysis built when nothing changed. */
   const outcome = (key: string, alsoDependsOn: Dependencies[], name: string, root: string, compute: () => HostOutcome<R>): HostOutcome<R> => {
-    const contained = () => budgeted(compute, (reason) => ({ reached: [], missing: [], stopped: { host: name, what: reason, origin: fileOrigin(root) } }));
+    const contained = () => budgeted(key, compute, (reason) => ({ reached: [], missing: [], stopped: { host: name, what: reason, origin: fileOrigin(root) } }));
     return reuse ? reuse.obtain(key, workspace, [listing, ...alsoDependsOn], contained) : contained();
   };
   /** Runs a computation under a budget of its own; a stack overflow (a guard that did not hold) stops only it. */
-  const budgeted = <T>(compute: () => T, stop: (reason: string) => T): T =>
-    withBudget(new Budget(options.limits), () => {
+  const budgeted = <T>(key: string, compute: () => T, stop: (reason: string) => T): T => {
+    const budget = options.slices ? options.slices.budgetFor(key) : new Budget(options.limits);
+    return withBudget(budget, () => {
       try {
         return compute();
       } catch (error) {
@@ -415,6 +423,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
         return stop(activeBudget().reason ?? 'nested too deeply');
       }
     });
+  };
   /** A host that `--host` leaves out is still collected (the files it reaches are no roots of their own), not built. */
   const built = (spec: HostSpec, set: ModuleSet, beside: string[] = []): HostOutcome<R> => {
     const files = [...set.files, ...beside];
@@ -436,6 +445,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     reached.add(flakeFile);
     const { value: specs, dependencies: flake } = track(() =>
       budgeted(
+        `flake\0${flakeFile}`,
         () => builder.flakeHosts(flakeFile),
         (reason) => {
           stopped.push({ host: path.relative(folder, flakeFile) || flakeFile, what: `the hosts of this flake are unknown: ${reason}`, origin: fileOrigin(flakeFile) });

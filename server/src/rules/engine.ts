@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import type { HostModel, UnknownNote } from '../model/host-model';
-import { SliceExpired, activeBudget } from '../model/budget';
+import { SliceExpired, type TimeSlices, activeBudget } from '../model/budget';
 import { ReuseCache } from '../model/dependencies';
-import { type AnalysisOptions, type HostOutcome, discoverHosts } from '../model/hosts';
+import { type AnalysisOptions, type HostBuilder, type HostOutcome, discoverHosts } from '../model/hosts';
 import type { ImportFailure } from '../model/modules';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
@@ -90,7 +90,7 @@ function reportOn(host: HostModel): HostReport {
   return report;
 }
 
-export function analyze(workspace: Workspace, scopes: string[], options: AnalysisOptions & { reuse?: HostReuse } = {}): AnalysisResult {
+export function analyze(workspace: Workspace, scopes: string[], options: AnalysisOptions & { reuse?: HostReuse; slices?: TimeSlices; builder?: HostBuilder } = {}): AnalysisResult {
   const discovery = discoverHosts(workspace, scopes, { ...options, finish: reportOn });
   const findings: HostFinding[] = [];
   const faults: RuleFault[] = [];
@@ -143,7 +143,11 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
     faults.push(...report.faults);
   }
 
-  return { hosts: discovery.hosts, files: [...files].sort(), findings: applyPragmas(workspace, findings), unknowns, faults };
+  // Findings are made only from files the analysis may read; this keeps it so whatever a rule does with an origin: no
+  // diagnostic is ever published for a file outside the folders being analysed.
+  const inside = findings.filter((finding) => !workspace.isOutside(finding.origin.file));
+  for (const finding of inside) finding.related = finding.related.filter((item) => !workspace.isOutside(item.origin.file));
+  return { hosts: discovery.hosts, files: [...files].sort(), findings: applyPragmas(workspace, inside), unknowns, faults };
 }
 
 /** What is wrong with an import path: a missing file, a folder without default.nix, with a close name when one exists. */
