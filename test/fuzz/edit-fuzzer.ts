@@ -1,8 +1,9 @@
 /**
  * Random edit sequences against the real language server over stdio (fast-check): inserts and deletions of bracket
- * soup, `${`, `''`, unicode, CRLF, NUL, very long lines and deep nesting, on copies of the seed and corpus files.
- * After every edit the server must answer a request within the time limit, publish only ranges inside the document
- * it describes, log no error, and still be alive at the end.
+ * soup, `${`, `''`, unicode, CRLF, NUL, very long lines and deep nesting, and now and then a hostile shape (reads
+ * outside the folder, exponential values, unbounded recursion, super-linear parses), on copies of the seed and corpus
+ * files. After every edit the server must answer a request within the time limit, publish only ranges inside the
+ * document it describes, log no error, and still be alive at the end.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,8 @@ export interface FuzzOptions {
   /** Edits per sequence. */
   editsPerRun: number;
   responseLimitMs: number;
+  /** The response limit while the document holds a hostile shape (bounded by the host's budget, not by a frame). */
+  hostileLimitMs?: number;
   /** Stop once this many edits ran (the remaining sequences are generated but not sent). */
   maxEdits?: number;
   /** Called with a failing sequence, to save it as a regression fixture. */
@@ -37,19 +40,45 @@ export interface Edit {
 const TOKENS = ['{', '}', '[', ']', '(', ')', '"', "''", '${', '}', ';', '=', ':', '.', ',', '@', 'let ', ' in ', 'with ', 'rec ', 'inherit ', 'lib.mkIf ', 'zfs rollback -r ', 'rpool/x@y', '#', '/*', '*/', '\\'];
 const ODD = ['é', '😀', '中文', '\u0000', '\r\n', '\r', '\t', '\u200b', '\ufeff', '\uffff'];
 
+/**
+ * Shapes an attacker writes (test/robustness/hostile-cases.ts has them as whole files). Inserted anywhere, most break
+ * the syntax around them; where they land in an expression, the host's budget bounds what they cost, which can be
+ * the whole budget: a document holding one is held to `hostileLimitMs` instead of the ordinary response limit.
+ */
+export const HOSTILE = [
+  'builtins.readFile /etc/passwd',
+  'builtins.readFile /proc/self/environ',
+  '(import /etc/shadow)',
+  'builtins.readDir /',
+  'builtins.pathExists /root/.ssh/id_rsa',
+  '(let d = n: if n == 0 then [ 1 ] else let l = d (n - 1); in l ++ l; in d 30)',
+  '(let d = n: if n == 0 then "ab" else let s = d (n - 1); in s + s; in d 40)',
+  '((x: x x) (x: x x))',
+  '(let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 100000)',
+  '(builtins.foldl\' (x: y: x + y) 0 (builtins.genList (i: builtins.foldl\' (x: y: x + y) 0 (builtins.genList (j: j) 1000)) 1000))',
+  '(builtins.match "(a*)*b" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")',
+  '[ {'.repeat(5000),
+  `x${'.a'.repeat(5000)}`,
+];
+
 export const editArbitrary: fc.Arbitrary<Edit> = fc.record({
   at: fc.double({ min: 0, max: 1, noNaN: true }),
   remove: fc.double({ min: 0, max: 1, noNaN: true }),
+  // Weights out of 200: a hostile shape in about one edit in two hundred (each may cost its host's whole budget).
   insert: fc.oneof(
-    { weight: 5, arbitrary: fc.array(fc.constantFrom(...TOKENS), { maxLength: 6 }).map((parts) => parts.join('')) },
-    { weight: 2, arbitrary: fc.array(fc.constantFrom(...ODD), { maxLength: 3 }).map((parts) => parts.join('')) },
-    { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 1000, max: 20_000 }).map((length) => 'x'.repeat(length)) },
-    { weight: 1, arbitrary: fc.integer({ min: 50, max: 800 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)) },
-    { weight: 1, arbitrary: fc.integer({ min: 50, max: 400 }).map((depth) => '{ a = '.repeat(depth)) },
-    { weight: 1, arbitrary: fc.constant('') },
+    { weight: 75, arbitrary: fc.array(fc.constantFrom(...TOKENS), { maxLength: 6 }).map((parts) => parts.join('')) },
+    { weight: 30, arbitrary: fc.array(fc.constantFrom(...ODD), { maxLength: 3 }).map((parts) => parts.join('')) },
+    { weight: 30, arbitrary: fc.string({ maxLength: 12 }) },
+    { weight: 16, arbitrary: fc.integer({ min: 1000, max: 20_000 }).map((length) => 'x'.repeat(length)) },
+    { weight: 16, arbitrary: fc.integer({ min: 50, max: 800 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)) },
+    { weight: 16, arbitrary: fc.integer({ min: 50, max: 400 }).map((depth) => '{ a = '.repeat(depth)) },
+    { weight: 16, arbitrary: fc.constant('') },
+    { weight: 1, arbitrary: fc.constantFrom(...HOSTILE) },
   ),
 });
+
+/** A host that spends its whole budget (about a quarter of a second of evaluation) answers well within this. */
+const HOSTILE_LIMIT_MS = 3000;
 
 /** The files the fuzzer edits: the seed host's and, when present, the largest corpus host's. */
 export function fuzzTargets(): { folder: string; file: string }[] {
@@ -118,7 +147,7 @@ export async function runSequence(
   client: LspClient,
   target: { folder: string; file: string },
   edits: Edit[],
-  options: Pick<FuzzOptions, 'responseLimitMs' | 'onFailure' | 'seed'>,
+  options: Pick<FuzzOptions, 'responseLimitMs' | 'hostileLimitMs' | 'onFailure' | 'seed'>,
   errors: string[],
   measured: (elapsed: number) => void,
 ): Promise<void> {
@@ -137,7 +166,9 @@ export async function runSequence(
       await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target.file) });
       const elapsed = performance.now() - started;
       measured(elapsed);
-      if (elapsed > options.responseLimitMs) throw new Error(`a response took ${elapsed.toFixed(0)} ms`);
+      const hostile = HOSTILE.some((shape) => text.includes(shape));
+      const limit = hostile ? (options.hostileLimitMs ?? HOSTILE_LIMIT_MS) : options.responseLimitMs;
+      if (elapsed > limit) throw new Error(`a response took ${elapsed.toFixed(0)} ms${hostile ? ' (with a hostile shape in the document)' : ''}`);
       if (errors.length > 0) throw new Error(`the server logged an error: ${errors[0].slice(0, 400)}`);
       // What was published for this file describes a text it had: every range must lie inside the current one
       // once the server caught up; check the latest publication against the current text.

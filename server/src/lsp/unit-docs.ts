@@ -100,7 +100,7 @@ const DOCS: Record<string, UnitDoc> = {
   },
   'basic.target': {
     summary: 'Basic system initialisation; a service with default dependencies runs after it (F19).',
-    details: ['A unit after `basic.target` and before `sysroot.mount` produced an ordering cycle (systemd#12231, F19).'],
+    details: ['In the initrd `basic.target` is reached late: a unit after it that must run before `sysroot.mount` starts late and can deadlock with that ordering (F19; the ordering cycle of systemd#12231 was fixed in 2019).'],
   },
 };
 

@@ -25,10 +25,11 @@ export interface BudgetLimits {
 }
 
 /**
- * Generous for real configurations (the largest corpus host uses under 1 % of each) and small enough that a host
- * that exhausts all three stays within a few seconds and a few hundred MiB.
+ * Generous for real configurations and small enough that a host that exhausts one stays within about a quarter of a
+ * second and a few hundred MiB. Measured: the largest corpus host (66 files) takes 1,419 steps and 174 cells, the
+ * generated 20,000-line host 10,965 steps; the deepest real nesting stays far below 600 evaluations.
  */
-export const DEFAULT_LIMITS: BudgetLimits = { steps: 3_000_000, cells: 2_000_000, depth: 600 };
+export const DEFAULT_LIMITS: BudgetLimits = { steps: 1_000_000, cells: 1_000_000, depth: 600 };
 
 /** Which limit a budget ran out of, in words for `--explain`. */
 export type Exceeded = 'steps' | 'cells' | 'depth' | 'stack';
