@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { diagnosticFromMessage, mapNixFile, type NixEvent, parseNixLine, stripAnsi, wordRange } from '../../client/src/disko-vm/internal-json';
+import { diagnosticFromMessage, mapNixFile, type NixEvent, nixErrors, nixMessages, parseNixLine, stripAnsi, wordRange } from '../../client/src/disko-vm/internal-json';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'disko-vm-json-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,14 +20,13 @@ function realNix(command: string, args: string[]): string[] {
   return `${run.stdout}${run.stderr}`.split('\n').filter(Boolean);
 }
 
-const messages = (lines: string[]) => lines.map(parseNixLine).filter((event): event is Extract<NixEvent, { kind: 'msg' }> => event.kind === 'msg');
 const read = (file: string) => readFileSync(file, 'utf8');
 
 describe('internal-json from real Nix', () => {
   it('a parse error: file, line and column of the offending token', () => {
     const file = path.join(dir, 'bad.nix');
     writeFileSync(file, '{\n  a = 1;\n  b = ;\n}\n');
-    const [error] = messages(realNix('nix-instantiate', ['--parse', '--log-format', 'internal-json', file]));
+    const [error] = nixErrors(realNix('nix-instantiate', ['--parse', '--log-format', 'internal-json', file]));
     assert.equal(error.level, 0);
     assert.deepEqual(error.position, { file, line: 3, column: 7 });
     assert.match(error.raw, /^syntax error, unexpected ';'/);
@@ -42,7 +41,7 @@ describe('internal-json from real Nix', () => {
     const file = path.join(dir, 'eval.nix');
     writeFileSync(file, '{ x }:\n{\n  a = x + "s";\n  mountpoint = throw "boom";\n}\n');
     const lines = realNix('nix-instantiate', ['--eval', '--strict', '--show-trace', '--log-format', 'internal-json', '--expr', `(import ${file} { x = 1; }).mountpoint`]);
-    const [error] = messages(lines);
+    const [error] = nixErrors(lines);
     assert.equal(error.raw, 'boom');
     assert.equal(error.position.file, undefined);
     assert.ok(error.trace.some((frame) => frame.file === file && frame.line === 4));
@@ -65,7 +64,7 @@ describe('internal-json from real Nix', () => {
     const logs = events.filter((event) => event.kind === 'log').map((event) => (event as { text: string }).text);
     assert.deepEqual(logs, ['first line', 'second line']);
     assert.ok(events.some((event) => event.kind === 'activity' && /^building '\/nix\/store\/.*-er-log-test-\d+\.drv'$/.test(event.text)));
-    const [error] = messages(lines);
+    const [error] = nixErrors(lines);
     assert.match(error.raw, /builder for '.*' failed with exit code 3/);
     assert.equal(diagnosticFromMessage(error, [dir], read), undefined);
   });
@@ -75,6 +74,29 @@ describe('internal-json from real Nix', () => {
     const lines = realNix('nix', ['--extra-experimental-features', 'nix-command', 'build', '--log-format', 'internal-json', '-L', '--option', 'substituters', '', '--no-link', '--impure', '--expr', expression]);
     assert.ok(lines.some((line) => line.startsWith('error:')), `expected Nix to run and fail:\n${lines.join('\n')}`);
     assert.ok(!lines.some((line) => line.startsWith('@nix ')), `expected no internal-json lines:\n${lines.join('\n')}`);
+  });
+});
+
+describe('warnings among the messages', () => {
+  // Real Nix 2.8 output on a machine without the nixbld group (Debian's nix-setup-systemd not installed): the
+  // warning comes first, at level 0, without raw_msg or position; the parse error follows.
+  const nixbldWarning = `@nix {"action":"msg","level":0,"msg":"warning: the group 'nixbld' specified in 'build-users-group' does not exist"}`;
+  const parseError = `@nix {"action":"msg","column":7,"file":"/tmp/bad.nix","level":0,"line":3,"msg":"\\u001b[31;1merror:\\u001b[0m syntax error, unexpected ';'","raw_msg":"syntax error, unexpected ';'"}`;
+
+  it('a "warning:" message at level 0 is a warning, and makes no diagnostic', () => {
+    const [warning] = nixMessages([nixbldWarning]);
+    assert.equal(warning.level, 1);
+    assert.match(warning.text, /nixbld/);
+    assert.equal(diagnosticFromMessage(warning, ['/tmp'], () => 'x', () => true), undefined);
+  });
+
+  it('every message is read: the error after the warning is the first error', () => {
+    const lines = [nixbldWarning, 'plain output', parseError];
+    assert.equal(nixMessages(lines).length, 2);
+    const errors = nixErrors(lines);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].raw, "syntax error, unexpected ';'");
+    assert.deepEqual(errors[0].position, { file: '/tmp/bad.nix', line: 3, column: 7 });
   });
 });
 

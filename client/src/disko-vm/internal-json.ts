@@ -61,13 +61,18 @@ export function parseNixLine(line: string): NixEvent {
   const fields = Array.isArray(event.fields) ? event.fields : [];
   switch (event.action) {
     case 'msg': {
+      const text = stripAnsi(String(event.msg ?? ''));
+      const level = typeof event.level === 'number' ? event.level : 0;
       const trace = Array.isArray(event.trace)
         ? event.trace.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null).map((item) => ({ ...position(item), raw: stripAnsi(String(item.raw_msg ?? item.msg ?? '')) }))
         : [];
       return {
         kind: 'msg',
-        level: typeof event.level === 'number' ? event.level : 0,
-        text: stripAnsi(String(event.msg ?? '')),
+        // Nix 2.8 logs some warnings at the error level (0) with a "warning:" prefix, e.g. "warning: the group
+        // 'nixbld' specified in 'build-users-group' does not exist" on a machine without that group: such a
+        // message is a warning, whatever its level says.
+        level: level === 0 && /^warning:/.test(text) ? 1 : level,
+        text,
         raw: stripAnsi(String(event.raw_msg ?? event.msg ?? '')),
         position: position(event),
         trace,
@@ -82,6 +87,19 @@ export function parseNixLine(line: string): NixEvent {
     default:
       return { kind: 'ignore' };
   }
+}
+
+/**
+ * Every message of a run's output, in order. Nix may print warnings before the error that matters (the missing
+ * nixbld group, an untrusted substituter), so a reader must never take just the first message.
+ */
+export function nixMessages(lines: string[]): Extract<NixEvent, { kind: 'msg' }>[] {
+  return lines.map(parseNixLine).filter((event): event is Extract<NixEvent, { kind: 'msg' }> => event.kind === 'msg');
+}
+
+/** The errors among a run's messages (level 0 once warnings are recognised), in order. */
+export function nixErrors(lines: string[]): Extract<NixEvent, { kind: 'msg' }>[] {
+  return nixMessages(lines).filter((message) => message.level === 0);
 }
 
 const STORE_SOURCE = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/]+\/(.+)$/;
