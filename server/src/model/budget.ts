@@ -29,7 +29,7 @@ export interface BudgetLimits {
  * second and a few hundred MiB. Measured: the largest corpus host (66 files) takes 1,419 steps and 174 cells, the
  * generated 20,000-line host 10,965 steps; the deepest real nesting stays far below 600 evaluations.
  */
-export const DEFAULT_LIMITS: BudgetLimits = { steps: 1_000_000, cells: 1_000_000, depth: 600 };
+export const DEFAULT_LIMITS: BudgetLimits = { steps: 1_000_000, cells: 250_000, depth: 600 };
 
 /** Which limit a budget ran out of, in words for `--explain`. */
 export type Exceeded = 'steps' | 'cells' | 'depth' | 'stack';
