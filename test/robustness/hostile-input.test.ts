@@ -150,6 +150,35 @@ describe('hostile input through the language server', () => {
     });
   }
 
+  it('analyses a file opened outside every workspace folder alone: its folder is not scanned, and closing it clears it', async () => {
+    const outsideFolder = path.join(scratch, 'elsewhere');
+    // A broken sibling: scanning the folder would publish a syntax error for it.
+    writeCase(outsideFolder, {
+      name: 'elsewhere',
+      open: 'configuration.nix',
+      files: {
+        'configuration.nix': '{ ... }: {\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n  boot.supportedFilesystems = [ "zfs" ];\n}\n',
+        'sibling.nix': '{ fileSystems."/x" = ; }\n',
+        'deeper/another.nix': '{ broken = \n',
+      },
+    });
+    const { client } = await startServer([folders[0]]);
+    try {
+      const file = path.join(outsideFolder, 'configuration.nix');
+      const published = client.next(uri(file), (diagnostics) => diagnostics.length > 0, TIME_LIMIT_MS);
+      client.open(file, readFileSync(file, 'utf8'));
+      assert.ok((await published).diagnostics.some((item) => item.code === 'hostid-missing'), 'the opened file is analysed');
+      await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(file) });
+      const elsewhere = client.published.filter((item) => item.uri.startsWith(uri(outsideFolder)));
+      assert.deepEqual([...new Set(elsewhere.map((item) => item.uri))], [uri(file)], 'nothing else in its folder was analysed');
+      const cleared = client.next(uri(file), (diagnostics) => diagnostics.length === 0, TIME_LIMIT_MS);
+      void client.connection.sendNotification('textDocument/didClose', { textDocument: { uri: uri(file) } });
+      await cleared;
+    } finally {
+      await client.shutdown();
+    }
+  });
+
   it('answers a hover on another folder at once while a pathological folder is analysed', async () => {
     // Six hosts that each spend their whole step budget: seconds of analysis in all.
     const slow = path.join(scratch, 'slow');
