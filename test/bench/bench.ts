@@ -74,9 +74,60 @@ async function main(): Promise<void> {
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+  rows.push(...hostileShapes());
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`ephemeral-root bench — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
+}
+
+/**
+ * Hostile shapes (issue 12): parse + model + rules of one file per shape, at two sizes, once each. Linear work shows as
+ * a ratio near 2 between the sizes; a ratio near 4 is quadratic. A text the parser refuses (`too-complex`) says so.
+ */
+const HOSTILE_SHAPES: Record<string, (count: number) => string> = {
+  'unclosed `[ {`': (count) => '[ {'.repeat(count),
+  'select chain `x.a.a…`': (count) => '{ y = x' + '.a'.repeat(count) + '; }',
+  'nested `(((…)))`': (count) => '('.repeat(count) + '1' + ')'.repeat(count),
+  'nested `[[[…]]]`': (count) => '['.repeat(count) + ']'.repeat(count),
+  'nested `{a={a=…}}`': (count) => '{a='.repeat(count) + '1' + ';}'.repeat(count),
+  'nested `let a = let a = …`': (count) => 'let a = '.repeat(count) + '1' + '; in a'.repeat(count),
+  'unclosed `{a={a=…`': (count) => '{a='.repeat(count),
+  '`++` chain': (count) => '{ x = [1]' + ' ++ [1]'.repeat(count) + '; }',
+  '`+` chain': (count) => '{ x = 1' + ' + 1'.repeat(count) + '; }',
+  'bindings, one per line': (count) => '{\n' + Array.from({ length: count }, (_, index) => `  a${index} = ${index};\n`).join('') + '}\n',
+  'bindings on one line': (count) => '{' + Array.from({ length: count }, (_, index) => ` a${index} = ${index};`).join('') + ' }',
+  'list elements': (count) => '{ x = [' + ' 1'.repeat(count) + ' ]; }',
+  'a string of 25 × n characters': (count) => '{ x = "' + 'a'.repeat(count * 25) + '"; }',
+  'interpolations': (count) => '{ x = "' + '${a}'.repeat(count) + '"; }',
+  'bindings without `;`': (count) => '{\n' + 'a = 1\n'.repeat(count) + '}',
+  'stray tokens': (count) => '{ a = ; } ] ) in = '.repeat(count),
+  '`[` opened on one line, closed on the next': (count) => '{ a = ' + '['.repeat(count) + '\n]'.repeat(count) + ';',
+};
+
+function hostileShapes(): [string, string][] {
+  const rows: [string, string][] = [['hostile shapes (n = 10,000 and 20,000; parse + model + rules)', '']];
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'bench-hostile-'));
+  try {
+    for (const [name, make] of Object.entries(HOSTILE_SHAPES)) {
+      const cells: string[] = [];
+      const medians: number[] = [];
+      let refused = false;
+      for (const count of [10_000, 20_000]) {
+        const text = make(count);
+        writeFileSync(path.join(folder, 'configuration.nix'), text);
+        medians.push(time(1, () => analyze(new Workspace(), [folder])).median);
+        const probe = SourceFile.fromText('configuration.nix', text);
+        refused ||= probe.unreadable === 'too-complex';
+        probe.dispose();
+        cells.push(`${fmt(medians[medians.length - 1])} (${(text.length / 1024).toFixed(0)} KB)`);
+      }
+      const ratio = (medians[1] / medians[0]).toFixed(1);
+      rows.push([`  ${name}`, `${cells.join(' → ')}, ratio ${ratio}${refused ? ', refused as too complex' : ''}`]);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  return rows;
 }
 
 void main();

@@ -79,20 +79,25 @@ export class SyntaxNode {
     return this.table.alive ? this.raw.endPosition : { row: 0, column: this.endIndex };
   }
 
-  /** All children with their field names, read in one cursor walk. */
+  /**
+   * All children with their field names. The children are marshalled in one wasm call; the field names come from one
+   * TreeCursor walk over the same children, because `currentFieldName` costs O(1) per step while web-tree-sitter's
+   * `fieldNameForChild(index)` walks the children up to `index` on every call, which made a node with n children
+   * (an ERROR node over a whole hostile file) cost O(n²).
+   */
   private childEntries(): ChildEntry[] {
     if (this.entries) return this.entries;
     const entries: ChildEntry[] = [];
     if (!this.table.alive) return entries;
-    // One wasm call marshals all children; field names are asked only where the grammar can have one.
     const children = this.raw.childCount > 0 ? this.raw.children : [];
+    const fields = children.length > 0 && !FIELDLESS.has(this.type) ? fieldNamesOfChildren(this.raw, children.length) : undefined;
     for (let index = 0; index < children.length; index++) {
       const raw = children[index];
       if (!raw) continue;
       const child = this.table.wrap(raw);
       child.parentNode = this;
       child.indexInParent = entries.length;
-      entries.push({ node: child, field: FIELDLESS.has(this.type) ? null : this.raw.fieldNameForChild(index) });
+      entries.push({ node: child, field: fields?.[index] ?? null });
     }
     this.entries = entries;
     return entries;
@@ -193,6 +198,25 @@ export class SyntaxNode {
   toString(): string {
     return this.raw.toString();
   }
+}
+
+/**
+ * The field name of each child of `raw`, in child order, read in one TreeCursor walk: the cursor visits the same
+ * visible children as `Node.children`, and reading the field name at each step is O(1).
+ */
+function fieldNamesOfChildren(raw: RawNode, expectedCount: number): (string | null)[] {
+  const names: (string | null)[] = [];
+  const cursor = raw.walk();
+  try {
+    if (cursor.gotoFirstChild()) {
+      do names.push(cursor.currentFieldName);
+      while (cursor.gotoNextSibling());
+    }
+  } finally {
+    cursor.delete();
+  }
+  // Both walks visit the visible children, so the counts agree; should a runtime ever differ, no name beats a wrong one.
+  return names.length === expectedCount ? names : [];
 }
 
 /** The part of tree-sitter's TreeCursor the project uses, over `SyntaxNode`s. */

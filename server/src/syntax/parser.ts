@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
+import { superlinearLexingWork } from './lexing-cost';
 import { NodeTable, SyntaxNode } from './node';
 
 export { SyntaxNode };
@@ -135,7 +136,7 @@ function pointAt(index: LineIndex, offset: number): { row: number; column: numbe
 }
 
 /** Why a file could not be read as Nix text, if it could not. */
-export type UnreadableReason = 'binary' | 'too-large';
+export type UnreadableReason = 'binary' | 'too-large' | 'too-complex';
 
 /** One Nix file: its text, its tree and a line index. Immutable; edits produce a new `SourceFile`. */
 export class SourceFile {
@@ -188,9 +189,9 @@ export class SourceFile {
       tree.edit(edit);
       text = next;
     }
-    if (isBinary(text)) {
+    if (isBinary(text) || isTooComplex(text)) {
       tree.delete();
-      return new SourceFile(this.path, text, undefined, 'binary');
+      return new SourceFile(this.path, text, undefined, isBinary(text) ? 'binary' : 'too-complex');
     }
     const reparsed = parseText(text, tree);
     tree.delete();
@@ -206,12 +207,25 @@ export class SourceFile {
   static fromText(filePath: string, text: string): SourceFile {
     if (isBinary(text)) return new SourceFile(filePath, text, undefined, 'binary');
     if (text.length > MAX_FILE_CHARS) return new SourceFile(filePath, text, undefined, 'too-large');
+    if (isTooComplex(text)) return new SourceFile(filePath, text, undefined, 'too-complex');
     return new SourceFile(filePath, text, parseText(text));
   }
 }
 
 /** Files beyond this size are not parsed: a clear finding beats a frozen editor. */
 export const MAX_FILE_CHARS = 20 * 1024 * 1024;
+
+/**
+ * Lexing work beyond linear (see `superlinearLexingWork`) past which a text is not parsed. Ordinary files score 0; a
+ * run like `x.a.a.a…` scores about the square of its token count, and this limit (a run of some 5,500 tokens, about a
+ * second of parsing) keeps a hostile file from holding the parser for minutes.
+ */
+export const MAX_SUPERLINEAR_LEXING_WORK = 30_000_000;
+
+/** The text would keep tree-sitter-nix's lexer busy far beyond its length (a hostile run of path characters). */
+export function isTooComplex(text: string): boolean {
+  return superlinearLexingWork(text) > MAX_SUPERLINEAR_LEXING_WORK;
+}
 
 /** A NUL character never appears in Nix source; its presence means a binary file was handed to us. */
 export function isBinary(text: string): boolean {

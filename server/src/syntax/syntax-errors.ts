@@ -104,11 +104,36 @@ function atEnd(text: string, offset: number): boolean {
   return offset >= textInfo(text).contentEnd;
 }
 
-/** The indentation of the line holding `offset`, and whether only blanks precede `offset` on that line. */
+/** The offset of the first non-blank character of each line asked about, by line start, for the last text asked about. */
+let firstCodeCache: { text: string; byLineStart: Map<number, number> } | undefined;
+
+/** The offset of the first character at or after `lineStart` that is not a blank (space, tab, CR), or the line's end. */
+function firstCodeOffset(text: string, lineStart: number): number {
+  if (firstCodeCache?.text !== text) firstCodeCache = { text, byLineStart: new Map() };
+  let found = firstCodeCache.byLineStart.get(lineStart);
+  if (found === undefined) {
+    found = lineStart;
+    while (found < text.length && isBlank(text.charCodeAt(found))) found++;
+    firstCodeCache.byLineStart.set(lineStart, found);
+  }
+  return found;
+}
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 11 || code === 12 || code === 0xa0 || code === 0xfeff;
+}
+
+/**
+ * The indentation of the line holding `offset`, and whether only blanks precede `offset` on that line. Read from the
+ * line's start and its first non-blank character (cached per line), never by slicing the line: the bracket pairs of
+ * one very long line would otherwise each cost the whole line.
+ */
 function lineIndent(text: string, offset: number): { indent: number; first: boolean } {
-  const start = text.lastIndexOf('\n', offset - 1) + 1;
-  const before = text.slice(start, offset);
-  return { indent: before.length - before.trimStart().length, first: before.trim() === '' };
+  const { starts } = textInfo(text);
+  const start = starts[lineOf(text, offset) - 1];
+  const firstCode = firstCodeOffset(text, start);
+  if (offset <= firstCode) return { indent: offset - start, first: true };
+  return { indent: firstCode - start, first: false };
 }
 
 interface Bracket {
@@ -195,12 +220,23 @@ function scanText(text: string): { pairs: { opener: Bracket; closer: number }[];
   return { pairs, unclosed: stack.map(({ token, offset }) => ({ token, offset })) };
 }
 
+let unclosedCache: { text: string; result: SyntaxProblem | undefined } | undefined;
+
+/**
+ * The bracket or string left open at the end of the file (see `findUnclosedAtEnd`), computed once per text: every
+ * MISSING closer at the end of a file asks, and a file of n unclosed brackets has n of them.
+ */
+function unclosedAtEnd(text: string): SyntaxProblem | undefined {
+  if (unclosedCache?.text !== text) unclosedCache = { text, result: findUnclosedAtEnd(text) };
+  return unclosedCache.result && { ...unclosedCache.result };
+}
+
 /**
  * The bracket or string left open at the end of the file. When the parser paired a `}` with the wrong `{`, the
  * indentation tells which one lacks its partner: the first pair (in closing order) whose closer, first on its line,
  * is less indented than the line of its opener closes an outer block, so its opener is the one never closed.
  */
-function unclosedAtEnd(text: string): SyntaxProblem | undefined {
+function findUnclosedAtEnd(text: string): SyntaxProblem | undefined {
   const { pairs, unclosed } = scanBrackets(text);
   if (unclosed.length === 0) return undefined;
   let culprit = unclosed[unclosed.length - 1];
