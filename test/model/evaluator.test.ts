@@ -8,6 +8,7 @@ import { mergeModules } from '../../server/src/model/config';
 import { Evaluator } from '../../server/src/model/evaluator';
 import { discoverHosts } from '../../server/src/model/hosts';
 import { ModuleCollector, moduleArguments } from '../../server/src/model/modules';
+import { ConfigReference } from '../../server/src/model/config-reference';
 import { originOfRange } from '../../server/src/model/strings';
 import { type Value, known, stringText } from '../../server/src/model/values';
 import { Workspace } from '../../server/src/model/workspace';
@@ -99,7 +100,7 @@ describe('module merge', () => {
   async function merged(files: Record<string, string>) {
     const workspace = await workspaceWith(files);
     const evaluator = new Evaluator(workspace);
-    const set = new ModuleCollector(evaluator, moduleArguments(undefined, evaluator.library())).collect([{ value: known({ kind: 'path', path: '/virtual/configuration.nix' }) }]);
+    const set = new ModuleCollector(evaluator, moduleArguments(undefined, evaluator.library(), new ConfigReference())).collect([{ value: known({ kind: 'path', path: '/virtual/configuration.nix' }) }]);
     return { set, config: mergeModules(set.modules, set.opaque) };
   }
 

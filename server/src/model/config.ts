@@ -10,7 +10,7 @@
  */
 import type { ModuleDefinition, OpaqueModule } from './modules';
 import { describeUnknown } from './operators';
-import { type Origin, type Thunk, type Value, stringText } from './values';
+import { type Origin, type Thunk, type UnknownKeyEntry, type Value, stringText } from './values';
 
 export const DEFAULT_PRIORITY = 100;
 export const DEFAULT_ORDER = 1000;
@@ -126,11 +126,12 @@ export class ConfigNode {
       if (value.kind !== 'attrs') continue;
       const entry = value.entries.get(name);
       const inherit = this.elementLevel ? undefined : parent.priority === DEFAULT_PRIORITY ? undefined : parent.priority;
-      if (entry) {
-        expand(entry.thunk, { conditional: parent.conditional, priority: inherit, order: DEFAULT_ORDER, file: parent.file, keyOrigin: entry.keyOrigin, wrappers: parent.wrappers, synthetic: parent.synthetic }, definitions, covers, childPath);
-      }
+      const context = { conditional: parent.conditional, priority: inherit, order: DEFAULT_ORDER, file: parent.file, wrappers: parent.wrappers, synthetic: parent.synthetic };
+      if (entry) expand(entry.thunk, { ...context, keyOrigin: entry.keyOrigin }, definitions, covers, childPath);
       for (const unknownKey of value.unknownKeys) {
-        covers.push({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: parent.conditional });
+        const known = nameOf(unknownKey);
+        if (known === name) expand(unknownKey.thunk, { ...context, keyOrigin: unknownKey.keyOrigin }, definitions, covers, childPath);
+        else if (known === undefined) covers.push({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: parent.conditional });
       }
       if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: parent.conditional });
     }
@@ -150,7 +151,12 @@ export class ConfigNode {
     const names = new Set<string>();
     const parents = this.elementLevel ? this.effective().definitions : this.definitions;
     for (const definition of parents) {
-      if (definition.value.kind === 'attrs') for (const name of definition.value.entries.keys()) names.add(name);
+      if (definition.value.kind !== 'attrs') continue;
+      for (const name of definition.value.entries.keys()) names.add(name);
+      for (const unknownKey of definition.value.unknownKeys) {
+        const name = nameOf(unknownKey);
+        if (name !== undefined) names.add(name);
+      }
     }
     return [...names];
   }
@@ -171,6 +177,7 @@ export class ConfigNode {
       }
       if (definition.value.kind !== 'attrs') continue;
       for (const unknownKey of definition.value.unknownKeys) {
+        if (nameOf(unknownKey) !== undefined) continue;
         result.push({ what: `${this.path.join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: definition.conditional });
       }
     }
@@ -277,6 +284,15 @@ export interface LinesResult {
   fragments: Definition[];
   unknowns: Cover[];
   open: boolean;
+}
+
+/**
+ * The name of an attribute that was unknown when its set was built, if it can be computed now: a name read from
+ * `config` becomes known once the host's modules are merged (config-reference.ts). A name found is kept.
+ */
+function nameOf(entry: UnknownKeyEntry): string | undefined {
+  if (entry.name === undefined && entry.retry) entry.name = entry.retry();
+  return entry.name;
 }
 
 function coverUnknown(cover: Cover): Resolved<never> {

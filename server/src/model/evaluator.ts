@@ -8,7 +8,7 @@
  * missing file, infinite recursion or an exhausted step budget become unknown values.
  */
 import path from 'node:path';
-import type { SourceFile, SyntaxNode } from '../syntax/parser';
+import { type SourceFile, type SyntaxNode, unreadableText } from '../syntax/parser';
 import { activeBudget, allocate, allocateString } from './budget';
 import { refusalText } from './confinement';
 import { globalScope, libraryForInput } from './builtins';
@@ -132,7 +132,7 @@ export class Evaluator implements EvaluatorLike {
       return unknown(`file not found: ${filePath}`, origin);
     }
     this.filesRead.add(filePath);
-    if (source.unreadable) return unknown(`${filePath} is ${source.unreadable === 'binary' ? 'a binary file' : 'too large'}`, origin);
+    if (source.unreadable) return unknown(`${filePath} is not analysed: ${unreadableText(source.unreadable)}`, origin);
     const expression = source.expression;
     if (!expression) return unknown(`${filePath} has no expression`, origin);
     return this.eval(expression, this.globals, filePath);
@@ -365,6 +365,11 @@ export class Evaluator implements EvaluatorLike {
         if (name === 'lib' && isLibraryOwner(value.path)) return this.libraryOf(value.path);
         // A flake's `self.inputs.x` is the same input as `inputs.x`.
         if (value.path.length === 2 && value.path[0] === 'self' && value.path[1] === 'inputs') return { kind: 'symbol', path: ['inputs', name], origin };
+        if (value.config) {
+          // `config.x.y` of a host whose modules are merged: the merged value (or the option's default), when known.
+          const path = [...value.path, name];
+          return value.config.read(path.slice(1), origin) ?? { kind: 'symbol', path, origin, config: value.config };
+        }
         return { kind: 'symbol', path: [...value.path, name], origin };
       }
       case 'unknown':
@@ -504,7 +509,8 @@ export class Evaluator implements EvaluatorLike {
         // The rest of the path hangs below a name we cannot compute.
         const rest = names.slice(index + 1);
         const thunk = rest.length === 0 ? this.thunk(expression, env, file) : known(this.nestUnder(rest, expression, env, file));
-        target.unknownKeys.push({ reason: attr.reason ?? unknown('unknown attribute name', keyOrigin), thunk, keyOrigin });
+        const retry = () => this.attrName(attr.node, env, file).name;
+        target.unknownKeys.push({ reason: attr.reason ?? unknown('unknown attribute name', keyOrigin), thunk, keyOrigin, retry });
         return;
       }
       const existing = target.entries.get(attr.name) as BuilderEntry | undefined;

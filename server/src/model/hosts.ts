@@ -13,6 +13,7 @@
 import path from 'node:path';
 import type { SourceFile } from '../syntax/parser';
 import { ConfigNode, mergeModules } from './config';
+import { ConfigReference, Declarations } from './config-reference';
 import { readDiskoLayout } from './disko';
 import { Evaluator, FLAKE_PARTS_MARKER } from './evaluator';
 import { HostModel, type HostKind } from './host-model';
@@ -109,8 +110,9 @@ export class HostBuilder {
   }
 
   collect(spec: Pick<HostSpec, 'roots' | 'specialArgs' | 'flake'>): ModuleSet {
-    const args = moduleArguments(spec.specialArgs, this.libValue());
-    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs);
+    const reference = new ConfigReference();
+    const args = moduleArguments(spec.specialArgs, this.libValue(), reference);
+    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs, reference);
     return collector.collect(spec.roots);
   }
 
@@ -240,6 +242,9 @@ export class HostBuilder {
     const opaque = [...set.opaque];
     if (spec.kind !== 'nixos') opaque.push({ what: 'the rest of this host is not in reach (the file is analysed on its own)', origin: fileOrigin(spec.root) });
     const base = mergeModules(set.modules, opaque);
+    // From here on `config.x` in the host's modules reads the merged configuration (config-reference.ts).
+    const declarations = new Declarations(set.declarations);
+    set.configReference.attach(base, declarations);
     const importedDevices = this.diskoDevices(set.modules);
     const diskoImported = importedDevices.definitions.length > 0;
     let devices: ConfigNode | undefined = diskoImported ? importedDevices : undefined;
@@ -256,6 +261,7 @@ export class HostBuilder {
       if (synthetic) modules = [...modules, synthetic];
     }
     const config = modules === set.modules ? base : mergeModules(modules, opaque);
+    if (config !== base) set.configReference.attach(config, declarations);
     const texts = [...set.files, ...(spec.flake ? [spec.flake.file] : [])].map((file) => this.workspace.source(file)?.text ?? '');
     return new HostModel({
       name: spec.name,

@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import { syntaxProblems } from '../syntax/syntax-errors';
+import { ConfigReference, type DeclarationSource } from './config-reference';
 import { refusalText } from './confinement';
 import type { Evaluator } from './evaluator';
 import { describeUnknown } from './operators';
@@ -47,6 +48,10 @@ export interface ModuleSet {
   /** Files the host consists of, in the order they were reached. */
   files: string[];
   missing: ImportFailure[];
+  /** The `options` of the modules that declare some (read after collection, config-reference.ts). */
+  declarations: DeclarationSource[];
+  /** The host's `config` as its modules read it: answers once the host's configuration is merged. */
+  configReference: ConfigReference;
 }
 
 /** A module to start from: a value (usually a path) and the place it is listed. */
@@ -68,10 +73,10 @@ function libraryName(symbolPath: string[]): string {
   return symbolPath.join('.');
 }
 
-export function moduleArguments(specialArgs: Value | undefined, lib: Value): AttrsValue {
+export function moduleArguments(specialArgs: Value | undefined, lib: Value, configReference: ConfigReference): AttrsValue {
   const args = emptyAttrs();
+  args.entries.set('config', { thunk: known({ kind: 'symbol', path: ['config'], config: configReference }) });
   const symbols: Record<string, string[]> = {
-    config: ['config'],
     options: ['options'],
     pkgs: ['pkgs'],
     modulesPath: ['modulesPath'],
@@ -88,7 +93,7 @@ export function moduleArguments(specialArgs: Value | undefined, lib: Value): Att
 
 export class ModuleCollector {
   private readonly seenKeys = new Set<string>();
-  private readonly result: ModuleSet = { modules: [], opaque: [], library: [], files: [], missing: [] };
+  private readonly result: ModuleSet;
   private readonly args: Thunk;
 
   constructor(
@@ -98,8 +103,10 @@ export class ModuleCollector {
     private readonly flakeRoot?: string,
     /** The flake's outputs, to follow `self.nixosModules.x`. */
     private readonly flakeOutputs?: Value,
+    configReference = new ConfigReference(),
   ) {
     this.args = known(args);
+    this.result = { modules: [], opaque: [], library: [], files: [], missing: [], declarations: [], configReference };
   }
 
   collect(roots: ModuleRoot[]): ModuleSet {
@@ -224,6 +231,8 @@ export class ModuleCollector {
     const imports = value.entries.get('imports');
     if (imports) this.addImports(imports.thunk, moduleFile, depth);
     const structured = value.entries.has('config') || value.entries.has('options');
+    const options = value.entries.get('options');
+    if (options) this.result.declarations.push({ file: moduleFile, options: options.thunk });
     let config: Thunk;
     if (structured) {
       config = value.entries.get('config')?.thunk ?? known(emptyAttrs(value.origin));

@@ -83,6 +83,13 @@ export interface UnknownKeyEntry {
   reason: UnknownValue;
   thunk: Thunk;
   keyOrigin?: Origin;
+  /**
+   * Computes the name again. A name read from `config` is unknown while the host's modules are being collected and
+   * may be known once they are merged (config-reference.ts); the merge asks again.
+   */
+  retry?: () => string | undefined;
+  /** The name `retry` found, once it found one. */
+  name?: string;
 }
 
 export interface AttrsValue {
@@ -129,6 +136,13 @@ export interface SymbolValue {
   kind: 'symbol';
   path: string[];
   origin?: Origin;
+  /** For `config.…` of one host: reads the host's merged configuration once its modules are collected. */
+  config?: ConfigReader;
+}
+
+/** Reads an option path of a host's merged configuration; undefined while it is not known (config-reference.ts). */
+export interface ConfigReader {
+  read(path: string[], origin?: Origin): Value | undefined;
 }
 
 export type PropertyValue =

@@ -11,6 +11,7 @@ import { type AnalysisOptions, type HostBuilder, type HostOutcome, discoverHosts
 import type { ImportFailure } from '../model/modules';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
+import { unreadableText } from '../syntax/parser';
 import { syntaxProblems } from '../syntax/syntax-errors';
 import { RULES, RULES_BY_CODE } from './registry';
 import { applyPragmas } from './pragmas';
@@ -106,7 +107,7 @@ export function analyze(workspace: Workspace, scopes: string[], options: Analysi
       findings.push({
         code: rule.code,
         severity: rule.severity,
-        message: source.unreadable === 'binary' ? 'This file is binary (it contains NUL characters), not Nix; it is not analysed.' : 'This file is too large to analyse.',
+        message: `This file is not analysed: ${unreadableText(source.unreadable)}.`,
         origin: { file, start: 0, end: 0 },
         related: [],
       });

@@ -138,6 +138,18 @@ function pointAt(index: LineIndex, offset: number): { row: number; column: numbe
 /** Why a file could not be read as Nix text, if it could not. */
 export type UnreadableReason = 'binary' | 'too-large' | 'too-complex';
 
+/** Why a file is not analysed, in words (for the finding on the file and the unknown value of an import of it). */
+export function unreadableText(reason: UnreadableReason): string {
+  switch (reason) {
+    case 'binary':
+      return 'it is binary (it contains NUL characters), not Nix';
+    case 'too-complex':
+      return 'it holds a run of operators and names so long that parsing it would take minutes';
+    default:
+      return 'it is too large';
+  }
+}
+
 /** One Nix file: its text, its tree and a line index. Immutable; edits produce a new `SourceFile`. */
 export class SourceFile {
   readonly lines: LineIndex;

@@ -1,0 +1,138 @@
+/**
+ * `config` as a host's modules see it: the host's merged configuration, read lazily, as the module system's fixpoint.
+ *
+ * Real repositories route values through options of their own: `options.homelab.mounts.fast = lib.mkOption { default
+ * = "/mnt/fast"; }` in one module, `fileSystems.${config.homelab.mounts.fast} = …` in another. Each host's modules get a
+ * `config` argument that is a symbol carrying this reference. While the modules are being collected the reference
+ * answers nothing (the symbol stays unknown, as before); once they are merged, `config.x.y` reads the merged value
+ * of `x.y`, or the default of the option a module of the host declares there. What it cannot know it does not
+ * answer: an option nothing in the host defines or declares (NixOS's own defaults are not modelled), a list that
+ * NixOS's modules may extend, a path an unreadable module might define, a cycle — all stay unknown.
+ */
+import type { ConfigNode } from './config';
+import { type ConfigReader, type Origin, type Thunk, type Value, LazyThunk, emptyAttrs, unknown } from './values';
+
+/** An option a module of the host declares (`lib.mkOption`, `lib.mkEnableOption`), by its path. */
+export interface OptionDeclaration {
+  path: string[];
+  /** The `default` given to `mkOption`, when there is one. */
+  default?: Thunk;
+  origin?: Origin;
+}
+
+/** A module's `options` value, to be read for declarations once the host is collected. */
+export interface DeclarationSource {
+  file: string;
+  options: Thunk;
+}
+
+/** How deep option declarations are searched below `options` (nested attribute sets of declarations). */
+const MAX_DECLARATION_DEPTH = 24;
+
+export class Declarations {
+  private readonly byPath = new Map<string, OptionDeclaration>();
+  /** Every proper prefix of a declared path: the namespaces the host's own modules declare options in. */
+  private readonly prefixes = new Map<string, Set<string>>();
+
+  constructor(sources: DeclarationSource[]) {
+    for (const source of sources) this.visit(source.options.force(), [], 0);
+  }
+
+  private visit(value: Value, path: string[], depth: number): void {
+    if (depth > MAX_DECLARATION_DEPTH) return;
+    if (value.kind === 'option') {
+      const args = value.args.force();
+      const fallback = args.kind === 'attrs' ? args.entries.get('default')?.thunk : undefined;
+      this.declare({ path, default: fallback, origin: value.origin });
+      return;
+    }
+    if (value.kind !== 'attrs') return;
+    for (const [name, entry] of value.entries) this.visit(entry.thunk.force(), [...path, name], depth + 1);
+  }
+
+  private declare(declaration: OptionDeclaration): void {
+    const key = declaration.path.join('\0');
+    // Two declarations of one option are an error in Nix; the first is as good as any for a default.
+    if (!this.byPath.has(key)) this.byPath.set(key, declaration);
+    for (let length = 0; length < declaration.path.length; length++) {
+      const prefix = declaration.path.slice(0, length).join('\0');
+      const children = this.prefixes.get(prefix) ?? new Set<string>();
+      children.add(declaration.path[length]);
+      this.prefixes.set(prefix, children);
+    }
+  }
+
+  get(path: string[]): OptionDeclaration | undefined {
+    return this.byPath.get(path.join('\0'));
+  }
+
+  /** The names declared directly below a path, or undefined when no declaration lies below it. */
+  childrenOf(path: string[]): Set<string> | undefined {
+    return this.prefixes.get(path.join('\0'));
+  }
+
+  get size(): number {
+    return this.byPath.size;
+  }
+}
+
+export class ConfigReference implements ConfigReader {
+  private root: ConfigNode | undefined;
+  private declarations: Declarations | undefined;
+
+  /** Makes `config` readable: the host's merged configuration and the options its modules declare. */
+  attach(root: ConfigNode, declarations: Declarations): void {
+    this.root = root;
+    this.declarations = declarations;
+  }
+
+  read(path: string[], origin?: Origin): Value | undefined {
+    const root = this.root;
+    const declarations = this.declarations;
+    if (!root || !declarations) return undefined;
+    const node = root.at(...path);
+    const declared = declarations.get(path);
+    if (declared) return this.option(node, declared, path, origin);
+    if (declarations.childrenOf(path)) return this.namespace(node, path, origin, true);
+    // An option the host's modules do not declare (NixOS's own): only what they define is known, and only a single
+    // value — NixOS's modules may add to a list or a set, so those stay open.
+    const { definitions } = node.effective();
+    if (definitions.length === 0) return undefined;
+    if (definitions.every((definition) => definition.value.kind === 'attrs')) return this.namespace(node, path, origin, false);
+    if (definitions.some((definition) => definition.value.kind === 'list' || definition.value.kind === 'attrs')) return undefined;
+    const resolved = node.scalar();
+    return resolved.state === 'known' ? resolved.value : undefined;
+  }
+
+  /** A declared option: its merged definitions, else its default when nothing unreadable might define it. */
+  private option(node: ConfigNode, declared: OptionDeclaration, path: string[], origin?: Origin): Value | undefined {
+    const { definitions } = node.effective();
+    if (definitions.length === 0) {
+      if (node.covers.length > 0 || !declared.default) return undefined;
+      return declared.default.force();
+    }
+    if (definitions.every((definition) => definition.value.kind === 'attrs')) return this.namespace(node, path, origin, false);
+    if (definitions.every((definition) => definition.value.kind === 'list')) {
+      const list = node.list();
+      return list.open || list.items.some((item) => item.definition.conditional) ? undefined : { kind: 'list', items: list.items.map((item) => item.thunk), origin };
+    }
+    const resolved = node.scalar();
+    return resolved.state === 'known' ? resolved.value : undefined;
+  }
+
+  /**
+   * A set of options: an attribute set whose members read on. It is open (a missing member is unknown, not absent)
+   * unless the host's own modules declare the whole namespace and nothing unreadable defines into it.
+   */
+  private namespace(node: ConfigNode, path: string[], origin: Origin | undefined, ownNamespace: boolean): Value {
+    const attrs = emptyAttrs(origin);
+    const names = new Set(node.childNames());
+    for (const name of this.declarations?.childrenOf(path) ?? []) names.add(name);
+    for (const name of names) {
+      const childPath = [...path, name];
+      attrs.entries.set(name, { thunk: new LazyThunk(() => this.read(childPath, origin) ?? { kind: 'symbol', path: ['config', ...childPath], origin, config: this }, origin) });
+    }
+    if (!ownNamespace || node.open) attrs.open = unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin);
+    return attrs;
+  }
+}
