@@ -263,13 +263,21 @@ function emittedFor(dataset: Dataset): EmittedMount | 'none' | undefined {
   };
 }
 
-/** Mounts of non-ZFS contents: filesystems on partitions, LUKS, LVM, mdadm, btrfs subvolumes, tmpfs nodev. */
-function contentMounts(node: ConfigNode, emitted: EmittedMount[], referencedPools: string[], depth = 0): boolean {
+/**
+ * Mounts of non-ZFS contents: filesystems on partitions, LUKS, LVM, mdadm, btrfs subvolumes, tmpfs nodev.
+ * `device` is the block device the content lies on when we know it: only the inside of a disko `luks`, which disko
+ * opens as `/dev/mapper/<name>` (F60); a btrfs subvolume's entry carries it as its `device`.
+ */
+function contentMounts(node: ConfigNode, emitted: EmittedMount[], referencedPools: string[], depth = 0, device?: string): boolean {
   if (depth > 12) return true;
   let open = node.open;
   const type = node.child('type').string();
   const typeName = type.state === 'known' ? type.value : undefined;
   if (type.state === 'unknown') open = true;
+  if (typeName === 'luks') {
+    const name = node.child('name').string();
+    device = name.state === 'known' ? `/dev/mapper/${name.value}` : undefined;
+  }
   if (typeName === 'zfs') {
     const pool = node.child('pool').string();
     if (pool.state === 'known') referencedPools.push(pool.value);
@@ -287,17 +295,25 @@ function contentMounts(node: ConfigNode, emitted: EmittedMount[], referencedPool
     } else if (mountpoint.state === 'unknown') open = true;
   }
   if (typeName === 'btrfs') {
+    // disko emits `options = subvol.mountOptions ++ [ "subvol=${subvol.name}" ]` and `device = config.device`
+    // (lib/types/btrfs.nix, F60); mountOptions default to [ "defaults" ].
+    const ownDevice = node.child('device').string();
+    const subvolumeDevice = ownDevice.state === 'known' ? ownDevice.value : ownDevice.state === 'absent' ? device : undefined;
     const subvolumes = node.child('subvolumes');
     for (const name of subvolumes.childNames()) {
       const subvolume = subvolumes.child(name);
       const mountpoint = nullableString(subvolume.child('mountpoint'));
+      const subvolumeName = subvolume.child('name').string();
       if (mountpoint.state === 'known' && mountpoint.value) {
-        emitted.push({ mountPoint: mountpoint.value, fsType: 'btrfs', options: stringList(subvolume.child('mountOptions')) ?? [], origin: mountpoint.definitions[0]?.origin });
+        const optionsNode = subvolume.child('mountOptions');
+        const options = optionsNode.absent ? ['defaults'] : (stringList(optionsNode) ?? []);
+        if (subvolumeName.state !== 'unknown') options.push(`subvol=${subvolumeName.state === 'known' ? subvolumeName.value : name}`);
+        emitted.push({ mountPoint: mountpoint.value, device: subvolumeDevice, fsType: 'btrfs', options, origin: mountpoint.definitions[0]?.origin });
       } else if (mountpoint.state === 'unknown') open = true;
     }
   }
   const content = node.child('content');
-  if (!content.absent) open = contentMounts(content, emitted, referencedPools, depth + 1) || open;
+  if (!content.absent) open = contentMounts(content, emitted, referencedPools, depth + 1, device) || open;
   const partitions = node.child('partitions');
   if (!partitions.absent) {
     for (const name of partitions.childNames()) {
@@ -373,7 +389,10 @@ export function readDiskoLayout(devices: ConfigNode): DiskoLayout {
     const fsType = device.child('fsType').string();
     const mountPoint = mountpoint.state === 'known' ? mountpoint.value : mountpoint.state === 'absent' ? name : undefined;
     if (mountPoint && fsType.state === 'known') {
-      emitted.push({ mountPoint, fsType: fsType.value, options: stringList(device.child('mountOptions')) ?? [], origin: firstKeyOrigin(device) });
+      // nodev's mountOptions default to [ "defaults" ] (lib/types/nodev.nix, F58).
+      const optionsNode = device.child('mountOptions');
+      const options = optionsNode.absent ? ['defaults'] : (stringList(optionsNode) ?? []);
+      emitted.push({ mountPoint, fsType: fsType.value, options, origin: firstKeyOrigin(device) });
     } else open = true;
   }
   return { pools, datasets, snapshots, snapshotsOpen, emitted, open, referencedPools, unnamedDatasets };

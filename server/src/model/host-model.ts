@@ -14,6 +14,8 @@ import type { LibraryModule, OpaqueModule, ImportFailure } from './modules';
 import { type Release, releaseAtLeast } from './release';
 import { findInvocations, hasFlag, UNKNOWN_CHAR, type ZfsInvocation } from './shell';
 import { originOfRange } from './strings';
+import { type BtrfsLayout, type RootSubvolume, readBtrfsLayout, rootSubvolumeOf } from './btrfs';
+import { type BtrfsRollback, readBtrfsRollbacks } from './btrfs-rollback';
 import { type Origin, type StringValue, type Value, stringText } from './values';
 
 /** Mount points NixOS mounts in stage 1 whatever `neededForBoot` says (F1: exact match, no prefixes). */
@@ -340,6 +342,30 @@ export class HostModel {
   rootIsTmpfs(): boolean {
     const root = this.fileSystemAt('/');
     return root?.fsType.state === 'known' && root.fsType.value === 'tmpfs';
+  }
+
+  // ---------------------------------------------------------------------------------------------- btrfs (§F)
+
+  /** The disko btrfs file systems, their subvolumes and the snapshots their hooks take (btrfs.ts). */
+  btrfsLayout(): BtrfsLayout {
+    return this.memo('btrfsLayout', () => readBtrfsLayout(this.input.diskoDevices));
+  }
+
+  /** ROOTSV: the subvolume mounted at "/" (its `subvol=` option); undefined when unknown or not btrfs. */
+  rootSubvolume(): RootSubvolume | undefined {
+    return this.memo('rootSubvolume', () => rootSubvolumeOf(this.fileSystemAt('/'), this.btrfsLayout()));
+  }
+
+  /** Every btrfs rollback BR (delete X, then restore or create it) in units, hooks and activation scripts. */
+  btrfsRollbacks(): { rollbacks: BtrfsRollback[]; open: boolean } {
+    return this.memo('btrfsRollbacks', () => readBtrfsRollbacks(this));
+  }
+
+  /** The BR of ROOTSV that certainly runs in stage 1 (an initrd unit or a scripted hook), if any. */
+  btrfsRootRollback(): BtrfsRollback | undefined {
+    const root = this.rootSubvolume();
+    if (!root) return undefined;
+    return this.btrfsRollbacks().rollbacks.find((rollback) => !rollback.conditional && rollback.subvolume === root.name && (rollback.place.kind === 'initrd-unit' || rollback.place.kind === 'hook'));
   }
 
   // ---------------------------------------------------------------------------------------------- units and hooks
