@@ -1,7 +1,7 @@
 /**
  * `ephemeral-root`: the analysis engine on the command line, for people and CI pipelines (DESIGN.md, "CLI contract").
  *
- *   ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release 24.11] [--explain]
+ *   ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release 24.11] [--explain] [--strict]
  *
  * Exit code 0: no error-severity finding; 1: some; 2: bad usage, unreadable input, or an internal error in a rule (one
  * line on stderr each; the findings of the other rules are still printed).
@@ -9,13 +9,13 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Workspace } from '../model/workspace';
-import { analyze } from '../rules/engine';
+import { type AnalysisResult, analyze } from '../rules/engine';
 import { initSyntax } from '../syntax/parser';
 import { toJson, toSarif, toText } from './report';
 
 const VERSION = '0.1.0';
 
-const USAGE = `Usage: ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release YY.MM] [--explain]
+const USAGE = `Usage: ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release YY.MM] [--explain] [--strict]
 
 Cross-checks NixOS ephemeral-root setups on ZFS: disko datasets against fileSystems, neededForBoot and the
 initrd rollback unit. PATH is a file or a folder (default: the current folder).
@@ -24,7 +24,11 @@ initrd rollback unit. PATH is a file or a folder (default: the current folder).
   --host NAME               only the host NAME
   --release YY.MM           nixpkgs release to assume when no flake.lock tells it
   --explain                 also list what could not be decided statically
-  --help, --version`;
+  --strict                  exit 2 when there is nothing to check (no Nix files, no host)
+  --help, --version
+
+A PATH inside a flake (or a repository whose root holds a flake.nix or configuration.nix) is analysed from that
+root, so that its hosts are complete; only the findings under PATH are reported.`;
 
 class UsageError extends Error {}
 
@@ -34,10 +38,11 @@ interface Options {
   host?: string;
   release?: string;
   explain: boolean;
+  strict: boolean;
 }
 
 function parseArguments(argv: string[]): Options | 'help' | 'version' {
-  const options: Options = { paths: [], format: 'text', explain: false };
+  const options: Options = { paths: [], format: 'text', explain: false, strict: false };
   const args = [...argv];
   const command = args.shift();
   if (command === '--help' || command === '-h' || command === 'help') return 'help';
@@ -70,6 +75,9 @@ function parseArguments(argv: string[]): Options | 'help' | 'version' {
       case '--explain':
         options.explain = true;
         break;
+      case '--strict':
+        options.strict = true;
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -96,6 +104,41 @@ function projectRoot(target: string, cwd: string): string {
     if (folder === top) break;
   }
   return start;
+}
+
+/**
+ * The root a path must be analysed from for its hosts to be complete, when that is a folder above it: the nearest
+ * folder above that holds a `flake.nix` (the path is part of that flake), or the repository root (`.git`) when it
+ * holds a `flake.nix` or `configuration.nix`. Climbing stops at the repository root. Undefined when the path's own
+ * folder is the root (it holds a `flake.nix` or `.git`) or nothing above holds the host, so that a folder of
+ * examples in a repository is still analysed on its own.
+ */
+function enclosingHostRoot(target: string): string | undefined {
+  const start = statSync(target).isDirectory() ? target : path.dirname(target);
+  const has = (folder: string, name: string) => existsSync(path.join(folder, name));
+  if (has(start, 'flake.nix') || has(start, '.git')) return undefined;
+  for (let folder = path.dirname(start); ; folder = path.dirname(folder)) {
+    if (has(folder, 'flake.nix')) return folder;
+    if (has(folder, '.git')) return has(folder, 'configuration.nix') ? folder : undefined;
+    if (path.dirname(folder) === folder) return undefined;
+  }
+}
+
+/** Whether `file` is `scope` itself or lies under the folder `scope`. */
+function isUnder(file: string, scope: string): boolean {
+  return file === scope || file.startsWith(`${scope}${path.sep}`);
+}
+
+/** The analysis narrowed to the files under `scopes`: hosts that read one of them, and the findings and notes there. */
+function narrowTo(result: AnalysisResult, scopes: string[]): AnalysisResult {
+  const inScope = (file: string | undefined) => file !== undefined && scopes.some((scope) => isUnder(file, scope));
+  return {
+    hosts: result.hosts.filter((host) => host.files.some(inScope)),
+    files: result.files.filter(inScope),
+    findings: result.findings.filter((finding) => inScope(finding.origin.file)),
+    unknowns: result.unknowns.filter((unknown) => inScope(unknown.note.origin?.file)),
+    faults: result.faults,
+  };
 }
 
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
@@ -126,9 +169,19 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
   await initSyntax();
   const workspace = new Workspace();
+  // A path inside a flake is analysed from the flake's root: analysed alone, a host folder loses what the flake
+  // adds (its other modules, the disko layout imported beside it), and its findings would be silently incomplete.
+  const roots = paths.map((item) => enclosingHostRoot(item));
+  const scopes = paths.map((item, index) => roots[index] ?? item);
+  for (const [index, root] of roots.entries()) {
+    if (root === undefined) continue;
+    const kind = existsSync(path.join(root, 'flake.nix')) ? 'flake' : 'repository';
+    process.stderr.write(`ephemeral-root: '${options.paths[index]}' is inside the ${kind} at '${path.relative(cwd, root) || '.'}': analysed from there, reporting only findings under '${options.paths[index]}'\n`);
+  }
   // The analysis reads only inside the project of each path given (confinement.ts).
-  for (const item of paths) workspace.policy.allow(projectRoot(item, cwd));
-  const result = analyze(workspace, paths, { host: options.host, release: options.release });
+  for (const item of scopes) workspace.policy.allow(projectRoot(item, cwd));
+  const analysed = analyze(workspace, [...new Set(scopes)], { host: options.host, release: options.release });
+  const result = roots.some((root) => root !== undefined) ? narrowTo(analysed, paths) : analysed;
   if (options.host && result.hosts.length === 0) {
     process.stderr.write(`ephemeral-root: no host named '${options.host}' under ${options.paths.join(', ')}\n`);
     return 2;
@@ -139,9 +192,20 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   else if (options.format === 'sarif') output = `${JSON.stringify(toSarif(result, workspace, cwd, VERSION), null, 2)}\n`;
   else output = toText(result, workspace, cwd, options.explain);
   await new Promise<void>((resolve) => process.stdout.write(output, () => resolve()));
+  // Nothing to check is said, never passed off as a clean result.
+  const where = options.paths.map((item) => `'${item}'`).join(', ');
+  let nothingChecked = false;
+  if (result.files.length === 0) {
+    process.stderr.write(`ephemeral-root: no Nix files under ${where}: nothing was checked\n`);
+    nothingChecked = true;
+  } else if (result.hosts.length === 0) {
+    process.stderr.write(`ephemeral-root: no host found under ${where} (no flake nixosConfigurations, configuration.nix or disko layout): only the files' syntax was checked\n`);
+    nothingChecked = true;
+  }
   // A rule that failed may have hidden an error: the run is not a pass, whatever the other rules found (exit 2).
   for (const fault of result.faults) process.stderr.write(`ephemeral-root: internal error in rule ${fault.code} on host ${fault.host}: ${fault.error.split('\n')[0]}\n`);
   if (result.faults.length > 0) return 2;
+  if (nothingChecked && options.strict) return 2;
   return result.findings.some((finding) => finding.severity === 'error') ? 1 : 0;
 }
 
