@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import { isFixable } from '../fixes/registry';
+import { groupByCause, unknownCause } from '../model/unknown-causes';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import type { AnalysisResult, HostFinding } from '../rules/engine';
@@ -64,7 +65,7 @@ export function toJson(result: AnalysisResult, workspace: Workspace, cwd: string
     })),
     unknown: result.unknowns
       .filter(({ note }) => note.origin)
-      .map(({ host, note }) => ({ file: relative(note.origin!.file, cwd), host, range: rangeOf(workspace, note.origin!), what: note.what })),
+      .map(({ host, note }) => ({ file: relative(note.origin!.file, cwd), host, range: rangeOf(workspace, note.origin!), what: note.what, cause: unknownCause(note.what) })),
   };
 }
 
@@ -85,11 +86,14 @@ export function toText(result: AnalysisResult, workspace: Workspace, cwd: string
     `${count('error')} error(s), ${count('warning')} warning(s), ${count('information') + count('hint')} note(s) in ${result.hosts.length} host(s), ${result.files.length} file(s).`,
   );
   if (explain) {
-    lines.push('', 'What could not be decided statically (rules stay silent about these):');
+    lines.push('', `What could not be decided statically (rules stay silent about these): ${result.unknowns.length}, by cause`);
     if (result.unknowns.length === 0) lines.push('  nothing');
-    for (const { host, note } of result.unknowns) {
-      const where = note.origin ? `${relative(note.origin.file, cwd)}:${rangeOf(workspace, note.origin).start.line + 1}` : '-';
-      lines.push(`  [${host}] ${where}: ${note.what}`);
+    for (const group of groupByCause(result.unknowns, (item) => item.note.what)) {
+      lines.push(`  ${group.cause}: ${group.items.length}`);
+      for (const { host, note } of group.items) {
+        const where = note.origin ? `${relative(note.origin.file, cwd)}:${rangeOf(workspace, note.origin).start.line + 1}` : '-';
+        lines.push(`    [${host}] ${where}: ${note.what}`);
+      }
     }
   }
   return `${lines.join('\n')}\n`;

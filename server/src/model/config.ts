@@ -84,6 +84,12 @@ interface ExpandContext {
   synthetic?: 'disko';
 }
 
+/** A contribution that might define anything at and below one option path (a module of a known flake input). */
+export interface ScopedCover {
+  path: string[];
+  cover: Cover;
+}
+
 export class ConfigNode {
   private readonly children = new Map<string, ConfigNode>();
   private filtered: { definitions: Definition[]; uncertain: boolean } | undefined;
@@ -92,6 +98,8 @@ export class ConfigNode {
     readonly path: string[],
     readonly definitions: Definition[],
     readonly covers: Cover[],
+    /** Covers that start at a path below this node (taken up by the child at their path). */
+    private readonly scoped: ScopedCover[] = [],
   ) {}
 
   get elementLevel(): boolean {
@@ -135,7 +143,14 @@ export class ConfigNode {
       }
       if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: parent.conditional });
     }
-    node = new ConfigNode(childPath, definitions, covers);
+    const below = this.scoped.filter((scoped) => scoped.path[this.path.length] === name);
+    for (const scoped of below) if (scoped.path.length === childPath.length) covers.push(scoped.cover);
+    node = new ConfigNode(
+      childPath,
+      definitions,
+      covers,
+      below.filter((scoped) => scoped.path.length > childPath.length),
+    );
     this.children.set(name, node);
     return node;
   }
@@ -371,9 +386,15 @@ function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[],
 /** The root of a host's merged configuration. */
 export function mergeModules(modules: ModuleDefinition[], opaque: OpaqueModule[]): ConfigNode {
   const definitions: Definition[] = [];
-  const covers: Cover[] = opaque.map((module) => ({ what: module.what, origin: module.origin, conditional: false }));
+  const covers: Cover[] = [];
+  const scoped: ScopedCover[] = [];
+  for (const module of opaque) {
+    const cover = { what: module.what, origin: module.origin, conditional: false };
+    if (!module.paths) covers.push(cover);
+    else for (const coveredPath of module.paths) scoped.push({ path: coveredPath, cover });
+  }
   for (const module of modules) {
     expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, definitions, covers, []);
   }
-  return new ConfigNode([], definitions, covers);
+  return new ConfigNode([], definitions, covers, scoped);
 }

@@ -31,7 +31,7 @@ export interface HostSpec {
   root: string;
   roots: ModuleRoot[];
   specialArgs?: Value;
-  flake?: { file: string; outputs?: Value; input?: string };
+  flake?: { file: string; outputs?: Value; input?: string; inputUrls?: ReadonlyMap<string, string> };
 }
 
 export interface AnalysisOptions {
@@ -112,7 +112,7 @@ export class HostBuilder {
   collect(spec: Pick<HostSpec, 'roots' | 'specialArgs' | 'flake'>): ModuleSet {
     const reference = new ConfigReference();
     const args = moduleArguments(spec.specialArgs, this.libValue(), reference);
-    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs, reference);
+    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs, reference, spec.flake?.inputUrls);
     return collector.collect(spec.roots);
   }
 
@@ -151,6 +151,7 @@ export class HostBuilder {
         for (const [name, entry] of nixos.entries) configurations.push({ name, value: entry.thunk.force(), origin: entry.keyOrigin });
       }
     }
+    const inputUrls = this.inputUrls(flakeFile, declared);
     const specs: HostSpec[] = [];
     for (const configuration of configurations) {
       const system = configuration.value;
@@ -168,10 +169,38 @@ export class HostBuilder {
         root: flakeFile,
         roots,
         specialArgs,
-        flake: { file: flakeFile, outputs, input: system.input ?? 'nixpkgs' },
+        flake: { file: flakeFile, outputs, input: system.input ?? 'nixpkgs', inputUrls },
       });
     }
     return specs;
+  }
+
+  /** The URL of each flake input: as flake.nix writes it, else as flake.lock records where it came from. */
+  private inputUrls(flakeFile: string, declared: Value | undefined): Map<string, string> {
+    const urls = new Map<string, string>();
+    if (declared?.kind === 'attrs') {
+      for (const [name, entry] of declared.entries) {
+        const input = entry.thunk.force();
+        const url = input.kind === 'attrs' ? input.entries.get('url')?.thunk.force() : input;
+        const text = url ? stringText(url) : undefined;
+        if (text) urls.set(name, text);
+      }
+    }
+    const lockText = this.workspace.readText(path.join(path.dirname(flakeFile), 'flake.lock'));
+    if (lockText) {
+      try {
+        const lock = JSON.parse(lockText) as { nodes?: Record<string, { original?: { type?: string; owner?: string; repo?: string; url?: string } }> };
+        for (const [name, node] of Object.entries(lock.nodes ?? {})) {
+          const original = node.original;
+          if (urls.has(name) || !original) continue;
+          if (original.owner && original.repo) urls.set(name, `${original.type ?? 'github'}:${original.owner}/${original.repo}`);
+          else if (original.url) urls.set(name, original.url);
+        }
+      } catch {
+        // A broken flake.lock tells no URLs; flake.nix may still have.
+      }
+    }
+    return urls;
   }
 
   private flakePartsConfigurations(marker: AttrsValue, inputsArg: AttrsValue, flakeFile: string): { name: string; value: Value; origin?: Origin }[] {

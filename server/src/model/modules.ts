@@ -12,6 +12,7 @@ import path from 'node:path';
 import { syntaxProblems } from '../syntax/syntax-errors';
 import { ConfigReference, type DeclarationSource } from './config-reference';
 import { refusalText } from './confinement';
+import { isSecretsModule, knownInputModules } from './input-modules';
 import type { Evaluator } from './evaluator';
 import { describeUnknown } from './operators';
 import { type AttrsValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
@@ -28,6 +29,8 @@ export interface ModuleDefinition {
 export interface OpaqueModule {
   what: string;
   origin?: Origin;
+  /** The option paths it might define, when known (a module of a well-known flake input); else anything. */
+  paths?: string[][];
 }
 
 export interface LibraryModule {
@@ -104,6 +107,8 @@ export class ModuleCollector {
     /** The flake's outputs, to follow `self.nixosModules.x`. */
     private readonly flakeOutputs?: Value,
     configReference = new ConfigReference(),
+    /** The URLs of the flake's inputs, by name (for the table of well-known input modules). */
+    private readonly inputUrls: ReadonlyMap<string, string> = new Map(),
   ) {
     this.args = known(args);
     this.result = { modules: [], opaque: [], library: [], files: [], missing: [], declarations: [], configReference };
@@ -146,7 +151,13 @@ export class ModuleCollector {
             this.result.library.push({ name, origin });
             return;
           }
-          this.result.opaque.push({ what: `module ${symbolPiece.symbol.join('.')}${rest} (a file inside a flake input)`, origin });
+          const input = root === 'inputs' ? symbolPiece.symbol[1] : root;
+          if (input && isSecretsModule(input, rest)) {
+            // input-modules.ts: a secrets file holds values, not the options our rules read (a documented guess).
+            this.result.library.push({ name: `secrets module ${symbolPiece.symbol.join('.')}${rest}`, origin });
+            return;
+          }
+          this.addInputModule(input, `module ${symbolPiece.symbol.join('.')}${rest} (a file inside a flake input)`, origin);
           return;
         }
         if (text !== undefined && text.startsWith('/')) {
@@ -165,8 +176,21 @@ export class ModuleCollector {
             return;
           }
         }
+        if (root === 'inputs' && value.path[1] === 'self' && this.flakeOutputs) {
+          // `inputs.self` is the flake itself.
+          const resolved = this.selectPath(this.flakeOutputs, value.path.slice(2));
+          if (resolved) {
+            this.addModule(known(resolved), origin, listedIn, depth + 1);
+            return;
+          }
+        }
+        const name = libraryName(value.path);
+        if (root === 'inputs' && name !== 'disko' && name !== 'impermanence' && name !== 'preservation') {
+          this.addInputModule(value.path[1], `module ${value.path.join('.')} of a flake input`, origin ?? value.origin);
+          return;
+        }
         if (root === 'inputs' || root === 'self' || root.startsWith('<') || root === 'pkgs') {
-          this.result.library.push({ name: libraryName(value.path), origin: origin ?? value.origin });
+          this.result.library.push({ name, origin: origin ?? value.origin });
           return;
         }
         this.result.opaque.push({ what: `module ${value.path.join('.')}`, origin });
@@ -181,6 +205,21 @@ export class ModuleCollector {
       default:
         this.addModuleValue(value, origin, listedIn, depth);
     }
+  }
+
+  /**
+   * A module of a flake input: one of a well-known project covers only the options the table lists for it
+   * (input-modules.ts); one of an input we know nothing about might set anything.
+   */
+  private addInputModule(input: string | undefined, what: string, origin: Origin | undefined): void {
+    const url = input ? this.inputUrls.get(input) : undefined;
+    const entry = knownInputModules(url);
+    this.result.library.push({ name: entry ? entry.name : what, origin });
+    if (entry) {
+      if (entry.sets.length > 0) this.result.opaque.push({ what: `${what}: ${entry.name}, whose modules may set ${entry.sets.map((option) => option.join('.')).join(', ')}`, origin, paths: entry.sets });
+      return;
+    }
+    this.result.opaque.push({ what: `${what}, whose modules are not known here${url ? ` (${url})` : ''}`, origin });
   }
 
   private selectPath(value: Value, names: string[]): Value | undefined {
