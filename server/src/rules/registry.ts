@@ -40,6 +40,16 @@ import { rule as implicitParentDataset } from './handlers/implicit-parent-datase
 import { rule as autosnapshotOnEphemeral } from './handlers/autosnapshot-on-ephemeral';
 import { rule as syntaxError } from './handlers/syntax-error';
 import { rule as importNotFound } from './handlers/import-not-found';
+import { rule as btrfsRollbackNestedSubvolumes } from './handlers/btrfs-rollback-nested-subvolumes';
+import { rule as btrfsPersistentSubvolNestedInRoot } from './handlers/btrfs-persistent-subvol-nested-in-root';
+import { rule as btrfsRollbackMountsSubvolume } from './handlers/btrfs-rollback-mounts-subvolume';
+import { rule as btrfsRollbackNotAfterDevice } from './handlers/btrfs-rollback-not-after-device';
+import { rule as scriptedRollbackBeforeResume } from './handlers/scripted-rollback-before-resume';
+import { rule as unitNameEscapeLost } from './handlers/unit-name-escape-lost';
+import { rule as initrdUnitPathHidesTools } from './handlers/initrd-unit-path-hides-tools';
+import { rule as wantedbyUnknownTarget } from './handlers/wantedby-unknown-target';
+import { rule as tmpfsRootMode } from './handlers/tmpfs-root-mode';
+import { rule as tmpfsRootNoSize } from './handlers/tmpfs-root-no-size';
 import type { Rule, RuleCode } from './types';
 
 export const RULES: Rule[] = [
@@ -82,6 +92,16 @@ export const RULES: Rule[] = [
   autosnapshotOnEphemeral,
   syntaxError,
   importNotFound,
+  btrfsRollbackNestedSubvolumes,
+  btrfsPersistentSubvolNestedInRoot,
+  btrfsRollbackMountsSubvolume,
+  btrfsRollbackNotAfterDevice,
+  scriptedRollbackBeforeResume,
+  unitNameEscapeLost,
+  initrdUnitPathHidesTools,
+  wantedbyUnknownTarget,
+  tmpfsRootMode,
+  tmpfsRootNoSize,
 ];
 
 export const RULES_BY_CODE = new Map<RuleCode, Rule>(RULES.map((rule) => [rule.code, rule]));

@@ -47,6 +47,16 @@ export const RULE_CODES = [
   'autosnapshot-on-ephemeral',
   'syntax-error',
   'import-not-found',
+  'btrfs-rollback-nested-subvolumes',
+  'btrfs-persistent-subvol-nested-in-root',
+  'btrfs-rollback-mounts-subvolume',
+  'btrfs-rollback-not-after-device',
+  'scripted-rollback-before-resume',
+  'unit-name-escape-lost',
+  'initrd-unit-path-hides-tools',
+  'wantedby-unknown-target',
+  'tmpfs-root-mode',
+  'tmpfs-root-no-size',
 ] as const;
 
 export type RuleCode = (typeof RULE_CODES)[number];
