@@ -43,6 +43,30 @@ let hl = config.homelab; in
 }
 `;
 
+describe('a library the repository extends', () => {
+  it('lib.extend with helpers of the repository, passed through specialArgs: the helper is evaluated', async () => {
+    const folder = path.join(scratch, `case-${cases++}`);
+    mkdirSync(path.join(folder, 'lib'), { recursive: true });
+    writeFileSync(
+      path.join(folder, 'flake.nix'),
+      `{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  outputs = { nixpkgs, ... }@inputs:
+    let lib = nixpkgs.lib.extend (final: prev: { my = import ./lib { lib = final; }; });
+    in { nixosConfigurations.host = lib.nixosSystem { specialArgs = { inherit lib inputs; }; modules = [ ./configuration.nix ]; }; };
+}
+`,
+    );
+    writeFileSync(path.join(folder, 'lib', 'default.nix'), '{ lib }: { dataset = pool: name: lib.concatStringsSep "/" [ pool name ]; }\n');
+    writeFileSync(
+      path.join(folder, 'configuration.nix'),
+      '{ lib, ... }: {\n  networking.hostId = "8425e349";\n  disko.devices.zpool.rpool = { type = "zpool"; datasets.root = { type = "zfs_fs"; mountpoint = "/"; options.mountpoint = "legacy"; }; };\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n  fileSystems."/data" = { device = lib.my.dataset "cache" "data"; fsType = "zfs"; };\n}\n',
+    );
+    const { result } = await analyzeFolder(folder);
+    const codes = result.findings.map((finding) => finding.code);
+    assert.ok(codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+  });
+});
+
 describe('config read through the merged configuration', () => {
   it('an option default decides a fileSystems name, a definition in another module its pool: the undeclared pool is reported', async () => {
     const { codes, unknowns } = await hostWith({ 'homelab.nix': HOMELAB_OPTIONS, 'pool.nix': '{ homelab.pool = "cache"; }\n' });
@@ -70,6 +94,17 @@ describe('config read through the merged configuration', () => {
     const { codes, unknowns } = await hostWith({ 'lab.nix': '{ config, ... }: { fileSystems.${config.services.nextcloud.home} = { device = "cache/nc"; fsType = "zfs"; }; }\n' });
     assert.ok(!codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
     assert.ok(unknowns.some((what) => /nextcloud/.test(what)), `unknown: ${unknowns.join(' | ')}`);
+  });
+
+  it('a module argument another module sets with _module.args is read', async () => {
+    const { codes } = await hostWith({ 'args.nix': '{ _module.args.poolName = "cache"; }\n', 'data.nix': '{ poolName, ... }: { fileSystems."/data" = { device = "${poolName}/data"; fsType = "zfs"; }; }\n' });
+    assert.ok(codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+  });
+
+  it('a module argument nothing sets stays unknown', async () => {
+    const { codes } = await hostWith({ 'data.nix': '{ poolName, ... }: { fileSystems."/data" = { device = "${poolName}/data"; fsType = "zfs"; }; }\n' });
+    assert.ok(!codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.ok(!codes.includes('filesystem-dataset-unknown'), `findings: ${codes.join(', ')}`);
   });
 
   it('a NixOS option a module of the host defines is read: a condition on it decides', async () => {

@@ -873,7 +873,30 @@ function libSet(shared: Record<string, PrimopValue>): AttrsValue {
   }
   // Anything else in lib is a function we do not model: its result is unknown, by name.
   root.open = unknown('a lib function that is not modelled');
-  return root;
+  return withExtend(root);
+}
+
+/**
+ * `lib.extend (final: prev: { my = import ./lib { lib = final; }; })`: nixpkgs' fixed point of the library with an
+ * overlay, so a repository's own helpers (`lib.my.mkHost`) are evaluated like any other function. `final` is the
+ * extended library itself, read lazily; used before it exists (a strict overlay), it is unknown.
+ */
+function withExtend(lib: AttrsValue): AttrsValue {
+  lib.entries.set('extend', {
+    thunk: known(
+      primop('extend', 1, ([overlay], site) => {
+        let extended: AttrsValue | undefined;
+        const final = new LazyThunk(() => extended ?? unknown('lib.extend: the extended library used while it is being built', site.origin));
+        const added = call(site, overlay.force(), final, known(lib));
+        if (added.kind !== 'attrs') return why(added, 'lib.extend overlay', site.origin);
+        const merged = binaryOperation('//', lib, added, site.origin);
+        if (merged.kind !== 'attrs') return merged;
+        extended = withExtend(merged);
+        return extended;
+      }),
+    ),
+  });
+  return lib;
 }
 
 const inputLibraries = new Map<string, AttrsValue>();
@@ -894,7 +917,7 @@ function createLibraryForInput(lib: AttrsValue, input: string): AttrsValue {
   copy.entries.set('nixosSystem', {
     thunk: known(primop('nixosSystem', 1, ([args], site) => ({ kind: 'nixosSystem', args, input, origin: site.origin }))),
   });
-  return copy;
+  return withExtend(copy);
 }
 
 let sharedGlobals: Map<string, Thunk> | undefined;

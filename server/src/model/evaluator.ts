@@ -357,7 +357,7 @@ export class Evaluator implements EvaluatorLike {
         const entry = value.entries.get(name);
         if (entry) return entry.thunk.force();
         if (value.unknownKeys.length > 0) return unknown(`attribute ${name} of a set with computed names`, origin);
-        if (value.open) return unknown(`${name}: ${value.open.reason}`, origin);
+        if (value.open) return value.fallback?.(name, origin) ?? unknown(`${name}: ${value.open.reason}`, origin);
         return undefined;
       }
       case 'symbol': {

@@ -91,6 +91,8 @@ export function moduleArguments(specialArgs: Value | undefined, lib: Value, conf
     for (const [name, entry] of specialArgs.entries) args.entries.set(name, entry);
   }
   args.open = unknown('a module argument that is not known here (set through _module.args or specialArgs)');
+  // An argument another module sets with `_module.args.<name>`, read once the host's modules are merged.
+  args.fallback = (name, origin) => configReference.read(['_module', 'args', name], origin);
   return args;
 }
 

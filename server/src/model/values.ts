@@ -99,6 +99,8 @@ export interface AttrsValue {
   origin?: Origin;
   /** The whole set is a stand-in with unknown extra members (a function's `...` arguments). */
   open?: UnknownValue;
+  /** For an open set: a member it does not list may still be found here (module arguments set by `_module.args`). */
+  fallback?: (name: string, origin?: Origin) => Value | undefined;
 }
 
 export interface LambdaValue {
