@@ -5,7 +5,7 @@
 import type { BtrfsRollback } from '../model/btrfs-rollback';
 import type { HostModel, Unit } from '../model/host-model';
 import { type Origin, type StringValue, type Value } from '../model/values';
-import { q } from './support';
+import { q, rollbackUnits } from './support';
 
 export interface BtrfsRollbackUnit {
   unit: Unit;
@@ -86,4 +86,13 @@ export function lostEscapes(value: Value): Origin[] {
     found.push({ file: string.origin.file, start, end });
   }
   return found;
+}
+
+/**
+ * Initrd units that certainly reset the root, ZFS (`zfs rollback`) or btrfs (BR): the rules about how such a unit
+ * must be written (oneshot, pulled in, no default dependencies) hold for both (RULES.md §H, "generic").
+ */
+export function ephemeralRollbackUnits(host: HostModel): { unit: Unit }[] {
+  const units = new Set<Unit>([...rollbackUnits(host).map((item) => item.unit), ...btrfsRollbackUnits(host).map((item) => item.unit)]);
+  return [...units].map((unit) => ({ unit }));
 }

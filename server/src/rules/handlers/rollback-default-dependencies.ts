@@ -21,7 +21,8 @@
  * ```
  */
 import { stringText } from '../../model/values';
-import { finding, q, rollbackUnits, unitOrigin } from '../support';
+import { finding, q, unitOrigin } from '../support';
+import { ephemeralRollbackUnits } from '../btrfs-support';
 import type { Finding, Rule } from '../types';
 
 /** The spellings of "yes" systemd's parse_boolean() accepts. */
@@ -34,7 +35,7 @@ export const rule: Rule = {
   facts: ['F19', 'F38'],
   check(host) {
     const findings: Finding[] = [];
-    for (const { unit } of rollbackUnits(host)) {
+    for (const { unit } of ephemeralRollbackUnits(host)) {
       const resolved = unit.node.at('unitConfig', 'DefaultDependencies').scalar();
       if (resolved.state === 'unknown') continue;
       let written: string | undefined;

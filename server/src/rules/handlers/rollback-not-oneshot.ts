@@ -16,7 +16,8 @@
  * serviceConfig.Type = "oneshot";
  * ```
  */
-import { finding, q, rollbackUnits, unitOrigin } from '../support';
+import { finding, q, unitOrigin } from '../support';
+import { ephemeralRollbackUnits } from '../btrfs-support';
 import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
@@ -26,7 +27,7 @@ export const rule: Rule = {
   facts: ['F19'],
   check(host) {
     const findings: Finding[] = [];
-    for (const { unit } of rollbackUnits(host)) {
+    for (const { unit } of ephemeralRollbackUnits(host)) {
       const type = unit.node.at('serviceConfig', 'Type').string();
       if (type.state === 'unknown' || (type.state === 'known' && type.value === 'oneshot')) continue;
       if (type.state === 'absent' && unit.node.at('serviceConfig').covers.length > 0) continue;
@@ -37,7 +38,7 @@ export const rule: Rule = {
         finding(
           this,
           origin,
-          `${q(unit.name)} ${what}: the unit counts as started before ${q('zfs rollback')} has finished, so ${q('sysroot.mount')} does not wait for the rollback. Set ${q('serviceConfig.Type = "oneshot";')}.`,
+          `${q(unit.name)} ${what}: the unit counts as started before its script has finished, so ${q('sysroot.mount')} does not wait for the rollback. Set ${q('serviceConfig.Type = "oneshot";')}.`,
           { data: { unit } },
         ),
       );

@@ -16,7 +16,8 @@
  */
 import type { ConfigNode } from '../../model/config';
 import { stringText } from '../../model/values';
-import { finding, q, rollbackUnits, unitFieldOrigin, unitOrigin } from '../support';
+import { finding, q, unitFieldOrigin, unitOrigin } from '../support';
+import { ephemeralRollbackUnits } from '../btrfs-support';
 import type { Finding, Rule } from '../types';
 import { guessUnitName } from './unknown-initrd-unit';
 
@@ -35,7 +36,7 @@ export const rule: Rule = {
     const others = ['targets', 'mounts', 'units', 'sockets', 'timers', 'paths'].map((kind) => systemd.child(kind));
     if (others.some((node) => node.open)) return [];
     const findings: Finding[] = [];
-    for (const { unit } of rollbackUnits(host)) {
+    for (const { unit } of ephemeralRollbackUnits(host)) {
       const pulled = ['wantedBy', 'requiredBy', 'upheldBy'] as const;
       const own = pulled.map((field) => host.unitList(unit, field));
       // An entry without a unit type (`wantedBy = [ "initrd" ]`) names no unit, so it pulls nothing in
