@@ -114,3 +114,24 @@ describe('language server on a broken host', () => {
     }
   });
 });
+
+describe('language server: what stayed unknown', () => {
+  it('fileInfo counts the unknowns of the file\'s hosts by cause (the status bar tooltip)', async () => {
+    const folder = copyOf('seed');
+    // A module of a flake input nothing knows: everything it might set is unknown.
+    const configuration = path.join(folder, 'configuration.nix');
+    writeFileSync(configuration, readFileSync(configuration, 'utf8').replace('{ lib, pkgs, ... }:\n{', '{ lib, pkgs, ... }:\n{\n  imports = [ ./extra.nix ];'));
+    writeFileSync(path.join(folder, 'extra.nix'), '{ config, ... }: { fileSystems.${config.services.nextcloud.home} = { device = "rpool/nc"; fsType = "zfs"; }; }\n');
+    const client = new LspClient();
+    try {
+      await client.initialize(folder);
+      const info = (await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(configuration) })) as { unknowns: { cause: string; count: number }[] };
+      assert.ok(
+        info.unknowns.some((group) => /option that NixOS/.test(group.cause) && group.count >= 1),
+        `unknowns: ${JSON.stringify(info.unknowns)}`,
+      );
+    } finally {
+      await client.shutdown();
+    }
+  });
+});

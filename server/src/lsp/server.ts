@@ -23,6 +23,7 @@ import {
 } from 'vscode-languageserver';
 import { SliceExpired, TimeSlices } from '../model/budget';
 import { HostBuilder } from '../model/hosts';
+import { groupByCause } from '../model/unknown-causes';
 import { Workspace } from '../model/workspace';
 import { type AnalysisResult, type HostFinding, type HostReuse, analyze, createHostReuse } from '../rules/engine';
 import { type Severity, docsUrl } from '../rules/types';
@@ -88,6 +89,8 @@ const SLICE_MS = 20;
 export interface FileInfo {
   hosts: { name: string; kind: string; root: string }[];
   counts: { error: number; warning: number; information: number; hint: number };
+  /** What stayed unknown on the file's hosts, counted by cause (the status bar's tooltip; `--explain` lists them). */
+  unknowns: { cause: string; count: number }[];
 }
 
 export class EphemeralRootServer {
@@ -396,7 +399,12 @@ export class EphemeralRootServer {
       const severity = Object.entries(SEVERITY).find(([, value]) => value === diagnostic.severity)?.[0] as Severity;
       counts[severity]++;
     }
-    return { hosts: hosts.map((host) => ({ name: host.name, kind: host.kind, root: host.root })), counts };
+    const names = new Set(hosts.map((host) => host.name));
+    const unknowns = groupByCause(
+      result.unknowns.filter((item) => names.has(item.host)),
+      (item) => item.note.what,
+    ).map((group) => ({ cause: group.cause, count: group.items.length }));
+    return { hosts: hosts.map((host) => ({ name: host.name, kind: host.kind, root: host.root })), counts, unknowns };
   }
 
   /** Runs a handler; an exception is logged and answered with an LSP error: one bad request never kills the server. */
