@@ -17,6 +17,8 @@ import { provider as addNixDataset } from './handlers/add-nix-dataset';
 import { provider as addRollbackR } from './handlers/add-rollback-r';
 import { provider as declareParentDataset } from './handlers/declare-parent-dataset';
 import { provider as disableAutosnapshot } from './handlers/disable-autosnapshot';
+import { provider as doubleUnitNameBackslash } from './handlers/double-unit-name-backslash';
+import { provider as useNearestTarget } from './handlers/use-nearest-target';
 import { provider as disableDefaultDependencies } from './handlers/disable-default-dependencies';
 import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
 import { provider as fixZfsutil } from './handlers/fix-zfsutil';
@@ -62,6 +64,8 @@ export const FIX_PROVIDERS: FixProvider[] = [
   addNixDataset,
   addBlankSnapshotHook,
   addRollbackR,
+  doubleUnitNameBackslash,
+  useNearestTarget,
   guardSnapshotHook,
   moveScriptedRollback,
   renameImportUnit,
