@@ -98,7 +98,7 @@ describe('ephemeral-root check', () => {
     assert.equal(report.hosts[0].release, '24.05');
   });
 
-  it('--explain lists what could not be decided, with the place', () => {
+  it('--explain lists what could not be decided, by cause, with the place', () => {
     const folder = mkdtempSync(path.join(os.tmpdir(), 'explain-'));
     try {
       writeFileSync(
@@ -109,6 +109,8 @@ describe('ephemeral-root check', () => {
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /What could not be decided statically/);
       assert.match(run.stdout, /configuration\.nix:4: fileSystems .*lib\.mapAttrs|configuration\.nix:4: .*fileSystems/);
+      // Grouped by cause, with a count per cause.
+      assert.match(run.stdout, /^  an option that NixOS or an unread module defines: 1$/m);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
