@@ -16,6 +16,9 @@ import { findInvocations, hasFlag, UNKNOWN_CHAR, type ZfsInvocation } from './sh
 import { originOfRange } from './strings';
 import { type BtrfsLayout, type RootSubvolume, readBtrfsLayout, rootSubvolumeOf } from './btrfs';
 import { type BtrfsRollback, readBtrfsRollbacks } from './btrfs-rollback';
+import { type ActivationConsumer, type ActivationMode, activationMode, earlyFor } from './activation';
+import { type InputVersions, inputVersionsOfFiles } from './input-versions';
+import { type EphemeralRoot, type PathCover, type Persistence, coverOf, ephemeralRoot, readPersistence } from './persistence';
 import { type Origin, type StringValue, type Value, stringText } from './values';
 
 /** Mount points NixOS mounts in stage 1 whatever `neededForBoot` says (F1: exact match, no prefixes). */
@@ -677,6 +680,44 @@ export class HostModel {
       const preservation = this.config.at('preservation', 'enable').bool();
       if (preservation.state !== 'known' || preservation.value) read(this.config.at('preservation', 'preserveAt'), 'preservation');
       return roots;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------- what survives a boot (RULES.md §E0)
+
+  /** EPH: the root is erased at every boot, and how; undefined when unknown (persistence.ts). */
+  ephemeralRoot(): EphemeralRoot | undefined {
+    return this.memo('ephemeralRoot', () => ephemeralRoot(this));
+  }
+
+  /** impermanence and preservation roots with typed entries (files, directories, per user, inInitrd). */
+  persistenceDetails(): Persistence {
+    return this.memo('persistenceDetails', () => readPersistence(this));
+  }
+
+  /** COVER(P): what keeps a path across a boot; undefined when unknown. */
+  coverOf(target: string): PathCover | undefined {
+    return this.memo(`cover:${target}`, () => coverOf(this, target, this.persistenceDetails()));
+  }
+
+  /** EARLY(P, consumer): whether the path exists when an activation-time consumer reads it. */
+  earlyFor(target: string, consumer: ActivationConsumer): boolean | undefined {
+    const cover = this.coverOf(target);
+    return cover ? earlyFor(this, cover, consumer, this.inputVersions()) : undefined;
+  }
+
+  /** How sops-nix, agenix or user creation runs: in the activation script or as systemd units (F43, F47). */
+  activationMode(tool: 'sops' | 'agenix' | 'users'): ActivationMode {
+    return this.memo(`activationMode:${tool}`, () => activationMode(this, tool));
+  }
+
+  /** Revisions of impermanence, sops-nix, agenix and preservation in the flake.lock beside the host's flake.nix. */
+  inputVersions(): InputVersions {
+    return this.memo('inputVersions', () => {
+      const versions = inputVersionsOfFiles(this.files);
+      // hosts.ts reads impermanence's revision itself; prefer it when the lock beside flake.nix said nothing.
+      if (!versions.impermanence && this.input.impermanenceLastModified !== undefined) versions.impermanence = { lastModified: this.input.impermanenceLastModified };
+      return versions;
     });
   }
 }

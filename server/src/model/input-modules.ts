@@ -31,13 +31,16 @@ export const KNOWN_INPUT_MODULES: KnownInputModules[] = [
   {
     name: 'sops-nix',
     url: /Mic92\/sops-nix\b/i,
-    sets: [['sops'], ['system', 'activationScripts'], ['systemd', 'services'], ['environment']],
+    // Its own options (`sops.age.*`, `sops.secrets.<n>.path`, …) are declarations whose defaults secrets.ts models
+    // from the facts (F43); the module itself defines only `sops.environment` in its namespace.
+    sets: [['sops', 'environment'], ['system', 'activationScripts'], ['systemd', 'services'], ['environment', 'systemPackages'], ['environment', 'etc'], ['users', 'groups']],
     why: 'its module decrypts secrets at activation (an activation script, or a stage-2 service)',
   },
   {
     name: 'agenix',
     url: /ryantm\/agenix\b/,
-    sets: [['age'], ['system', 'activationScripts'], ['environment']],
+    // `age.identityPaths` and the secret paths are declaration defaults that secrets.ts models (F47).
+    sets: [['system', 'activationScripts'], ['systemd', 'services'], ['environment', 'systemPackages'], ['environment', 'etc'], ['users', 'groups']],
     why: 'its module decrypts secrets in an activation script',
   },
   {

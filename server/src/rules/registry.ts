@@ -50,6 +50,19 @@ import { rule as initrdUnitPathHidesTools } from './handlers/initrd-unit-path-hi
 import { rule as wantedbyUnknownTarget } from './handlers/wantedby-unknown-target';
 import { rule as tmpfsRootMode } from './handlers/tmpfs-root-mode';
 import { rule as tmpfsRootNoSize } from './handlers/tmpfs-root-no-size';
+import { rule as persistPathOnEphemeralRoot } from './handlers/persist-path-on-ephemeral-root';
+import { rule as secretKeyNotPersisted } from './handlers/secret-key-not-persisted';
+import { rule as secretKeyNotAtActivation } from './handlers/secret-key-not-at-activation';
+import { rule as passwordSecretNotNeededForUsers } from './handlers/password-secret-not-needed-for-users';
+import { rule as passwordFileNotAtActivation } from './handlers/password-file-not-at-activation';
+import { rule as sshHostKeysNotPersisted } from './handlers/ssh-host-keys-not-persisted';
+import { rule as imperativePasswordsLost } from './handlers/imperative-passwords-lost';
+import { rule as varLibNixosNotPersisted } from './handlers/var-lib-nixos-not-persisted';
+import { rule as machineIdPreservedLate } from './handlers/machine-id-preserved-late';
+import { rule as machineIdNotPersisted } from './handlers/machine-id-not-persisted';
+import { rule as zfsKeylocationFileNotInInitrd } from './handlers/zfs-keylocation-file-not-in-initrd';
+import { rule as initrdSecretSourceEphemeral } from './handlers/initrd-secret-source-ephemeral';
+import { rule as zfsRootImportNotForced } from './handlers/zfs-root-import-not-forced';
 import type { Rule, RuleCode } from './types';
 
 export const RULES: Rule[] = [
@@ -102,6 +115,19 @@ export const RULES: Rule[] = [
   wantedbyUnknownTarget,
   tmpfsRootMode,
   tmpfsRootNoSize,
+  persistPathOnEphemeralRoot,
+  secretKeyNotPersisted,
+  secretKeyNotAtActivation,
+  passwordSecretNotNeededForUsers,
+  passwordFileNotAtActivation,
+  sshHostKeysNotPersisted,
+  imperativePasswordsLost,
+  varLibNixosNotPersisted,
+  machineIdPreservedLate,
+  machineIdNotPersisted,
+  zfsKeylocationFileNotInInitrd,
+  initrdSecretSourceEphemeral,
+  zfsRootImportNotForced,
 ];
 
 export const RULES_BY_CODE = new Map<RuleCode, Rule>(RULES.map((rule) => [rule.code, rule]));

@@ -57,6 +57,19 @@ export const RULE_CODES = [
   'wantedby-unknown-target',
   'tmpfs-root-mode',
   'tmpfs-root-no-size',
+  'persist-path-on-ephemeral-root',
+  'secret-key-not-persisted',
+  'secret-key-not-at-activation',
+  'password-secret-not-needed-for-users',
+  'password-file-not-at-activation',
+  'ssh-host-keys-not-persisted',
+  'imperative-passwords-lost',
+  'var-lib-nixos-not-persisted',
+  'machine-id-preserved-late',
+  'machine-id-not-persisted',
+  'zfs-keylocation-file-not-in-initrd',
+  'initrd-secret-source-ephemeral',
+  'zfs-root-import-not-forced',
 ] as const;
 
 export type RuleCode = (typeof RULE_CODES)[number];

@@ -1,0 +1,94 @@
+/**
+ * The revisions of the flake inputs whose behaviour the "what must survive the rollback" rules depend on:
+ * impermanence (PR #272 changed how persisted directories reach stage 1, F49), sops-nix (020dcff made an unreadable
+ * ssh key non-fatal, F45) and agenix. They are read from the `flake.lock` beside the host's `flake.nix`, by the
+ * repository name each locked node points at, so an input may be called anything in `flake.nix`.
+ *
+ * A host without a flake, a lock file that cannot be read, or an input fetched another way gives no version: the
+ * rules then word their message for both cases or stay silent, as each rule's version paragraph says.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export interface InputVersion {
+  /** `locked.lastModified`, in seconds since the epoch. */
+  lastModified?: number;
+  rev?: string;
+}
+
+export interface InputVersions {
+  impermanence?: InputVersion;
+  sopsNix?: InputVersion;
+  agenix?: InputVersion;
+  preservation?: InputVersion;
+}
+
+/** A flake.lock larger than this is not a lock file we should parse on every analysis. */
+const MAX_LOCK_BYTES = 4 * 1024 * 1024;
+
+/** The repository names (`locked.repo`) each input is recognised by; forks keep the name. */
+const REPOSITORIES: Record<keyof InputVersions, string[]> = {
+  impermanence: ['impermanence'],
+  sopsNix: ['sops-nix'],
+  agenix: ['agenix', 'ragenix'],
+  preservation: ['preservation'],
+};
+
+/** Reads the revisions of the inputs we care about from the text of a flake.lock. */
+export function inputVersionsFromLock(lockText: string): InputVersions {
+  const versions: InputVersions = {};
+  let lock: { nodes?: Record<string, { locked?: { lastModified?: unknown; repo?: unknown; rev?: unknown } }> };
+  try {
+    lock = JSON.parse(lockText);
+  } catch {
+    return versions;
+  }
+  for (const node of Object.values(lock.nodes ?? {})) {
+    const repo = typeof node?.locked?.repo === 'string' ? node.locked.repo : undefined;
+    if (!repo) continue;
+    for (const [key, names] of Object.entries(REPOSITORIES) as [keyof InputVersions, string[]][]) {
+      // Two nodes of one repository (an input that another input locks again): the versions could differ, so the
+      // version is unknown rather than whichever node came first.
+      if (!names.includes(repo)) continue;
+      const version: InputVersion = {
+        lastModified: typeof node.locked?.lastModified === 'number' ? node.locked.lastModified : undefined,
+        rev: typeof node.locked?.rev === 'string' ? node.locked.rev : undefined,
+      };
+      if (key in versions && versions[key]?.lastModified !== version.lastModified) versions[key] = {};
+      else versions[key] = version;
+    }
+  }
+  return versions;
+}
+
+/** The input versions of a host whose files include a `flake.nix` with a `flake.lock` beside it. */
+export function inputVersionsOfFiles(files: string[]): InputVersions {
+  const flake = files.find((file) => path.basename(file) === 'flake.nix');
+  if (!flake) return {};
+  const lockFile = path.join(path.dirname(flake), 'flake.lock');
+  try {
+    if (statSync(lockFile).size > MAX_LOCK_BYTES) return {};
+    return inputVersionsFromLock(readFileSync(lockFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** Seconds since the epoch of a calendar day (UTC). */
+export function dayInSeconds(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) / 1000;
+}
+
+/**
+ * Whether an input is at least as new as a change made on `day`: true, false, or undefined when its revision is
+ * not known.
+ */
+export function inputAtLeast(version: InputVersion | undefined, day: string): boolean | undefined {
+  if (version?.lastModified === undefined) return undefined;
+  return version.lastModified >= dayInSeconds(day);
+}
+
+/** impermanence PR #272 (commit 2b99fef merged 2025-09-20): persisted directories are no longer fileSystems (F49). */
+export const IMPERMANENCE_SYSTEMD_MOUNTS = '2025-09-20';
+/** sops-nix 020dcff (2024-01-10): an unreadable ssh key is skipped instead of aborting (F45). */
+export const SOPS_SSH_IMPORT_MAY_FAIL = '2024-01-10';
