@@ -39,6 +39,18 @@ export class Places {
   }
 }
 
+/** docs/facts.md on GitHub, where each fact is a table row. */
+export const FACTS_URL = 'https://github.com/nixos-ephemeral-root/nixos-ephemeral-root/blob/main/docs/facts.md';
+
+/**
+ * Turns the fact numbers a hover cites — `(F13)`, `(F6, F8)`, `(F6–F8)`, `(…, F23)` — into links to their entry in
+ * docs/facts.md. The entries are table rows without anchors of their own, so each link carries a text fragment
+ * (`#:~:text=F13`) that browsers scroll to and highlight: the row's first cell is the first whole-word match.
+ */
+export function linkFactReferences(markdown: string): string {
+  return markdown.replace(/(?<=\(|, |–)F(\d{1,2})(?=[),–])/g, (reference, number: string) => `[${reference}](${FACTS_URL}#:~:text=F${number})`);
+}
+
 const FATE_TITLE = { erased: '**Erased on every boot**', persisted: '**Persisted**', unknown: '**Erased or persisted: unknown**' } as const;
 
 function mountLine(places: Places, facts: DatasetFacts, mount: MountFacts): string[] {
@@ -233,5 +245,5 @@ export async function hoverAt(server: EphemeralRootServer, params: HoverParams):
   }
   const value = sections.length === 1 && hits.length === 1 ? sections[0].text : sections.map((section) => `_Host ${section.hosts.map((name) => `\`${name}\``).join(', ')}:_\n\n${section.text}`).join('\n\n---\n\n');
   const origin = hits[0].occurrence.origin;
-  return { contents: { kind: MarkupKind.Markdown, value }, range: server.workspace.range(origin) };
+  return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: server.workspace.range(origin) };
 }
