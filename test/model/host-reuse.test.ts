@@ -27,7 +27,9 @@ function writeTwoHostFlake(root: string): void {
   for (const name of ['alpha', 'beta']) {
     mkdirSync(path.join(root, 'hosts', name), { recursive: true });
     cpSync(path.join(SEED, 'disko.nix'), path.join(root, 'hosts', name, 'disko.nix'));
-    writeFileSync(path.join(root, 'hosts', name, 'configuration.nix'), withoutUnit.replace('"seed"', `"${name}"`));
+    // A declared machine id keeps the pair free of findings (machine-id-not-persisted would note the seed's).
+    const ownConfiguration = withoutUnit.replace('"seed"', `"${name}"`).replace(/\n}\s*$/, '\n  environment.etc."machine-id".text = "0123456789abcdef0123456789abcdef\\n";\n}\n');
+    writeFileSync(path.join(root, 'hosts', name, 'configuration.nix'), ownConfiguration);
   }
   mkdirSync(path.join(root, 'common'));
   writeFileSync(path.join(root, 'common', 'names.nix'), '{ snapshot = "rpool/nixos/empty@start"; }\n');

@@ -132,7 +132,12 @@ export class ConfigReference implements ConfigReader {
       const childPath = [...path, name];
       attrs.entries.set(name, { thunk: new LazyThunk(() => this.read(childPath, origin) ?? { kind: 'symbol', path: ['config', ...childPath], origin, config: this }, origin) });
     }
-    if (!ownNamespace || node.open) attrs.open = unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin);
+    if (!ownNamespace || node.open) {
+      attrs.open = unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin);
+      // A member nothing in reach defines stays `config.<path>` by name (an option of NixOS or of an input module,
+      // such as `config.sops.secrets.<n>.path`), as it was before the merge: rules recognise such names.
+      attrs.fallback = (name, at) => ({ kind: 'symbol', path: ['config', ...path, name], origin: at ?? origin, config: this });
+    }
     return attrs;
   }
 }

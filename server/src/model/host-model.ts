@@ -17,7 +17,7 @@ import { originOfRange } from './strings';
 import { type BtrfsLayout, type RootSubvolume, readBtrfsLayout, rootSubvolumeOf } from './btrfs';
 import { type BtrfsRollback, readBtrfsRollbacks } from './btrfs-rollback';
 import { type ActivationConsumer, type ActivationMode, activationMode, earlyFor } from './activation';
-import { type InputVersions, inputVersionsOfFiles } from './input-versions';
+import { type InputVersions, inputVersionsFromLock } from './input-versions';
 import { type EphemeralRoot, type PathCover, type Persistence, coverOf, ephemeralRoot, readPersistence } from './persistence';
 import { type Origin, type StringValue, type Value, stringText } from './values';
 
@@ -166,6 +166,8 @@ export interface HostInput {
   usesVmWithDisko: boolean;
   /** lastModified (seconds) of the impermanence input in flake.lock, when known. */
   impermanenceLastModified?: number;
+  /** The text of the flake.lock beside the host's flake.nix, read through the workspace. */
+  flakeLockText?: string;
 }
 
 function stringsOf(node: ConfigNode): { values: string[]; open: boolean; definitions: Definition[] } {
@@ -714,7 +716,8 @@ export class HostModel {
   /** Revisions of impermanence, sops-nix, agenix and preservation in the flake.lock beside the host's flake.nix. */
   inputVersions(): InputVersions {
     return this.memo('inputVersions', () => {
-      const versions = inputVersionsOfFiles(this.files);
+      // The lock text comes through the workspace (hosts.ts), which reads only inside the analysed folders.
+      const versions = this.input.flakeLockText ? inputVersionsFromLock(this.input.flakeLockText) : {};
       // hosts.ts reads impermanence's revision itself; prefer it when the lock beside flake.nix said nothing.
       if (!versions.impermanence && this.input.impermanenceLastModified !== undefined) versions.impermanence = { lastModified: this.input.impermanenceLastModified };
       return versions;

@@ -308,6 +308,7 @@ export class HostBuilder {
       missing: set.missing,
       usesVmWithDisko: texts.some((text) => text.includes('vmWithDisko')),
       impermanenceLastModified: this.impermanenceLastModified(spec),
+      flakeLockText: spec.flake ? this.workspace.readText(path.join(path.dirname(spec.flake.file), 'flake.lock')) : undefined,
     });
   }
 

@@ -7,8 +7,6 @@
  * A host without a flake, a lock file that cannot be read, or an input fetched another way gives no version: the
  * rules then word their message for both cases or stay silent, as each rule's version paragraph says.
  */
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 
 export interface InputVersion {
   /** `locked.lastModified`, in seconds since the epoch. */
@@ -22,9 +20,6 @@ export interface InputVersions {
   agenix?: InputVersion;
   preservation?: InputVersion;
 }
-
-/** A flake.lock larger than this is not a lock file we should parse on every analysis. */
-const MAX_LOCK_BYTES = 4 * 1024 * 1024;
 
 /** The repository names (`locked.repo`) each input is recognised by; forks keep the name. */
 const REPOSITORIES: Record<keyof InputVersions, string[]> = {
@@ -59,19 +54,6 @@ export function inputVersionsFromLock(lockText: string): InputVersions {
     }
   }
   return versions;
-}
-
-/** The input versions of a host whose files include a `flake.nix` with a `flake.lock` beside it. */
-export function inputVersionsOfFiles(files: string[]): InputVersions {
-  const flake = files.find((file) => path.basename(file) === 'flake.nix');
-  if (!flake) return {};
-  const lockFile = path.join(path.dirname(flake), 'flake.lock');
-  try {
-    if (statSync(lockFile).size > MAX_LOCK_BYTES) return {};
-    return inputVersionsFromLock(readFileSync(lockFile, 'utf8'));
-  } catch {
-    return {};
-  }
 }
 
 /** Seconds since the epoch of a calendar day (UTC). */

@@ -10,7 +10,6 @@
  */
 import type { ConfigNode, Definition } from './config';
 import type { HostModel } from './host-model';
-import { readFileSync } from 'node:fs';
 import { type Origin, type Value, stringText } from './values';
 
 /** A path some tool reads, with where it is written (undefined for a default the host does not write). */
@@ -262,37 +261,13 @@ export function secretReference(value: Value): { tool: 'sops' | 'agenix'; name: 
   return undefined;
 }
 
-/** File texts read to recognise `config.sops.secrets.<n>.path` written literally (bounded, per analysis). */
-const textCache = new Map<string, string | undefined>();
-
-function writtenText(origin: Origin | undefined): string | undefined {
-  if (!origin) return undefined;
-  if (!textCache.has(origin.file)) {
-    if (textCache.size > 256) textCache.clear();
-    try {
-      textCache.set(origin.file, readFileSync(origin.file, 'utf8'));
-    } catch {
-      textCache.set(origin.file, undefined);
-    }
-  }
-  return textCache.get(origin.file)?.slice(origin.start, origin.end);
-}
-
-const WRITTEN_REFERENCE = /^config\.(sops|age)\.secrets\.(?:"([^"$\\]+)"|([A-Za-z_][A-Za-z0-9_'-]*))\.path$/;
-
 /**
  * The secret a definition names, when its value is `config.sops.secrets.<n>.path` or `config.age.secrets.<n>.path`:
- * kept as a symbol by the evaluator, or — where `config.sops.secrets.<n>` is a set the host defines and `path` a
- * member it does not — recognised by the expression as written. Anything else is undefined.
+ * a symbol by that name (also where `config.sops.secrets.<n>` is a set the host defines and `path` a member it does
+ * not: config-reference.ts keeps such a member by name). Anything else is undefined.
  */
-export function secretReferenceOf(value: Value, origin: Origin | undefined): { tool: 'sops' | 'agenix'; name: string } | undefined {
-  const bySymbol = secretReference(value);
-  if (bySymbol) return bySymbol;
-  if (value.kind !== 'unknown') return undefined;
-  const text = writtenText(origin)?.trim();
-  const match = text ? WRITTEN_REFERENCE.exec(text) : null;
-  if (!match) return undefined;
-  return { tool: match[1] === 'sops' ? 'sops' : 'agenix', name: match[2] ?? match[3] };
+export function secretReferenceOf(value: Value, _origin: Origin | undefined): { tool: 'sops' | 'agenix'; name: string } | undefined {
+  return secretReference(value);
 }
 
 /**
