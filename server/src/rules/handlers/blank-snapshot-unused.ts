@@ -8,6 +8,9 @@
  *
  * **At boot.** Nothing fails; the root is simply never erased.
  *
+ * **btrfs** (RULES.md §H). The same for a disko btrfs hook that snapshots the root subvolume (the subvolume mounted
+ * at `/`, F60) when no script deletes the root subvolume and restores it (§F's rollback).
+ *
  * **Fix.** Insert the rollback unit (quick fix "Insert rollback service").
  *
  * ```nix
@@ -23,8 +26,12 @@
  * };
  * ```
  */
+import { scriptText } from '../../model/disko';
+import type { HostModel } from '../../model/host-model';
+import { UNKNOWN_CHAR } from '../../model/shell';
+import type { StringValue } from '../../model/values';
 import { finding, q } from '../support';
-import type { Rule } from '../types';
+import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
   code: 'blank-snapshot-unused',
@@ -34,7 +41,7 @@ export const rule: Rule = {
   check(host) {
     const layout = host.layout;
     const root = host.rootDataset();
-    if (!layout || !root) return [];
+    if (!layout || !root) return unusedBtrfsBlank(this, host);
     const snapshot = layout.snapshots.find((created) => created.dataset === root.name && created.origin);
     if (!snapshot) return [];
     if (host.kind === 'disko-only') {
@@ -64,3 +71,58 @@ export const rule: Rule = {
     ];
   },
 };
+
+/**
+ * Some stage-1 or stage-2 script may reset a btrfs subvolume in a way the rollback reader does not follow: it has a
+ * part we cannot read, or it deletes, creates or snapshots a subvolume. Then the blank snapshot may well be used.
+ */
+function scriptsMayResetBtrfs(host: HostModel): boolean {
+  const texts: string[] = [];
+  for (const units of [host.initrdUnits(), host.stage2Units()]) {
+    if (units.open) return true;
+    for (const unit of units.units) {
+      if (unit.scriptsOpen) return true;
+      texts.push(...unit.scripts.map((fragment) => scriptText(fragment.value)));
+    }
+  }
+  for (const hook of host.scriptedHooks()) {
+    if (hook.open) return true;
+    for (const definition of hook.fragments) {
+      if (definition.value.kind !== 'string') return true;
+      texts.push(scriptText(definition.value as StringValue));
+    }
+  }
+  for (const script of host.activationScripts()) {
+    if (script.open) return true;
+    texts.push(...script.fragments.map((fragment) => scriptText(fragment.value)));
+  }
+  return texts.some((text) => text.includes(UNKNOWN_CHAR) || /btrfs\s+\S+\s+(?:delete|create|snapshot)\b/.test(text));
+}
+
+/** A disko btrfs hook snapshots the subvolume mounted at `/`, and nothing restores the root from it. */
+function unusedBtrfsBlank(rule: Rule, host: HostModel): Finding[] {
+  const layout = host.btrfsLayout();
+  const root = layout.subvolumes.find((subvolume) => subvolume.mountpoint.state === 'known' && subvolume.mountpoint.value === '/');
+  if (!root) return [];
+  const snapshot = layout.snapshots.find((created) => created.source === root.name && created.origin);
+  if (!snapshot) return [];
+  const data = { snapshot: snapshot.snapshot, root: root.name };
+  if (host.kind === 'disko-only') {
+    return [
+      finding(rule, snapshot.origin!, `${q(snapshot.snapshot)} is the blank snapshot of the root subvolume ${q(root.name)}, but no configuration in reach restores it; the host that imports this layout needs a rollback (delete the root subvolume, restore it from ${q(snapshot.snapshot)}).`, { data }),
+    ];
+  }
+  if (host.kind !== 'nixos' || host.rootSubvolume()?.name !== root.name) return [];
+  const { rollbacks, open } = host.btrfsRollbacks();
+  // Any rollback at all, even of another subvolume or a conditional one, is the user's intent: other rules speak then.
+  if (open || rollbacks.length > 0 || host.rollbacks().rollbacks.length > 0 || host.rollbacks().open) return [];
+  if (scriptsMayResetBtrfs(host)) return [];
+  return [
+    finding(
+      rule,
+      snapshot.origin!,
+      `${q(snapshot.snapshot)} is the blank snapshot of the root subvolume ${q(root.name)}, but nothing restores it: the root keeps its state across reboots. In stage 1, before the root is mounted (an initrd unit ordered before ${q('sysroot.mount')}), delete ${q(root.name)} and restore it from ${q(snapshot.snapshot)}.`,
+      { data },
+    ),
+  ];
+}

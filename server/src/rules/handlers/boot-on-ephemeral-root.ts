@@ -14,6 +14,9 @@
  * snapshot whose contents we cannot tell; GRUB mirrored boots): `nixos-rebuild` writes entries that vanish, and the
  * boot loader may find no configuration — warning.
  *
+ * **btrfs and tmpfs** (RULES.md §H). The same for a btrfs root subvolume restored at every boot; for a tmpfs root it
+ * is an error when the boot loader's files live on `/` (GRUB, or systemd-boot without a separate ESP mount), F59.
+ *
  * **Fix.** Mount `/boot` from its own partition (the ESP) or dataset.
  *
  * ```nix
@@ -26,7 +29,51 @@
 import { zfsMountPath } from '../../model/disko';
 import type { HostModel, Rollback } from '../../model/host-model';
 import { finding, q, related, rootRollback } from '../support';
-import type { Rule } from '../types';
+import type { Finding, Rule } from '../types';
+
+/**
+ * The boot loader's own files certainly live on the root file system: GRUB is on (its `/boot` is not a separate
+ * mount), or systemd-boot is on and its ESP mount point is not a separate mount (RULES.md, clarifications to §H).
+ */
+function loaderFilesOnRoot(host: HostModel): boolean {
+  const grub = host.config.at('boot', 'loader', 'grub', 'enable').bool();
+  if (grub.state === 'known' && grub.value) return true;
+  const systemdBoot = host.config.at('boot', 'loader', 'systemd-boot', 'enable').bool();
+  if (systemdBoot.state !== 'known' || !systemdBoot.value) return false;
+  const espNode = host.config.at('boot', 'loader', 'efi', 'efiSysMountPoint').string();
+  const esp = espNode.state === 'known' ? espNode.value : espNode.state === 'absent' ? '/boot' : undefined;
+  return esp !== undefined && host.hasMountAt(esp) === false;
+}
+
+/**
+ * A tmpfs root, or a btrfs root subvolume deleted and restored at every boot, with /boot a directory of it. On a
+ * tmpfs the boot loader's files are written into RAM (F59: install-grub fails with "Failed to get blkid info … for /
+ * on none", nixpkgs#187361): an error when the loader's files certainly live there, else a warning.
+ */
+function otherEphemeralRoots(rule: Rule, host: HostModel): Finding[] {
+  if (host.hasMountAt('/boot') !== false) return [];
+  const rootEntry = host.fileSystemAt('/');
+  if (host.rootIsTmpfs()) {
+    if (!rootEntry?.origin) return [];
+    if (loaderFilesOnRoot(host)) {
+      return [
+        finding(rule, rootEntry.origin, `The root is a tmpfs and /boot is not a separate mount: the boot loader's files would be written into RAM, so installing the boot loader fails ("Failed to get blkid info … for / on none") or nothing survives the next boot. Mount /boot (or the ESP) from a partition of its own.`, {}),
+      ];
+    }
+    return [
+      finding(rule, rootEntry.origin, `The root is a tmpfs and /boot is not a separate mount: kernels, initrds and boot loader entries written to /boot are lost at every shutdown. Mount /boot from the ESP or a partition of its own.`, { severity: 'warning' }),
+    ];
+  }
+  const btrfs = host.btrfsRootRollback();
+  const root = host.rootSubvolume();
+  if (!btrfs?.removalOrigin || !root) return [];
+  return [
+    finding(rule, btrfs.removalOrigin, `The root subvolume ${q(root.name)} is deleted and ${btrfs.recreate === 'restore' ? `restored from ${q(btrfs.blank ?? 'its blank snapshot')}` : 'created afresh'} on every boot and /boot is a directory of it: the kernels, initrds and boot loader entries written to /boot are erased. Mount /boot from the ESP or a subvolume of its own.`, {
+      severity: 'warning',
+      related: [related(rootEntry?.origin, 'the root file system')],
+    }),
+  ];
+}
 
 /**
  * GRUB reads the rolled-back `/boot` and that `/boot` is certainly empty: GRUB is known on, no mirrored boots move
@@ -43,10 +90,11 @@ export const rule: Rule = {
   code: 'boot-on-ephemeral-root',
   severity: 'error',
   summary: 'The root is rolled back on every boot and /boot is not a separate mount (GRUB then finds no configuration).',
-  facts: ['F14', 'F35', 'F25'],
+  facts: ['F14', 'F35', 'F25', 'F59'],
   check(host) {
     const rollback = rootRollback(host);
-    if (!rollback?.origin || host.hasMountAt('/boot') !== false) return [];
+    if (!rollback) return otherEphemeralRoots(this, host);
+    if (!rollback.origin || host.hasMountAt('/boot') !== false) return [];
     // A dataset that ZFS itself mounts at /boot (zfs-mount.service, stage 2) is separate too: the boot loader is
     // installed after it is mounted.
     const layout = host.layout;

@@ -8,6 +8,9 @@
  *
  * **At boot.** The first reboot erases the Nix store: no init, an emergency shell.
  *
+ * **btrfs** (RULES.md §H). A rollback that deletes the root subvolume and restores (or recreates) it erases a `/nix`
+ * that is a directory of the root subvolume the same way: `/nix` must be a subvolume of its own, mounted (F60, F61).
+ *
  * **Fix.** Give `/nix` its own dataset.
  *
  * ```nix
@@ -27,7 +30,8 @@ export const rule: Rule = {
   check(host) {
     const rollback = rootRollback(host);
     const tmpfs = host.rootIsTmpfs();
-    if (!rollback && !tmpfs) return [];
+    const btrfs = rollback || tmpfs ? undefined : host.btrfsRootRollback();
+    if (!rollback && !tmpfs && !btrfs) return [];
     if (host.hasMountAt('/nix') !== false || host.hasMountAt('/nix/store') !== false) return [];
     // The layout has a /nix of its own that is just not mounted in stage 1: the store is not erased, /nix is missing
     // at boot — zfs-managed-boot-path and disko-dataset-not-mounted say why.
@@ -35,6 +39,20 @@ export const rule: Rule = {
     const isNix = (mountPoint: string | undefined) => mountPoint === '/nix' || mountPoint === '/nix/store';
     if (layout?.emitted.some((mount) => isNix(mount.mountPoint))) return [];
     if (layout?.datasets.some((dataset) => dataset.type === 'zfs_fs' && isNix(zfsMountPath(dataset, layout)?.path))) return [];
+    // Likewise a btrfs subvolume meant for /nix (or one whose mount point we cannot read).
+    const btrfsLayout = host.btrfsLayout();
+    if (btrfsLayout.subvolumes.some((subvolume) => subvolume.mountpoint.state !== 'known' || isNix(subvolume.mountpoint.value ?? undefined))) return [];
+    if (btrfs) {
+      const root = host.rootSubvolume()!;
+      const how = btrfs.recreate === 'restore' ? `deleted and restored from ${q(btrfs.blank ?? 'its blank snapshot')}` : 'deleted and created afresh';
+      const origin = btrfs.removalOrigin ?? host.fileSystemAt('/')?.origin;
+      if (!origin) return [];
+      return [
+        finding(this, origin, `The root subvolume ${q(root.name)} is ${how} on every boot and /nix is not a separate mount: /nix is a directory of that subvolume, so the Nix store is erased at the first reboot. Give /nix a subvolume of its own (mounted at /nix).`, {
+          related: [related(host.fileSystemAt('/')?.origin, 'the root file system')],
+        }),
+      ];
+    }
     const origin = rollback?.origin ?? host.fileSystemAt('/')?.origin;
     if (!origin) return [];
     const how = rollback ? `is rolled back to ${q(rollback.target!)} on every boot` : 'is a tmpfs, empty on every boot,';

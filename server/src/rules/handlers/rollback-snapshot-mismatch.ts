@@ -9,6 +9,10 @@
  *
  * **At boot.** "dataset does not exist": the unit fails, the root keeps yesterday's state.
  *
+ * **btrfs** (RULES.md §H). A btrfs rollback that restores a subvolume of the disko layout from B
+ * (`btrfs subvolume snapshot <MNT>/<B> <MNT>/<X>`) needs B among the snapshots the btrfs content's hooks take (F60);
+ * otherwise the restore fails after the delete and the subvolume is gone.
+ *
  * **Fix.** Use one of the snapshots the hooks create (the quick fix offers each).
  *
  * ```nix
@@ -18,6 +22,7 @@
  * script = "zfs rollback -r rpool/nixos/empty@start";
  * ```
  */
+import type { HostModel } from '../../model/host-model';
 import { finding, poolOf, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
@@ -28,8 +33,8 @@ export const rule: Rule = {
   facts: ['F14', 'F25'],
   check(host) {
     const layout = host.layout;
-    if (!layout || layout.snapshotsOpen || layout.snapshots.length === 0) return [];
-    const findings: Finding[] = [];
+    const findings: Finding[] = btrfsSnapshotMismatches(this, host);
+    if (!layout || layout.snapshotsOpen || layout.snapshots.length === 0) return findings;
     for (const rollback of host.certainStage1Rollbacks()) {
       if (!rollback.target || !rollback.dataset || !rollback.snapshot || !rollback.origin) continue;
       const dataset = rollback.dataset;
@@ -59,3 +64,36 @@ export const rule: Rule = {
     return findings;
   },
 };
+
+/**
+ * btrfs restores (in stage 1, certainly run) of a subvolume the disko layout declares, from a snapshot name no hook of
+ * the disko btrfs content creates and no subvolume of it is called.
+ */
+function btrfsSnapshotMismatches(rule: Rule, host: HostModel): Finding[] {
+  const layout = host.btrfsLayout();
+  if (layout.open || layout.snapshotsOpen || layout.snapshots.length === 0) return [];
+  if (layout.filesystems.some((filesystem) => filesystem.subvolumesOpen || filesystem.hooks.some((hook) => hook.open))) return [];
+  const findings: Finding[] = [];
+  for (const rollback of host.btrfsRollbacks().rollbacks) {
+    if (rollback.conditional || rollback.recreate !== 'restore' || rollback.blank === undefined || rollback.subvolume === undefined || !rollback.blankOrigin) continue;
+    if (rollback.place.kind !== 'initrd-unit' && rollback.place.kind !== 'hook') continue;
+    const subvolume = rollback.subvolume;
+    if (!layout.subvolumes.some((candidate) => candidate.name === subvolume)) continue;
+    const blank = rollback.blank;
+    if (layout.snapshots.some((snapshot) => snapshot.snapshot === blank) || layout.subvolumes.some((candidate) => candidate.name === blank)) continue;
+    const offered = [...new Set(layout.snapshots.map((snapshot) => snapshot.snapshot))];
+    const reset = subvolume === host.rootSubvolume()?.name ? 'the root subvolume is gone' : `${q(subvolume)} is gone`;
+    findings.push(
+      finding(
+        rule,
+        rollback.blankOrigin,
+        `The snapshot subvolume ${q(blank)} is never created: disko's hooks snapshot ${offered.map(q).join(', ')}. At boot the restore fails after the delete, and ${reset}.`,
+        {
+          related: layout.snapshots.map((snapshot) => related(snapshot.origin, `snapshot ${snapshot.snapshot} is created here`)),
+          data: { btrfs: true, blank, offered },
+        },
+      ),
+    );
+  }
+  return findings;
+}

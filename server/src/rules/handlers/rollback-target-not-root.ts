@@ -13,6 +13,10 @@
  * tmpfs root fails at every boot with "dataset does not exist" and resets nothing; nothing is lost, so that case is
  * a warning.
  *
+ * **btrfs** (RULES.md §H). A btrfs rollback (delete subvolume X, restore or recreate it) where X is not the root
+ * subvolume (the `subvol=` of `fileSystems."/"`, F60) and no other pair resets the root subvolume; or X holds `/nix`,
+ * `/persist` or a persistence root, which is then erased on every boot.
+ *
  * **Fix.** Roll back the root dataset.
  *
  * ```nix
@@ -22,7 +26,9 @@
  * script = "zfs rollback -r rpool/local/root@blank";
  * ```
  */
+import { subvolumeName } from '../../model/btrfs';
 import type { HostModel, Rollback } from '../../model/host-model';
+import type { Origin } from '../../model/values';
 import { finding, poolOf, q, related } from '../support';
 import type { Finding, Rule } from '../types';
 
@@ -33,6 +39,8 @@ export const rule: Rule = {
   facts: ['F14', 'F1'],
   check(host) {
     const root = host.rootDataset();
+    const subvolume = host.rootSubvolume();
+    if (!root && subvolume) return btrfsTargetsNotRoot(this, host, subvolume.name);
     if (!root) return leftoverRollbacks(this, host);
     const rollbacks = host.certainStage1Rollbacks().filter((rollback) => rollback.dataset !== undefined);
     const rootIsRolledBack = rollbacks.some((rollback) => rollback.dataset === root.name);
@@ -123,6 +131,56 @@ function leftoverRollbacks(rule: Rule, host: HostModel): ReturnType<Rule['check'
         }),
       );
     }
+  }
+  return findings;
+}
+
+/** Where a btrfs subvolume is mounted: a `fileSystems` entry whose last `subvol=` names it, else its disko `mountpoint`. */
+function subvolumeMountPoint(host: HostModel, name: string): { mountPoint?: string; origin?: Origin } {
+  for (const entry of host.fileSystems().entries) {
+    if (entry.conditional || entry.fsType.state !== 'known' || entry.fsType.value !== 'btrfs' || !entry.options) continue;
+    const chosen = [...entry.options].reverse().find((option) => option.startsWith('subvol='));
+    if (chosen && subvolumeName(chosen.slice('subvol='.length)) === name) return { mountPoint: entry.mountPoint, origin: entry.origin };
+  }
+  const declared = host.btrfsLayout().subvolumes.find((candidate) => candidate.name === name);
+  const mountpoint = declared?.mountpoint;
+  return mountpoint?.state === 'known' && mountpoint.value !== null ? { mountPoint: mountpoint.value, origin: declared?.origin } : {};
+}
+
+/** btrfs rollbacks in stage 1 whose subvolume X is not the root subvolume (one per X). */
+function btrfsTargetsNotRoot(rule: Rule, host: HostModel, rootName: string): Finding[] {
+  const rollbacks = host
+    .btrfsRollbacks()
+    .rollbacks.filter((rollback) => !rollback.conditional && rollback.subvolume !== undefined && (rollback.place.kind === 'initrd-unit' || rollback.place.kind === 'hook'));
+  const rootIsRolledBack = rollbacks.some((rollback) => rollback.subvolume === rootName);
+  const persistPaths = host
+    .persistence()
+    .filter((persist) => !persist.conditional)
+    .map((persist) => persist.path);
+  const findings: Finding[] = [];
+  for (const rollback of rollbacks) {
+    const name = rollback.subvolume!;
+    if (name === rootName || !rollback.removalOrigin) continue;
+    const { mountPoint, origin } = subvolumeMountPoint(host, name);
+    const precious =
+      mountPoint !== undefined &&
+      mountPoint !== '/' &&
+      (mountPoint === '/nix' || mountPoint === '/nix/store' || mountPoint === '/persist' || mountPoint.startsWith('/persist/') || persistPaths.some((persist) => persist === mountPoint || persist.startsWith(`${mountPoint}/`) || mountPoint.startsWith(`${persist}/`)));
+    // Resetting a second subvolume (say /home) beside the root is a deliberate choice; say nothing then.
+    if (rootIsRolledBack && !precious) continue;
+    // A subvolume that is neither declared nor mounted may be a leftover name we cannot place: stay silent.
+    if (!precious && !host.btrfsLayout().subvolumes.some((candidate) => candidate.name === name) && mountPoint === undefined) continue;
+    const consequence = precious
+      ? mountPoint === '/nix' || mountPoint === '/nix/store'
+        ? `it holds ${q(mountPoint)}, so the Nix store is erased on every boot, taking the installed system with it`
+        : `it holds ${q(mountPoint!)}, where persistent data lives, so that data is erased on every boot`
+      : `the root file system is the subvolume ${q(rootName)}, which is never reset`;
+    findings.push(
+      finding(rule, rollback.removalOrigin, `The rollback deletes the subvolume ${q(name)}, not the root subvolume: ${consequence}.`, {
+        related: [related(host.fileSystemAt('/')?.origin, `the root file system is the subvolume ${rootName}`), related(origin, `${name} is mounted at ${mountPoint}`)],
+        data: { btrfs: true, subvolume: name, root: rootName },
+      }),
+    );
   }
   return findings;
 }

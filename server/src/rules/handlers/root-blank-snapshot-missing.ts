@@ -10,6 +10,11 @@
  *
  * **At boot.** The rollback unit fails with "dataset does not exist"; the root is never reset, silently.
  *
+ * **btrfs** (RULES.md §H). The same holds for a btrfs rollback that restores the root subvolume from a blank snapshot
+ * (`btrfs subvolume snapshot <MNT>/<B> <MNT>/<X>`): B exists only if a hook of the disko btrfs content snapshots the
+ * root subvolume (F60); without it the restore fails and, after the delete, the root subvolume is gone. A rollback
+ * that creates the root subvolume afresh needs no snapshot.
+ *
  * **Fix.** Add an idempotent `postCreateHook` to the root dataset in the disko file.
  *
  * ```nix
@@ -22,8 +27,9 @@
  * };
  * ```
  */
+import type { HostModel } from '../../model/host-model';
 import { finding, q, related, rootRollback } from '../support';
-import type { Rule } from '../types';
+import type { Finding, Rule } from '../types';
 
 export const rule: Rule = {
   code: 'root-blank-snapshot-missing',
@@ -34,7 +40,8 @@ export const rule: Rule = {
     const layout = host.layout;
     const root = host.rootDataset();
     const rollback = rootRollback(host);
-    if (!layout || !root?.dataset || !rollback || layout.snapshotsOpen) return [];
+    if (!rollback) return btrfsBlankMissing(this, host);
+    if (!layout || !root?.dataset || layout.snapshotsOpen) return [];
     // Any snapshot at all makes a wrong name the likelier story: rollback-snapshot-mismatch reports that.
     if (layout.snapshots.length > 0) return [];
     return [
@@ -50,3 +57,28 @@ export const rule: Rule = {
     ];
   },
 };
+
+/**
+ * The btrfs root subvolume is restored from a blank snapshot, but the disko btrfs content that declares the root
+ * subvolume takes no snapshot at all in its hooks (a snapshot under another name is rollback-snapshot-mismatch's).
+ */
+function btrfsBlankMissing(rule: Rule, host: HostModel): Finding[] {
+  const rollback = host.btrfsRootRollback();
+  const root = host.rootSubvolume();
+  const layout = host.btrfsLayout();
+  if (!rollback || rollback.recreate !== 'restore' || !rollback.removalOrigin || !root?.subvolume) return [];
+  if (layout.open || layout.snapshotsOpen || layout.snapshots.length > 0) return [];
+  if (root.subvolume.filesystem.hooks.some((hook) => hook.open)) return [];
+  const blank = rollback.blank === undefined ? 'the blank snapshot' : q(rollback.blank);
+  return [
+    finding(
+      rule,
+      root.subvolume.origin ?? rollback.removalOrigin,
+      `The root subvolume ${q(root.name)} is deleted and restored from ${blank} on every boot, but no disko hook snapshots it: the restore fails at boot, after the delete, and the root subvolume is gone. Take the snapshot in a guarded ${q('postCreateHook')} of this btrfs content.`,
+      {
+        related: [related(rollback.blankOrigin ?? rollback.removalOrigin, `restored here from ${rollback.blank ?? 'a snapshot'}`)],
+        data: { subvolume: root.name, blank: rollback.blank },
+      },
+    ),
+  ];
+}

@@ -21,6 +21,7 @@
  * ```
  */
 import { scriptText } from '../../model/disko';
+import type { HostModel } from '../../model/host-model';
 import { findInvocations, UNKNOWN_CHAR } from '../../model/shell';
 import { originOfRange } from '../../model/strings';
 import type { Origin } from '../../model/values';
@@ -36,11 +37,11 @@ export const rule: Rule = {
   code: 'snapshot-hook-not-idempotent',
   severity: 'warning',
   summary: 'A disko hook takes a snapshot unconditionally; re-running the format script aborts.',
-  facts: ['F25'],
+  facts: ['F25', 'F61'],
   check(host) {
     const layout = host.layout;
-    if (!layout) return [];
-    const findings: Finding[] = [];
+    const findings: Finding[] = bareBtrfsSnapshots(this, host);
+    if (!layout) return findings;
     // Datasets under computed names count too: this rule needs the command's shape, not the dataset's name.
     for (const dataset of [...layout.datasets, ...layout.unnamedDatasets]) {
       for (const hook of dataset.hooks) {
@@ -88,3 +89,31 @@ export const rule: Rule = {
     return findings;
   },
 };
+
+/**
+ * Bare read-only btrfs snapshots in a disko btrfs hook (RULES.md §H): on a re-run the snapshot already exists, so
+ * btrfs tries to create a snapshot inside it and fails with "cannot snapshot 'root': Read-only file system" (F61 a),
+ * which aborts the script under `set -e` (F25). A writable snapshot does not fail there, so only `-r` is reported.
+ */
+function bareBtrfsSnapshots(rule: Rule, host: HostModel): Finding[] {
+  const findings: Finding[] = [];
+  for (const snapshot of host.btrfsLayout().snapshots) {
+    if (!snapshot.bare || !snapshot.readOnly || snapshot.definition.conditional || !snapshot.commandOrigin) continue;
+    // A variable mount point is quoted, as the hook writes it.
+    const path = (name: string) => (snapshot.mountRoot.startsWith('$') ? `"${snapshot.mountRoot}/${name}"` : `${snapshot.mountRoot}/${name}`);
+    const source = path(snapshot.source);
+    const target = path(snapshot.snapshot);
+    // Deleting the snapshot subvolume first (`btrfs subvolume delete <m>/<B>`) makes the hook safe to re-run.
+    const text = snapshot.definition.value.kind === 'string' ? scriptText(snapshot.definition.value) : '';
+    if (/btrfs\s+\S+\s+delete\b/.test(text.slice(0, text.indexOf('snapshot')))) continue;
+    findings.push(
+      finding(
+        rule,
+        snapshot.commandOrigin,
+        `${q(`btrfs subvolume snapshot -r ${source} ${target}`)} is not guarded: disko runs ${q(snapshot.hook)} every time its ${modeOf(snapshot.hook)} script runs, under ${q('set -e')}, and on the next run the snapshot subvolume ${q(snapshot.snapshot)} already exists, so btrfs tries to snapshot into it and stops with "Read-only file system". Guard it: ${q(`btrfs subvolume show ${target} >/dev/null 2>&1 || btrfs subvolume snapshot -r ${source} ${target}`)}.`,
+        { data: { btrfsSnapshot: snapshot } },
+      ),
+    );
+  }
+  return findings;
+}
