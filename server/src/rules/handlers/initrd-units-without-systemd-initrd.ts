@@ -8,6 +8,8 @@
  *
  * **At boot.** The unit never runs: the root is silently never reset.
  *
+ * **btrfs** (RULES.md §H). The same for an initrd unit that deletes and restores a btrfs subvolume.
+ *
  * **Fix.** Turn systemd stage 1 on.
  *
  * ```nix
@@ -15,6 +17,8 @@
  * boot.initrd.systemd.enable = true;
  * ```
  */
+import type { Unit } from '../../model/host-model';
+import { btrfsRollbackUnits } from '../btrfs-support';
 import { finding, q, related, rollbackUnits, unitOrigin } from '../support';
 import type { Finding, Rule } from '../types';
 
@@ -28,10 +32,15 @@ export const rule: Rule = {
     if (systemd.state === 'on' || (systemd.state === 'unknown' && !systemd.releaseUnknown)) return [];
     const findings: Finding[] = [];
     const root = host.rootDataset();
-    for (const { unit, rollbacks } of rollbackUnits(host)) {
+    const subvolume = host.rootSubvolume();
+    // Units that run a `zfs rollback` or a btrfs rollback (RULES.md §H: generic), each with whether it resets the root.
+    const units = new Map<Unit, boolean>();
+    for (const { unit, rollbacks } of rollbackUnits(host)) units.set(unit, rollbacks.some((rollback) => rollback.dataset !== undefined && rollback.dataset === root?.name));
+    for (const { unit, rollbacks } of btrfsRollbackUnits(host)) units.set(unit, (units.get(unit) ?? false) || rollbacks.some((rollback) => rollback.subvolume !== undefined && rollback.subvolume === subvolume?.name));
+    for (const [unit, resetsRoot] of units) {
       const origin = unitOrigin(unit);
       if (!origin) continue;
-      const lost = rollbacks.some((rollback) => rollback.dataset !== undefined && rollback.dataset === root?.name) ? 'the root is never reset' : 'its rollback never happens';
+      const lost = resetsRoot ? 'the root is never reset' : 'its rollback never happens';
       const fix = `Set ${q('boot.initrd.systemd.enable = true;')}`;
       const message =
         systemd.state === 'off'

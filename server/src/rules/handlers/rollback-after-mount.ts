@@ -10,6 +10,9 @@
  *
  * **At boot.** A failed unit and a root that is not reset, or a system that breaks under its own feet.
  *
+ * **btrfs** (RULES.md §H). The same holds for a btrfs rollback that deletes and restores the root subvolume: after
+ * the mount, the running system's root subvolume is deleted from under it (or the delete fails).
+ *
  * **Fix.** Roll back in an initrd unit ordered `before = [ "sysroot.mount" ]` (quick fix "Insert rollback service").
  *
  * ```nix
@@ -19,8 +22,41 @@
  * boot.initrd.systemd.services.rollback = { before = [ "sysroot.mount" ]; … };
  * ```
  */
+import type { Definition } from '../../model/config';
+import type { HostModel, RollbackPlace } from '../../model/host-model';
+import type { Origin } from '../../model/values';
 import { finding, q, related } from '../support';
 import type { Finding, Rule } from '../types';
+
+interface RootReset {
+  place: RollbackPlace;
+  conditional: boolean;
+  fragment: { definition: Definition };
+  origin?: Origin;
+  /** What the fixes read: `rollback` for `zfs rollback`, `btrfsRollback` for a btrfs delete and restore. */
+  data: Record<string, unknown>;
+}
+
+/**
+ * Every certain reset of the root: a `zfs rollback` of the root dataset, or a btrfs rollback (delete and restore or
+ * recreate) of the root subvolume (RULES.md §H: the rule is the same for both).
+ */
+function rootResets(host: HostModel): RootReset[] {
+  const resets: RootReset[] = [];
+  const root = host.rootDataset();
+  if (root) {
+    for (const rollback of host.rollbacks().rollbacks) {
+      if (!rollback.conditional && rollback.dataset === root.name) resets.push({ ...rollback, data: { rollback } });
+    }
+  }
+  const subvolume = host.rootSubvolume();
+  if (subvolume) {
+    for (const rollback of host.btrfsRollbacks().rollbacks) {
+      if (!rollback.conditional && rollback.subvolume === subvolume.name) resets.push({ place: rollback.place, conditional: false, fragment: rollback.fragment, origin: rollback.removalCommandOrigin, data: { btrfsRollback: rollback } });
+    }
+  }
+  return resets;
+}
 
 const MOUNTED_TARGETS = ['sysroot.mount', 'initrd-root-fs.target', 'initrd-fs.target'];
 
@@ -44,11 +80,8 @@ export const rule: Rule = {
   summary: 'The root dataset is rolled back after it is mounted.',
   facts: ['F17', 'F20'],
   check(host) {
-    const root = host.rootDataset();
-    if (!root) return [];
     const findings: Finding[] = [];
-    for (const rollback of host.rollbacks().rollbacks) {
-      if (rollback.conditional || rollback.dataset !== root.name) continue;
+    for (const rollback of rootResets(host)) {
       const place = rollback.place;
       if (place.kind === 'initrd-unit') {
         if (place.unit.conditional) continue;
@@ -59,7 +92,7 @@ export const rule: Rule = {
         findings.push(
           finding(this, after.origin, `${q(place.unit.name)} is ordered after ${q(after.name)}${chain}: the root is already mounted when it is rolled back. Order it ${q('before = [ "sysroot.mount" ]')} instead.`, {
             related: [related(rollback.origin, 'the rollback')],
-            data: { rollback, after },
+            data: { ...rollback.data, after },
           }),
         );
         continue;
@@ -74,11 +107,11 @@ export const rule: Rule = {
             : definition.keyOrigin ?? definition.origin;
       if (!origin) continue;
       if (place.kind === 'hook' && place.hook === 'postMountCommands') {
-        findings.push(finding(this, origin, `${q('postMountCommands')} runs after the root is mounted: rolling it back there fails or pulls files from under the booting system. Roll back before the mount: in ${q('postResumeCommands')} with ${q('lib.mkAfter')} (${q('postDeviceCommands')} before 24.11), or in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
+        findings.push(finding(this, origin, `${q('postMountCommands')} runs after the root is mounted: rolling it back there fails or pulls files from under the booting system. Roll back before the mount: in ${q('postResumeCommands')} with ${q('lib.mkAfter')} (${q('postDeviceCommands')} before 24.11), or in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: rollback.data }));
       } else if (place.kind === 'stage2-unit') {
-        findings.push(finding(this, origin, `${q(place.unit.name)} is a stage-2 service: it rolls back the root of the running system. Roll back in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
+        findings.push(finding(this, origin, `${q(place.unit.name)} is a stage-2 service: it rolls back the root of the running system. Roll back in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: rollback.data }));
       } else if (place.kind === 'activation') {
-        findings.push(finding(this, origin, `The activation script ${q(place.name)} rolls back the root of the running system. Roll back in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: { rollback } }));
+        findings.push(finding(this, origin, `The activation script ${q(place.name)} rolls back the root of the running system. Roll back in an initrd unit ordered before ${q('sysroot.mount')}.`, { related: [related(rollback.origin, 'the rollback')], data: rollback.data }));
       }
     }
     return findings;

@@ -13,6 +13,8 @@
  * the running mount: whatever early boot already wrote or opened there (activation, the journal, services in the
  * initrd) vanishes mid-flight, and the root is clean only by luck of timing.
  *
+ * **btrfs** (RULES.md §H). The same for an initrd unit that deletes and restores the root subvolume.
+ *
  * **Fix.** Order it before the mount.
  *
  * ```nix
@@ -20,6 +22,7 @@
  * before = [ "sysroot.mount" ];
  * ```
  */
+import { btrfsRollbackUnits } from '../btrfs-support';
 import { finding, initrdMountUnit, q, related, rollbackUnits, unitFieldOrigin } from '../support';
 import type { Finding, Rule } from '../types';
 
@@ -30,10 +33,14 @@ export const rule: Rule = {
   facts: ['F17', 'F19', 'F20', 'F39'],
   check(host) {
     const root = host.rootDataset();
-    if (!root) return [];
+    const subvolume = host.rootSubvolume();
+    // Initrd units that reset the root: `zfs rollback` of the root dataset, or a btrfs rollback of the root subvolume.
+    const units = [
+      ...(root ? rollbackUnits(host).filter(({ rollbacks }) => rollbacks.some((rollback) => rollback.dataset === root.name)) : []).map(({ unit, rollbacks }) => ({ unit, origins: rollbacks.map((rollback) => rollback.origin), btrfs: false })),
+      ...(subvolume ? btrfsRollbackUnits(host).filter(({ rollbacks }) => rollbacks.some((rollback) => rollback.subvolume === subvolume.name)) : []).map(({ unit, rollbacks }) => ({ unit, origins: rollbacks.map((rollback) => rollback.removalCommandOrigin), btrfs: true })),
+    ];
     const findings: Finding[] = [];
-    for (const { unit, rollbacks } of rollbackUnits(host)) {
-      if (!rollbacks.some((rollback) => rollback.dataset === root.name)) continue;
+    for (const { unit, origins, btrfs } of units) {
       const before = host.unitList(unit, 'before');
       const mountUnit = initrdMountUnit('/');
       if (before.open || before.values.some((item) => item.name === mountUnit)) continue;
@@ -45,8 +52,8 @@ export const rule: Rule = {
       const pulledBy = (['requiredBy', 'wantedBy'] as const).find((field) => host.unitList(unit, field).values.some((item) => item.name === mountUnit));
       if (pulledBy) detail += ` ${q(pulledBy)} starts it together with ${q(mountUnit)} but does not order the two.`;
       findings.push(
-        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}, so the root can be mounted before it is rolled back: ZFS then rolls the mounted dataset back under the running system, and what early boot already wrote or holds open there vanishes mid-flight.${detail} Add \`before = [ "${mountUnit}" ];\`.`, {
-          related: rollbacks.map((rollback) => related(rollback.origin, 'the rollback')),
+        finding(this, origin, `${q(unit.name)} is not ordered before ${q(mountUnit)}, so the root can be mounted before it is ${btrfs ? 'reset' : 'rolled back'}: ${btrfs ? `the root subvolume ${q(subvolume!.name)} is then deleted and restored while it is mounted (or the delete fails), and what early boot already wrote there vanishes or survives by chance` : 'ZFS then rolls the mounted dataset back under the running system, and what early boot already wrote or holds open there vanishes mid-flight'}.${detail} Add \`before = [ "${mountUnit}" ];\`.`, {
+          related: origins.map((rollbackOrigin) => related(rollbackOrigin, 'the rollback')),
           data: { unit, mountUnit },
         }),
       );
