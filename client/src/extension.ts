@@ -13,6 +13,18 @@ let client: LanguageClient | undefined;
 export const CLIENT_ID = 'ephemeralRoot';
 export const OUTPUT_NAME = 'Ephemeral Root';
 
+/**
+ * Whether another extension (nix-ide and the like) contributes a grammar for Nix. Then its colours stay alone: our
+ * semantic tokens from the tree-sitter tree are only there so that Nix files are never plain text without one.
+ */
+export function otherNixGrammar(ownId: string): boolean {
+  return vscode.extensions.all.some((extension) => {
+    if (extension.id === ownId) return false;
+    const grammars = (extension.packageJSON as { contributes?: { grammars?: { language?: string }[] } }).contributes?.grammars ?? [];
+    return grammars.some((grammar) => grammar.language === 'nix');
+  });
+}
+
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
   // The same V8 heap flags as bin/ephemeral-root-ls.js: a flat RSS over a long editing session.
@@ -25,6 +37,11 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     documentSelector: [{ scheme: 'file', language: 'nix' }],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,flake.lock}') },
     outputChannel: output,
+    middleware: {
+      provideDocumentSemanticTokens: (document, token, next) => (otherNixGrammar(context.extension.id) ? undefined : next(document, token)),
+      provideDocumentSemanticTokensEdits: (document, previousResultId, token, next) => (otherNixGrammar(context.extension.id) ? undefined : next(document, previousResultId, token)),
+      provideDocumentRangeSemanticTokens: (document, range, token, next) => (otherNixGrammar(context.extension.id) ? undefined : next(document, range, token)),
+    },
   };
   return new LanguageClient(CLIENT_ID, OUTPUT_NAME, serverOptions, clientOptions);
 }
