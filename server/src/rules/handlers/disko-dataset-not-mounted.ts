@@ -11,6 +11,9 @@
  *
  * **At boot.** The data lands on the (ephemeral) root instead of the dataset, and is erased at the next rollback.
  *
+ * **btrfs** (RULES.md §H). The same for a disko btrfs subvolume with a `mountpoint` while disko's entries are not in
+ * effect: disko would emit `fileSystems.<mountpoint>` with `subvol=<name>` (F60), and nothing else mounts it.
+ *
  * **Fix.** Insert the entry disko would emit.
  *
  * ```nix
@@ -18,18 +21,49 @@
  * fileSystems."/var/log" = { device = "rpool/nixos/var/log"; fsType = "zfs"; };
  * ```
  */
+import { subvolumeName } from '../../model/btrfs';
+import type { HostModel } from '../../model/host-model';
 import { finding, q } from '../support';
 import type { Finding, Rule } from '../types';
+
+/** disko btrfs subvolumes with a `mountpoint` that nothing mounts because disko's entries are off. */
+function unmountedSubvolumes(rule: Rule, host: HostModel): Finding[] {
+  if (host.kind !== 'nixos' || host.diskoInEffect() !== false) return [];
+  const { entries, open } = host.fileSystems();
+  if (open) return [];
+  const findings: Finding[] = [];
+  // An entry that names the subvolume, or whose options or device we cannot read, may be its mount elsewhere.
+  const mountsSubvolume = (name: string) =>
+    entries.some((entry) => {
+      if (entry.device.state === 'unknown' || entry.fsType.state === 'unknown') return true;
+      if (entry.fsType.state !== 'known' || entry.fsType.value !== 'btrfs') return false;
+      if (!entry.options) return true;
+      const chosen = [...entry.options].reverse().find((option) => option.startsWith('subvol=') || option.startsWith('subvolid='));
+      return chosen === undefined || chosen.startsWith('subvolid=') || subvolumeName(chosen.slice('subvol='.length)) === name;
+    });
+  for (const subvolume of host.btrfsLayout().subvolumes) {
+    const mountpoint = subvolume.mountpoint;
+    if (mountpoint.state !== 'known' || mountpoint.value === null || !subvolume.origin) continue;
+    if (host.hasMountAt(mountpoint.value) !== false || mountsSubvolume(subvolume.name)) continue;
+    const why = host.input.diskoImported ? 'disko.enableConfig is false' : 'the disko file is not imported by this host';
+    findings.push(
+      finding(rule, subvolume.origin, `Nothing mounts the subvolume ${q(subvolume.name)} at ${q(mountpoint.value)}: ${why}, so disko's fileSystems entry is not in effect and the host has none of its own.`, {
+        data: { subvolume: subvolume.name, mountPoint: mountpoint.value },
+      }),
+    );
+  }
+  return findings;
+}
 
 export const rule: Rule = {
   code: 'disko-dataset-not-mounted',
   severity: 'warning',
   summary: 'A disko dataset that should be mounted has no fileSystems entry in the host.',
-  facts: ['F23', 'F26', 'F13'],
+  facts: ['F23', 'F26', 'F13', 'F60'],
   check(host) {
     const layout = host.layout;
-    if (!layout || host.kind !== 'nixos') return [];
-    const findings: Finding[] = [];
+    const findings: Finding[] = unmountedSubvolumes(this, host);
+    if (!layout || host.kind !== 'nixos') return findings;
     const inEffect = host.diskoInEffect();
     if (inEffect === false) {
       const { entries, open } = host.fileSystems();
