@@ -1,52 +1,94 @@
 /**
- * A second real LSP client: Debian's Neovim (0.7: `vim.lsp.start_client` + `vim.lsp.buf_attach_client`) runs
- * `ephemeral-root-ls --stdio` headless on a broken host file and must receive the diagnostics the CLI reports for it.
+ * A second real LSP client: Debian's Neovim 0.7 runs the README's Neovim 0.7 snippet exactly as printed (extracted
+ * from README.md, loaded as the user's init.lua), with `ephemeral-root-ls` found on PATH as an installed command.
+ * Opening a broken host file must start the server through the snippet's FileType autocommand and receive the
+ * diagnostics the CLI reports for it.
  *
- * The Lua is written to a temporary file; Neovim writes what it received as JSON, which is checked here. Neovim's
- * XDG directories (state, shada, logs) are kept in the temporary directory. Needs `nvim` (apt-get install neovim).
+ * A probe written to a temporary file records what Neovim received and writes it as JSON, which is checked here.
+ * Neovim's XDG directories (state, shada, logs) are kept in the temporary directory. Needs `nvim`
+ * (apt-get install neovim).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, cliDiagnostics, keys, runMain, runNvim, tempWorkspace } from './common';
+import { REPO_ROOT, cliDiagnostics, keys, runMain, tempWorkspace } from './common';
 
-const LUA = String.raw`
-local file, out, server, root = os.getenv('ER_FILE'), os.getenv('ER_OUT'), os.getenv('ER_SERVER'), os.getenv('ER_ROOT')
+/** The README's Neovim 0.7 snippet: the first ```lua block after the line that names Neovim 0.7. */
+export function readmeNeovim07Snippet(): string {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const match = /Neovim 0\.7[^\n]*\n+```lua\n([\s\S]*?)```/.exec(readme);
+  if (!match) throw new Error('README.md has no ```lua block after a line naming Neovim 0.7');
+  return match[1];
+}
+
+/** Runs before the user's init: records every publishDiagnostics notification (0.7's vim.diagnostic drops `code`). */
+const RECORDER = String.raw`
+_G.er_published = {}
+local original = vim.lsp.handlers['textDocument/publishDiagnostics']
+vim.lsp.handlers['textDocument/publishDiagnostics'] = function(e, params, ctx, config)
+  table.insert(_G.er_published, { uri = params.uri, count = #params.diagnostics, diagnostics = params.diagnostics })
+  return original(e, params, ctx, config)
+end
+`;
+
+/** Runs after the file is open: waits for the snippet's client and the diagnostics, writes what it saw. */
+const PROBE = String.raw`
+local out = os.getenv('ER_OUT')
 local expected = tonumber(os.getenv('ER_EXPECTED'))
-local result = { published = {} }
+local result = {}
 local ok, err = pcall(function()
-  vim.cmd('edit ' .. vim.fn.fnameescape(file))
   local buf = vim.api.nvim_get_current_buf()
-  local id = vim.lsp.start_client({
-    name = 'ephemeral-root-ls',
-    cmd = { os.getenv('ER_NODE'), server, '--stdio' },
-    root_dir = root,
-    handlers = {
-      ['textDocument/publishDiagnostics'] = function(e, params, ctx, config)
-        table.insert(result.published, { uri = params.uri, count = #params.diagnostics, diagnostics = params.diagnostics })
-        return vim.lsp.handlers['textDocument/publishDiagnostics'](e, params, ctx, config)
-      end,
-    },
-  })
-  assert(id, 'start_client failed')
-  assert(vim.lsp.buf_attach_client(buf, id), 'buf_attach_client failed')
+  result.filetype = vim.bo[buf].filetype
+  local client
   result.attached = vim.wait(10000, function()
-    local client = vim.lsp.get_client_by_id(id)
-    return client ~= nil and client.initialized == true
+    for _, candidate in pairs(vim.lsp.buf_get_clients(buf)) do
+      if candidate.name == 'ephemeral-root' and candidate.initialized then client = candidate end
+    end
+    return client ~= nil
   end, 20)
   result.ok = vim.wait(20000, function() return #vim.diagnostic.get(buf) >= expected end, 20)
   result.diagnostics = vim.diagnostic.get(buf)
   result.uri = vim.uri_from_bufnr(buf)
-  vim.lsp.stop_client(id)
-  vim.wait(2000, function() return vim.lsp.client_is_stopped(id) end, 20)
+  result.root_dir = client and client.config.root_dir or nil
+  if client then
+    vim.lsp.stop_client(client.id)
+    vim.wait(2000, function() return vim.lsp.client_is_stopped(client.id) end, 20)
+  end
 end)
 result.error = (not ok) and tostring(err) or nil
+result.published = _G.er_published
 local f = assert(io.open(out, 'w'))
 f:write(vim.fn.json_encode(result))
 f:close()
 vim.cmd('qall!')
 `;
+
+/** Headless Neovim with the snippet as init.lua, in its own process group (the server goes with it on a hang). */
+function runNvimWithInit(cwd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nvim', ['--headless', ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', () => undefined);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      reject(new Error(`nvim did not finish within ${timeoutMs} ms; stderr: ${stderr.trim()}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
 
 interface NvimDiagnostic {
   lnum: number;
@@ -60,6 +102,8 @@ interface NvimDiagnostic {
 }
 
 interface NvimResult {
+  filetype?: string;
+  root_dir?: string;
   ok?: boolean;
   attached?: boolean;
   error?: string;
@@ -73,7 +117,6 @@ const SEVERITY = { error: 1, warning: 2, information: 3, hint: 4 } as const;
 async function main(): Promise<void> {
   const version = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) throw new Error('nvim not found: apt-get install -y neovim');
-  const server = path.join(REPO_ROOT, 'bin', 'ephemeral-root-ls.js');
   if (!existsSync(path.join(REPO_ROOT, 'dist', 'server.js'))) throw new Error('dist/server.js missing: run node scripts/build.mjs');
 
   const workspace = tempWorkspace('ephemeral-root-nvim-', ['broken-flake']);
@@ -86,27 +129,32 @@ async function main(): Promise<void> {
     const home = path.join(workspace.root, 'home');
     const xdg = { XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data'), XDG_STATE_HOME: path.join(home, 'state'), XDG_CACHE_HOME: path.join(home, 'cache') };
     for (const dir of Object.values(xdg)) mkdirSync(dir, { recursive: true });
-    const script = path.join(workspace.root, 'attach.lua');
+    // ephemeral-root-ls as an installed command on PATH (as `npm install -g` or the flake puts it there).
+    const bin = path.join(workspace.root, 'bin');
+    mkdirSync(bin);
+    symlinkSync(path.join(REPO_ROOT, 'bin', 'ephemeral-root-ls.js'), path.join(bin, 'ephemeral-root-ls'));
+    const init = path.join(workspace.root, 'init.lua');
+    writeFileSync(init, readmeNeovim07Snippet());
+    const recorder = path.join(workspace.root, 'recorder.lua');
+    writeFileSync(recorder, RECORDER);
+    const probe = path.join(workspace.root, 'probe.lua');
+    writeFileSync(probe, PROBE);
     const out = path.join(workspace.root, 'result.json');
-    writeFileSync(script, LUA);
 
     const started = Date.now();
-    const run = await runNvim(folder, script, {
-      ...process.env,
-      ...xdg,
-      HOME: home,
-      ER_FILE: file,
-      ER_OUT: out,
-      ER_SERVER: server,
-      ER_ROOT: folder,
-      ER_NODE: process.execPath,
-      ER_EXPECTED: String(expected.length),
-    }, 60_000);
+    const run = await runNvimWithInit(
+      folder,
+      ['--clean', '-n', '-i', 'NONE', '--cmd', `luafile ${recorder}`, '-u', init, '-c', `luafile ${probe}`, file],
+      { ...process.env, ...xdg, HOME: home, PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, ER_OUT: out, ER_EXPECTED: String(expected.length) },
+      60_000,
+    );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (!existsSync(out)) throw new Error(`nvim wrote no result (exit ${run.code}): ${run.stderr.trim()}`);
     const result = JSON.parse(readFileSync(out, 'utf8')) as NvimResult;
     assert.equal(result.error, undefined, `the Lua failed: ${result.error}`);
-    assert.ok(result.attached, 'the client initialized');
+    assert.equal(result.filetype, 'nix');
+    assert.ok(result.attached, `the README snippet started and attached ephemeral-root-ls (nvim stderr: ${run.stderr.trim()})`);
+    assert.equal(result.root_dir, folder, 'the root is the folder holding flake.nix');
     assert.ok(result.ok, `got ${result.diagnostics?.length ?? 0} of ${expected.length} diagnostics within 20 s`);
     const diagnostics = result.diagnostics ?? [];
     const ours = diagnostics.filter((diagnostic) => diagnostic.source === 'ephemeral-root');
