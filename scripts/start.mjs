@@ -4,9 +4,11 @@
 //
 // Steps: build and package the .vsix; install code-server on first use (scripts/install-code-server.sh, which needs
 // the Debian packages ripgrep and libkrb5-dev — installed here when we run as root with apt); install the .vsix into
-// a fresh extensions folder offline; serve examples/ on 127.0.0.1 (PORT, default 8931, or the next free port).
+// a fresh extensions folder offline; serve a scratch copy of examples/ on 127.0.0.1 (PORT, default 8931, or the next
+// free port). VS Code in the browser saves what quick fixes change, so the demo never opens the repository's own
+// examples: they are the fixtures of the tests. The copy is removed when the demo stops.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,13 +17,16 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const codeServer = path.join(root, '.vscode-test', 'code-server', 'node_modules', 'code-server');
 const entry = path.join(codeServer, 'out', 'node', 'entry.js');
 const vsix = path.join(root, 'nixos-ephemeral-root.vsix');
-const folder = process.env.EPHEMERAL_ROOT_START_FOLDER ?? path.join(root, 'examples');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'ephemeral-root-start-'));
+const folder = process.env.EPHEMERAL_ROOT_START_FOLDER ?? path.join(scratch, 'examples');
+if (!process.env.EPHEMERAL_ROOT_START_FOLDER) cpSync(path.join(root, 'examples'), folder, { recursive: true });
 
 function step(label, command, args, options = {}) {
   console.log(`start: ${label}`);
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
   if (result.status !== 0) {
     console.error(`start: ${label} failed (exit ${result.status ?? result.signal})`);
+    rmSync(scratch, { recursive: true, force: true });
     process.exit(1);
   }
 }
@@ -58,7 +63,7 @@ function freePort(preferred) {
 
 step('building and packaging the extension', process.execPath, [path.join(root, 'scripts', 'package.mjs')]);
 // The same engine on the command line first, so the findings are visible before the browser is opened.
-spawnSync(process.execPath, [path.join(root, 'bin', 'ephemeral-root.js'), 'check', folder], { cwd: root, stdio: 'inherit' });
+spawnSync(process.execPath, [path.join(root, 'bin', 'ephemeral-root.js'), 'check', '.'], { cwd: folder, stdio: 'inherit' });
 if (!existsSync(entry)) {
   ensureDebianPackages();
   step('installing code-server 4.100.3 (first use only)', path.join(root, 'scripts', 'install-code-server.sh'), [], {
@@ -66,7 +71,6 @@ if (!existsSync(entry)) {
   });
 }
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'ephemeral-root-start-'));
 const env = {
   ...process.env,
   HOME: scratch,
@@ -95,6 +99,7 @@ const announce = (chunk) => {
   if (!announced && listening) {
     announced = true;
     console.log(`start: VS Code with the packaged extension is ready: ${listening[1]}/?folder=${encodeURIComponent(folder)}`);
+    console.log(`start: the examples opened are a scratch copy in ${folder} (edits and quick fixes change only the copy; it is removed when the demo stops)`);
     console.log('start: open a file under broken-flake/ or broken-classic/ to see the findings; Ctrl+C stops the server.');
   }
 };
