@@ -11,8 +11,9 @@ suite('activation and commands', () => {
     const ext = extension();
     const manifest = ext.packageJSON as { activationEvents: string[]; contributes: { languages: { id: string; configuration?: string }[]; grammars: { language?: string; scopeName: string }[] } };
     assert.ok(manifest.activationEvents.includes('onLanguage:nix'));
-    // An id-only language entry: no language configuration or grammar of its own for `nix` (nix-ide's stays in charge).
-    assert.deepEqual(manifest.contributes.languages.map((language) => [language.id, language.configuration]), [['nix', undefined]]);
+    // The `nix` language with a language configuration of ours (brackets, comments, indentation on Enter) and no grammar
+    // of its own for `nix` (nix-ide's stays in charge of highlighting where it is installed).
+    assert.deepEqual(manifest.contributes.languages.map((language) => [language.id, language.configuration]), [['nix', './language-configuration.json']]);
     assert.ok(manifest.contributes.grammars.every((grammar) => grammar.language === undefined && grammar.scopeName !== 'source.nix'));
 
     const document = await open(fileIn('broken-flake', 'hosts', 'tern', 'configuration.nix'));

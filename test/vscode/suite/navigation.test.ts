@@ -175,9 +175,10 @@ suite('navigation', () => {
     });
     const seedHost = child(child(roots, 'seed').children, 'seed');
     const rpool = child(seedHost.children, 'rpool');
-    assert.equal(rpool.description, 'root pool · imported in stage 1');
+    // The pool's count of findings on the host: the seed's one note (its machine id is not kept).
+    assert.equal(rpool.description, 'root pool · imported in stage 1 · 1 note');
     const empty = child(rpool.children, 'nixos/empty');
-    assert.equal(empty.description, '/ · erased · needed for boot');
+    assert.equal(empty.description, '/ · erased · needed for boot · 1 note');
     assert.equal(empty.icon, 'flame');
     assert.equal(child(rpool.children, 'nixos/nix').description, '/nix · persisted · needed for boot');
     assert.equal(child(child(seedHost.children, 'bpool').children, 'nixos/root').description, '/boot · persisted · not needed for boot');
