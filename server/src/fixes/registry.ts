@@ -23,6 +23,9 @@ import { provider as disableDefaultDependencies } from './handlers/disable-defau
 import { provider as enableSystemdInitrd } from './handlers/enable-systemd-initrd';
 import { provider as fixZfsutil } from './handlers/fix-zfsutil';
 import { provider as guardSnapshotHook } from './handlers/guard-snapshot-hook';
+import { provider as guardBtrfsSnapshotHook } from './handlers/guard-btrfs-snapshot-hook';
+import { provider as mountBtrfsTopLevel } from './handlers/mount-btrfs-top-level';
+import { provider as setTmpfsRootMode } from './handlers/set-tmpfs-root-mode';
 import { provider as insertDiskoMount } from './handlers/insert-disko-mount';
 import { provider as insertRollbackService } from './handlers/insert-rollback-service';
 import { provider as keepDiskoEntry } from './handlers/keep-disko-entry';
@@ -67,6 +70,9 @@ export const FIX_PROVIDERS: FixProvider[] = [
   doubleUnitNameBackslash,
   useNearestTarget,
   guardSnapshotHook,
+  guardBtrfsSnapshotHook,
+  mountBtrfsTopLevel,
+  setTmpfsRootMode,
   moveScriptedRollback,
   renameImportUnit,
   replaceRollbackSnapshot,
