@@ -28,6 +28,7 @@ import { provider as mountBtrfsTopLevel } from './handlers/mount-btrfs-top-level
 import { provider as setTmpfsRootMode } from './handlers/set-tmpfs-root-mode';
 import { provider as insertDiskoMount } from './handlers/insert-disko-mount';
 import { provider as insertRollbackService } from './handlers/insert-rollback-service';
+import { provider as insertBtrfsRollbackService } from './handlers/insert-btrfs-rollback-service';
 import { provider as keepDiskoEntry } from './handlers/keep-disko-entry';
 import { provider as makeOneshot } from './handlers/make-oneshot';
 import { provider as markNeededForBoot } from './handlers/mark-needed-for-boot';
@@ -45,6 +46,11 @@ import { provider as useDeclaredDataset } from './handlers/use-declared-dataset'
 import { provider as useHostZfsPackage } from './handlers/use-host-zfs-package';
 import { provider as useRootDataset } from './handlers/use-root-dataset';
 import { provider as useUuidDevnodes } from './handlers/use-uuid-devnodes';
+import { provider as persistMachineId } from './handlers/persist-machine-id';
+import { provider as persistSshHostKeys } from './handlers/persist-ssh-host-keys';
+import { provider as persistVarLibNixos } from './handlers/persist-var-lib-nixos';
+import { provider as preserveMachineIdInInitrd } from './handlers/preserve-machine-id-in-initrd';
+import { provider as secretNeededForUsers } from './handlers/secret-needed-for-users';
 import { isGenerated } from './generated';
 import { type TextEdit, createFile } from './nix-edit';
 import { newModulePlan, newModuleText } from './new-module';
@@ -52,6 +58,7 @@ import type { FixOptions, FixProvider, QuickFix } from './types';
 
 export const FIX_PROVIDERS: FixProvider[] = [
   insertRollbackService,
+  insertBtrfsRollbackService,
   enableSystemdInitrd,
   orderAfterImport,
   orderBeforeMount,
@@ -84,6 +91,11 @@ export const FIX_PROVIDERS: FixProvider[] = [
   useDeclaredDataset,
   insertDiskoMount,
   keepDiskoEntry,
+  persistVarLibNixos,
+  persistMachineId,
+  persistSshHostKeys,
+  preserveMachineIdInInitrd,
+  secretNeededForUsers,
 ];
 
 /** Without a word from the caller, no fix creates a file: a caller that cannot apply the creation would lose it. */

@@ -106,7 +106,8 @@ function unusedBtrfsBlank(rule: Rule, host: HostModel): Finding[] {
   if (!root) return [];
   const snapshot = layout.snapshots.find((created) => created.source === root.name && created.origin);
   if (!snapshot) return [];
-  const data = { snapshot: snapshot.snapshot, root: root.name };
+  // `btrfsSnapshot` lets the btrfs rollback insertion derive the unit; the ZFS insertion ignores it.
+  const data = { btrfsSnapshot: snapshot, rootSubvolume: root.name };
   if (host.kind === 'disko-only') {
     return [
       finding(rule, snapshot.origin!, `${q(snapshot.snapshot)} is the blank snapshot of the root subvolume ${q(root.name)}, but no configuration in reach restores it; the host that imports this layout needs a rollback (delete the root subvolume, restore it from ${q(snapshot.snapshot)}).`, { data }),
