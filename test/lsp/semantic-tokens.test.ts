@@ -1,8 +1,12 @@
 /** Semantic tokens from the tree-sitter tree: what each piece of a Nix file is coloured as, one line at a time. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { SEMANTIC_TOKENS_LEGEND, semanticTokensFor } from '../../server/src/lsp/semantic-tokens';
 import { SourceFile, initSyntax } from '../../server/src/syntax/parser';
+import { LspClient, uri } from '../support/lsp-client';
 
 before(async () => {
   await initSyntax();
@@ -69,6 +73,30 @@ describe('semantic tokens', () => {
       assert.ok(data[index + 2] > 0, `the token at ${line}:${start} has a length`);
       assert.ok(start >= previousEnd, `the token at ${line}:${start} starts after the one before it ends (${previousEnd})`);
       previousEnd = start + data[index + 2];
+    }
+  });
+});
+
+describe('semantic tokens over LSP', () => {
+  it('the server announces the legend and answers textDocument/semanticTokens/full for an open file', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'tokens-'));
+    const file = path.join(folder, 'configuration.nix');
+    const text = '{ lib, ... }:\n{\n  networking.hostId = "8425e349";\n}\n';
+    writeFileSync(file, text);
+    const client = new LspClient();
+    try {
+      const initialized = (await client.connection.sendRequest('initialize', { processId: process.pid, rootUri: uri(folder), workspaceFolders: [{ uri: uri(folder), name: 'tokens' }], capabilities: {} })) as {
+        capabilities: { semanticTokensProvider?: { legend: { tokenTypes: string[] } } };
+      };
+      await client.connection.sendNotification('initialized', {});
+      assert.deepEqual(initialized.capabilities.semanticTokensProvider?.legend.tokenTypes, SEMANTIC_TOKENS_LEGEND.tokenTypes);
+      client.open(file, text);
+      const answer = (await client.connection.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri: uri(file) } })) as { data: number[] };
+      assert.deepEqual(answer.data, semanticTokensFor(SourceFile.fromText(file, text)));
+      assert.ok(answer.data.length > 0);
+    } finally {
+      await client.shutdown();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

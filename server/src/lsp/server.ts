@@ -34,6 +34,7 @@ import { completionsFor } from './completion';
 import { documentSymbolsFor } from './document-symbols';
 import { Documents, pathToUri, uriToPath } from './documents';
 import { hoverAt } from './hover';
+import { SEMANTIC_TOKENS_LEGEND, semanticTokensFor } from './semantic-tokens';
 import { LAYOUT_REQUEST, type LayoutParams, layoutFor } from './layout';
 import { definitionAt, referencesAt } from './navigation';
 import { prepareRenameAt, renameAt } from './rename';
@@ -165,6 +166,13 @@ export class EphemeralRootServer {
     connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(this, params)));
     connection.onRequest('ephemeralRoot/fileInfo', (params: { uri: string }) => this.guard('fileInfo', () => this.fileInfo(params.uri)));
     connection.onHover((params) => this.guard('hover', () => hoverAt(this, params)));
+    connection.languages.semanticTokens.on((params) =>
+      this.guard('semanticTokens', () => {
+        const file = uriToPath(params.textDocument.uri);
+        const source = file ? this.workspace.source(file) : undefined;
+        return { data: source ? semanticTokensFor(source) : [] };
+      }),
+    );
     connection.onDefinition((params) => this.guard('definition', () => definitionAt(this, params)));
     connection.onReferences((params) => this.guard('references', () => referencesAt(this, params)));
     connection.onPrepareRename((params) => this.guard('prepareRename', () => prepareRenameAt(this, params)));
@@ -193,6 +201,8 @@ export class EphemeralRootServer {
         executeCommandProvider: { commands: FIX_COMMANDS },
         completionProvider: { triggerCharacters: ['"', '@'], resolveProvider: false },
         hoverProvider: true,
+        // Highlighting from the tree-sitter tree; the client asks only when no other extension has a Nix grammar.
+        semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
         definitionProvider: true,
         referencesProvider: true,
         renameProvider: { prepareProvider: true },
