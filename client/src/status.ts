@@ -9,6 +9,15 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 interface FileInfo {
   hosts: { name: string; kind: string; root: string }[];
   counts: { error: number; warning: number; information: number; hint: number };
+  /** What stayed unknown on those hosts, by cause (rules are silent about it; `--explain` lists each one). */
+  unknowns?: { cause: string; count: number }[];
+}
+
+/** The tooltip's lines about what could not be decided, largest cause first. */
+export function unknownLines(unknowns: FileInfo['unknowns']): string[] {
+  const total = (unknowns ?? []).reduce((sum, group) => sum + group.count, 0);
+  if (total === 0) return [];
+  return ['', `${total} thing(s) could not be decided statically (rules stay silent about them):`, ...(unknowns ?? []).map((group) => `- ${group.cause}: ${group.count}`)];
 }
 
 type Counts = FileInfo['counts'];
@@ -77,6 +86,7 @@ export class HostStatus implements vscode.Disposable {
           `**Ephemeral Root** — ${hosts.length ? `part of ${hosts.map((host) => `\`${host}\``).join(', ')}` : 'not part of a host'}`,
           '',
           `${info.counts.error} error(s), ${info.counts.warning} warning(s), ${info.counts.information + info.counts.hint} note(s) in this file`,
+          ...unknownLines(info.unknowns),
         ].join('\n'),
       );
       this.item.show();
