@@ -3,7 +3,7 @@
  * disko and rollback snippets together give a host with no finding.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -28,8 +28,22 @@ export function expand(body: string[], indent = '  '): string {
     if (!values.has(index)) values.set(index, value);
     return values.get(index)!;
   });
-  return text.replace(/\$(\d+)/g, (_match, index: string) => values.get(index) ?? '');
+  // `\$` is a literal dollar in a snippet (a shell variable such as `$sv`), not a tabstop or snippet variable.
+  return text.replace(/(?<!\\)\$(\d+)/g, (_match, index: string) => values.get(index) ?? '').replace(/\\\$/g, '$');
 }
+
+/** Writes a host folder from a disko file and a configuration, both checked by real Nix, and returns its findings. */
+async function findingsOfHost(name: string, disko: string, configuration: string): Promise<string[]> {
+  const folder = path.join(scratch, name);
+  mkdirSync(folder);
+  writeFileSync(path.join(folder, 'disko.nix'), disko);
+  writeFileSync(path.join(folder, 'configuration.nix'), configuration);
+  for (const file of ['disko.nix', 'configuration.nix']) assert.ok(nixParse(path.join(folder, file)).ok, nixParse(path.join(folder, file)).error);
+  const { result } = await analyzeFolder(folder);
+  return result.findings.map((finding) => `${finding.code}: ${finding.message}`);
+}
+
+const ESP = 'ESP = { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot"; }; };';
 
 describe('snippets', () => {
   for (const [name, snippet] of Object.entries(snippets)) {
@@ -61,5 +75,19 @@ describe('snippets', () => {
     for (const file of ['disko.nix', 'configuration.nix']) assert.ok(nixParse(path.join(folder, file)).ok, nixParse(path.join(folder, file)).error);
     const { result } = await analyzeFolder(folder);
     assert.deepEqual(result.findings.map((finding) => `${finding.code}: ${finding.message}`), []);
+  });
+
+  it('the btrfs layout, the btrfs rollback unit and the persist mount make a host with no finding', async () => {
+    const layout = expand(snippets['btrfs: ephemeral root layout (disko)'].body, '  ');
+    const disko = `{\n  disko.devices.disk.main = { type = "disk"; device = "/dev/vda"; content = { type = "gpt"; partitions = {\n${ESP}\n${layout}\n}; }; };\n}\n`;
+    const configuration = `{\n  imports = [ ./disko.nix ];\n${expand(snippets['btrfs: initrd rollback unit'].body)}\n${expand(snippets['tmpfs: persist mount'].body)}\n}\n`;
+    assert.deepEqual(await findingsOfHost('btrfs-host', disko, configuration), []);
+  });
+
+  it('the tmpfs root and the persist mount make a host with no finding', async () => {
+    const partition = (label: string, mountpoint: string) => `${label} = { size = "20G"; content = { type = "filesystem"; format = "ext4"; mountpoint = "${mountpoint}"; }; };`;
+    const disko = `{\n  disko.devices = {\n${expand(snippets['tmpfs: root (disko)'].body)}\n  disk.main = { type = "disk"; device = "/dev/vda"; content = { type = "gpt"; partitions = {\n${ESP}\n${partition('nix', '/nix')}\n${partition('persist', '/persist')}\n}; }; };\n  };\n}\n`;
+    const configuration = `{\n  imports = [ ./disko.nix ];\n  services.openssh.enable = true;\n${expand(snippets['tmpfs: persist mount'].body)}\n}\n`;
+    assert.deepEqual(await findingsOfHost('tmpfs-host', disko, configuration), []);
   });
 });
