@@ -152,3 +152,36 @@ suite('quick fixes and snippets', () => {
     await waitForDiagnostics(disko, 'no finding on disko.nix', (diagnostics) => diagnostics.length === 0);
   });
 });
+
+suite('editing Nix: indentation', () => {
+  test('Enter after `{` indents the new line, and a snippet inserted there lands at that indentation', async function () {
+    this.timeout(60_000);
+    const scratch = path.join(folder('broken-classic').uri.fsPath, 'indentation');
+    mkdirSync(scratch, { recursive: true });
+    const file = path.join(scratch, 'disko.nix');
+    writeFileSync(file, '{\n  disko.devices.zpool.rpool.datasets = {\n  };\n}\n');
+    try {
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file), { preview: false });
+      const end = editor.document.lineAt(1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      // As the user types Enter: the language configuration's indentation rules apply.
+      await vscode.commands.executeCommand('type', { text: '\n' });
+      const typed = editor.document.lineAt(2).text;
+      const opened = editor.document.lineAt(1).firstNonWhitespaceCharacterIndex;
+      assert.ok(typed.length > opened && /^\s+$/.test(typed), `the new line is indented past its '{' line: ${JSON.stringify(typed)}`);
+      const snippets = JSON.parse(readFileSync(path.join(repoRoot(), 'snippets', 'nix.json'), 'utf8')) as Record<string, { body: string[] }>;
+      const body = snippets['ZFS: persisted dataset (disko)'].body.join('\n');
+      assert.ok(await editor.insertSnippet(new vscode.SnippetString(body)), 'the snippet is inserted');
+      await vscode.commands.executeCommand('leaveSnippet');
+      const lines = editor.document.getText().split('\n');
+      const first = lines.findIndex((line) => line.includes('"local/persist"'));
+      assert.ok(first > 0, editor.document.getText());
+      const indentOf = (line: string) => line.length - line.trimStart().length;
+      assert.equal(indentOf(lines[first]), typed.length, 'the snippet starts at the indentation Enter gave');
+      assert.ok(indentOf(lines[first + 1]) > indentOf(lines[first]), `its body is indented below it:\n${lines.slice(first, first + 4).join('\n')}`);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
