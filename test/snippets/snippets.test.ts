@@ -56,7 +56,7 @@ describe('snippets', () => {
     });
   }
 
-  it('pool, root, /nix and persisted dataset snippets plus the rollback unit make a host with no finding', async () => {
+  it('pool, root, /nix and persisted dataset snippets plus the rollback unit and the persist mount make a host with no finding', async () => {
     const folder = path.join(scratch, 'host');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(folder);
@@ -70,7 +70,7 @@ describe('snippets', () => {
     );
     writeFileSync(
       path.join(folder, 'configuration.nix'),
-      `{\n  imports = [ ./disko.nix ];\n  networking.hostId = "8425e349";\n${expand(snippets['ZFS: initrd rollback unit'].body)}\n  fileSystems."/persist".neededForBoot = true;\n}\n`,
+      `{\n  imports = [ ./disko.nix ];\n  networking.hostId = "8425e349";\n${expand(snippets['ZFS: initrd rollback unit'].body)}\n${expand(snippets['tmpfs: persist mount'].body)}\n}\n`,
     );
     for (const file of ['disko.nix', 'configuration.nix']) assert.ok(nixParse(path.join(folder, file)).ok, nixParse(path.join(folder, file)).error);
     const { result } = await analyzeFolder(folder);
@@ -89,5 +89,57 @@ describe('snippets', () => {
     const disko = `{\n  disko.devices = {\n${expand(snippets['tmpfs: root (disko)'].body)}\n  disk.main = { type = "disk"; device = "/dev/vda"; content = { type = "gpt"; partitions = {\n${ESP}\n${partition('nix', '/nix')}\n${partition('persist', '/persist')}\n}; }; };\n  };\n}\n`;
     const configuration = `{\n  imports = [ ./disko.nix ];\n  services.openssh.enable = true;\n${expand(snippets['tmpfs: persist mount'].body)}\n}\n`;
     assert.deepEqual(await findingsOfHost('tmpfs-host', disko, configuration), []);
+  });
+
+  describe('what must survive the rollback (section E)', () => {
+    /**
+     * A host made from a section-E rule fixture (its flake imports impermanence or preservation and the secrets
+     * tool, its root is rolled back by an initrd unit): the fixture's configuration up to its persistence settings,
+     * then the given lines.
+     */
+    async function findingsOfFixtureHost(name: string, fixture: string, lines: string): Promise<string[]> {
+      const source = path.join(REPO_ROOT, 'test', 'fixtures', 'rules', fixture);
+      const configuration = readFileSync(path.join(source, 'configuration.nix'), 'utf8');
+      const cut = configuration.indexOf('  fileSystems."/persist".neededForBoot = true;');
+      assert.ok(cut > 0, `${fixture} has no /persist mount to cut at`);
+      const folder = path.join(scratch, name);
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, 'flake.nix'), readFileSync(path.join(source, 'flake.nix'), 'utf8'));
+      writeFileSync(path.join(folder, 'disko.nix'), readFileSync(path.join(source, 'disko.nix'), 'utf8'));
+      writeFileSync(path.join(folder, 'configuration.nix'), `${configuration.slice(0, cut)}${lines}\n}\n`);
+      for (const file of ['flake.nix', 'disko.nix', 'configuration.nix']) assert.ok(nixParse(path.join(folder, file)).ok, nixParse(path.join(folder, file)).error);
+      const { result } = await analyzeFolder(folder);
+      return result.findings.map((finding) => `${finding.code}: ${finding.message}`);
+    }
+
+    const persistMount = expand(snippets['tmpfs: persist mount'].body);
+    const codes = (findings: string[]) => findings.map((finding) => finding.split(':')[0]);
+
+    it('the sops-nix snippet keeps its key on the persist mount: no finding, and the same key on the root is one', async () => {
+      const sops = expand(snippets['sops-nix: key on persistent storage'].body);
+      assert.deepEqual(await findingsOfFixtureHost('sops-persisted', 'password-secret-not-needed-for-users/trigger-regular-secret', `${persistMount}\n${sops}`), []);
+      const onRoot = sops.replace('"/persist/var/lib/sops-nix/key.txt"', '"/var/lib/sops-nix/key.txt"');
+      assert.notEqual(onRoot, sops);
+      assert.deepEqual(codes(await findingsOfFixtureHost('sops-on-root', 'password-secret-not-needed-for-users/trigger-regular-secret', `${persistMount}\n${onRoot}`)), ['secret-key-not-persisted']);
+    });
+
+    it('the agenix snippet reads the persistent copy of the host key: no finding, and the linked copy is late', async () => {
+      const agenix = expand(snippets['agenix: identity on persistent storage'].body);
+      const host = `${persistMount}\n  services.openssh.enable = true;\n${agenix}`;
+      assert.deepEqual(await findingsOfFixtureHost('agenix-persisted', 'secret-key-not-persisted/trigger-agenix-identities', host), []);
+      // /etc/ssh is a stage-2 bind of impermanence: agenix, which decrypts before users are created, would not find it.
+      const linked = host.replace('"/persist/etc/ssh/ssh_host_ed25519_key"', '"/etc/ssh/ssh_host_ed25519_key"');
+      assert.notEqual(linked, host);
+      assert.deepEqual(codes(await findingsOfFixtureHost('agenix-linked', 'secret-key-not-persisted/trigger-agenix-identities', linked)), ['secret-key-not-at-activation']);
+    });
+
+    it('the preservation snippet binds /etc/machine-id in the initrd: no finding, and without inInitrd one', async () => {
+      const preservation = expand(snippets['preservation: machine-id in the initrd'].body);
+      const host = `  fileSystems."/persist".neededForBoot = true;\n${preservation}`;
+      assert.deepEqual(await findingsOfFixtureHost('preservation-initrd', 'machine-id-preserved-late/trigger-plain-string', host), []);
+      const late = host.replace('{ file = "/etc/machine-id"; inInitrd = true; }', '"/etc/machine-id"');
+      assert.notEqual(late, host);
+      assert.deepEqual(codes(await findingsOfFixtureHost('preservation-late', 'machine-id-preserved-late/trigger-plain-string', late)), ['machine-id-preserved-late']);
+    });
   });
 });
