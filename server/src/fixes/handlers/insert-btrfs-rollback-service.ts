@@ -13,6 +13,12 @@
  * offered. Offered on `blank-snapshot-unused` for a
  * btrfs root; the ZFS rollback is `insert-rollback-service`.
  *
+ * It also moves a misplaced btrfs rollback of the root: a scripted hook under systemd stage 1
+ * (`scripted-hook-with-systemd-initrd`) becomes the unit, and one in `postMountCommands` (`rollback-after-mount`)
+ * becomes the `postResumeCommands` hook (or the unit, with systemd stage 1 on). The old binding is removed, so only
+ * a binding that holds nothing but the rollback (mkdir, mount, btrfs, cut, umount, …) is moved; its device, root
+ * subvolume and blank snapshot are kept.
+ *
  * ```nix
  * # after (disko: luks "crypted" holds a btrfs with "/root" mounted at / and a hook that snapshots root-blank)
  * boot.initrd.systemd.services.rollback-root = {
@@ -37,10 +43,17 @@
  * ```
  */
 import type { BtrfsSnapshotCreation } from '../../model/btrfs';
+import type { BtrfsRollback } from '../../model/btrfs-rollback';
+import { scriptText } from '../../model/disko';
 import type { HostModel } from '../../model/host-model';
+import { commandWords, programName, simpleCommands } from '../../model/shell';
+import type { Workspace } from '../../model/workspace';
+import type { Finding } from '../../rules/types';
 import { releaseAtLeast } from '../../model/release';
 import { escapeSystemdPath } from '../../rules/support';
-import { type TextEdit, addModuleArgument, moduleArguments, nixString, setAttribute } from '../nix-edit';
+import { type TextEdit, addModuleArgument, enclosing, moduleArguments, nixString, removeBinding, setAttribute } from '../nix-edit';
+import type { QuickFix } from '../types';
+import { isGenerated } from '../generated';
 import { targetFor } from '../targets';
 import type { FixProvider } from '../types';
 import { UNIT_NAME } from './insert-rollback-service';
@@ -87,42 +100,106 @@ function hasRollback(host: HostModel): boolean {
   return host.btrfsRollbacks().open || host.btrfsRollbacks().rollbacks.length > 0 || host.rollbacks().rollbacks.length > 0;
 }
 
+/** What the rollback needs: the top level's device, the root subvolume and its blank snapshot. */
+interface Parameters {
+  device: string;
+  root: string;
+  blank: string;
+}
+
+/** The rollback written where the host's stage 1 runs it: an initrd unit, or `postResumeCommands` for scripted stage 1. */
+function insertion(host: HostModel, workspace: Workspace, { device, root, blank }: Parameters): { edits: TextEdit[]; title: string } | undefined {
+  if (![device, root, blank].every((text) => PLAIN.test(text))) return undefined;
+  const systemd = host.systemdInitrd();
+  const edits: TextEdit[] = [];
+  if (systemd.state === 'off') {
+    // Scripted stage 1: after the resume attempt, before the root is mounted (F63). Older releases lack the hook.
+    if (releaseAtLeast(host.release, '23.11') === false) return undefined;
+    const target = targetFor(host, workspace, ['boot', 'initrd', 'postResumeCommands']);
+    if (!target) return undefined;
+    const args = moduleArguments(target.file);
+    if (!args.formals) return undefined;
+    if (!args.names.includes('lib')) {
+      const added = addModuleArgument(target.file, 'lib');
+      if (!added) return undefined;
+      edits.push(added);
+    }
+    const body = ["lib.mkAfter ''", ...scriptLines(device, root, blank).map((line) => `  ${line}`), "''"].join('\n');
+    edits.push(setAttribute(target.file, target.body, ['boot', 'initrd', 'postResumeCommands'], body));
+    return { edits, title: `the btrfs rollback in postResumeCommands (${root} from ${blank})` };
+  }
+  // Turning systemd stage 1 on would make scripted-only settings a build error (F42): only offered where it is on.
+  if (systemd.state !== 'on') return undefined;
+  const path = ['boot', 'initrd', 'systemd', 'services'];
+  const target = targetFor(host, workspace, [...path, UNIT_NAME]);
+  if (!target) return undefined;
+  const taken = new Set(host.initrdUnits().units.map((unit) => unit.name));
+  let name = UNIT_NAME;
+  for (let index = 2; taken.has(name); index++) name = `${UNIT_NAME}-${index}`;
+  edits.push(setAttribute(target.file, target.body, [...path, name], unitText(device, root, blank)));
+  return { edits, title: `the btrfs rollback service (${name}: ${root} from ${blank} before sysroot.mount)` };
+}
+
+/** Commands a plain rollback script runs; anything else in the binding would be lost by removing it. */
+const ROLLBACK_PROGRAMS = new Set(['mkdir', 'mount', 'umount', 'btrfs', 'cut', 'read', 'echo', 'rmdir', 'sync']);
+
+/** Moves a misplaced rollback of the root subvolume: removes its binding and writes it where stage 1 runs it. */
+function moveRollback(host: HostModel, workspace: Workspace, rollback: BtrfsRollback): QuickFix | undefined {
+  const root = host.rootSubvolume();
+  const device = rollback.mount?.device;
+  if (rollback.place.kind !== 'hook' || rollback.recreate !== 'restore' || !rollback.blank || !device || !root || rollback.subvolume !== root.name) return undefined;
+  const text = scriptText(rollback.fragment.value);
+  const onlyRollback = simpleCommands(text).every((command) => {
+    const first = commandWords(command)[0];
+    return first !== undefined && ROLLBACK_PROGRAMS.has(programName(first));
+  });
+  if (!onlyRollback) return undefined;
+  const definition = rollback.fragment.definition;
+  const origin = definition.keyOrigin ?? definition.origin;
+  const file = origin && workspace.source(origin.file);
+  const binding = file && origin ? enclosing(file, origin.start, origin.end, ['binding']) : undefined;
+  if (!file || !binding || isGenerated({ path: file.path, text: file.text })) return undefined;
+  const removal = removeBinding(file, binding);
+  // The hook leaves before the new rollback comes: scripted-only settings no longer stand in its way.
+  const inserted = insertion(host, workspace, { device, root: root.name, blank: rollback.blank });
+  if (!inserted) return undefined;
+  const title = `Move the rollback: ${inserted.title}`;
+  const written = inserted.edits[inserted.edits.length - 1];
+  const others = inserted.edits.slice(0, -1);
+  // An edit inside the removed text would overlap it: leave that case to the user.
+  if (others.some((item) => item.file === removal.file && item.start >= removal.start && item.start <= removal.end)) return undefined;
+  if (written.file === removal.file && written.start >= removal.start && written.start <= removal.end) {
+    // The new rollback would be written right next to the binding it replaces: it takes that binding's place.
+    const eol = written.text.startsWith('\r\n') ? '\r\n' : '\n';
+    const text = removal.end > removal.start && file.text.slice(removal.start, removal.end).endsWith('\n') ? `${written.text.slice(eol.length)}${eol}` : written.text.trimStart();
+    return { title, preferred: true, edits: [...others, { ...removal, text }] };
+  }
+  return { title, preferred: true, edits: [removal, ...inserted.edits] };
+}
+
+function misplacedRollback(host: HostModel, finding: Finding): BtrfsRollback | undefined {
+  const given = finding.data?.btrfsRollback as BtrfsRollback | undefined;
+  if (given) return given;
+  // scripted-hook-with-systemd-initrd names the hook definition: the rollback is the one read from it.
+  const definition = finding.data?.definition;
+  return definition ? host.btrfsRollbacks().rollbacks.find((rollback) => rollback.place.kind === 'hook' && rollback.fragment.definition === definition) : undefined;
+}
+
 export const provider: FixProvider = {
   name: 'insert-btrfs-rollback-service',
-  codes: ['blank-snapshot-unused'],
+  codes: ['blank-snapshot-unused', 'scripted-hook-with-systemd-initrd', 'rollback-after-mount'],
   fixes({ finding, host, workspace }) {
+    if (host.kind !== 'nixos') return [];
+    if (finding.code !== 'blank-snapshot-unused') {
+      const rollback = misplacedRollback(host, finding);
+      const fix = rollback && !rollback.conditional ? moveRollback(host, workspace, rollback) : undefined;
+      return fix ? [fix] : [];
+    }
     const snapshot = finding.data?.btrfsSnapshot as BtrfsSnapshotCreation | undefined;
     const root = finding.data?.rootSubvolume as string | undefined;
     const device = snapshot?.filesystem.device;
-    if (host.kind !== 'nixos' || !snapshot || !root || !device || hasRollback(host)) return [];
-    if (![device, root, snapshot.snapshot].every((text) => PLAIN.test(text))) return [];
-    const systemd = host.systemdInitrd();
-    const edits: TextEdit[] = [];
-    if (systemd.state === 'off') {
-      // Scripted stage 1: after the resume attempt, before the root is mounted (F63). Older releases lack the hook.
-      if (releaseAtLeast(host.release, '23.11') === false) return [];
-      const target = targetFor(host, workspace, ['boot', 'initrd', 'postResumeCommands']);
-      if (!target) return [];
-      const args = moduleArguments(target.file);
-      if (!args.formals) return [];
-      if (!args.names.includes('lib')) {
-        const added = addModuleArgument(target.file, 'lib');
-        if (!added) return [];
-        edits.push(added);
-      }
-      const body = ["lib.mkAfter ''", ...scriptLines(device, root, snapshot.snapshot).map((line) => `  ${line}`), "''"].join('\n');
-      edits.push(setAttribute(target.file, target.body, ['boot', 'initrd', 'postResumeCommands'], body));
-      return [{ title: `Insert the btrfs rollback in postResumeCommands (${root} from ${snapshot.snapshot})`, preferred: true, edits }];
-    }
-    // Turning systemd stage 1 on would make scripted-only settings a build error (F42): only offered where it is on.
-    if (systemd.state !== 'on') return [];
-    const path = ['boot', 'initrd', 'systemd', 'services'];
-    const target = targetFor(host, workspace, [...path, UNIT_NAME]);
-    if (!target) return [];
-    const taken = new Set(host.initrdUnits().units.map((unit) => unit.name));
-    let name = UNIT_NAME;
-    for (let index = 2; taken.has(name); index++) name = `${UNIT_NAME}-${index}`;
-    edits.push(setAttribute(target.file, target.body, [...path, name], unitText(device, root, snapshot.snapshot)));
-    return [{ title: `Insert the btrfs rollback service (${name}: ${root} from ${snapshot.snapshot} before sysroot.mount)`, preferred: true, edits }];
+    if (!snapshot || !root || !device || hasRollback(host)) return [];
+    const inserted = insertion(host, workspace, { device, root, blank: snapshot.snapshot });
+    return inserted ? [{ title: `Insert ${inserted.title}`, preferred: true, edits: inserted.edits }] : [];
   },
 };
