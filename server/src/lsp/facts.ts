@@ -7,7 +7,9 @@
 import { type Dataset, type MountProperty, type Pool, type SnapshotCreation, effectiveMountProperty, snapshotCovers, zfsMountPath } from '../model/disko';
 import type { ConfigNode } from '../model/config';
 import { type FileSystemEntry, type HostModel, PATHS_NEEDED_FOR_BOOT, type PersistRoot, type Rollback, type Unit } from '../model/host-model';
-import type { Origin, StringValue } from '../model/values';
+import type { EphemeralRoot, PathCover } from '../model/persistence';
+import { type KeyPath, agenixIdentities, agenixImported, sopsImported, sopsKeys } from '../model/secrets';
+import { type Origin, type StringValue, stringText } from '../model/values';
 
 export interface Fact<S extends string> {
   state: S;
@@ -348,4 +350,74 @@ export function snapshotFacts(host: HostModel, target: string): { created: Snaps
   const snapshot = target.slice(at + 1);
   const created = (host.layout?.snapshots ?? []).filter((creation) => snapshotCovers(creation, dataset, snapshot));
   return { created, state: host.snapshotCreated(dataset, snapshot), rollbacks: host.rollbacks().rollbacks.filter((rollback) => rollback.target === target) };
+}
+
+/** A place that names a path whose survival matters: a persisted entry, a secrets key, a password file. */
+export interface SurvivalPlace {
+  /** The string (or entry) as written. */
+  origin: Origin;
+  path: string;
+  /** The option that names it, for the hover title: `environment.persistence."/persist".files`, `sops.age.keyFile`. */
+  option: string;
+}
+
+function writtenKeys(keys: KeyPath[], option: (key: KeyPath) => string, into: SurvivalPlace[]): void {
+  // A key derived from the sshd defaults is written nowhere: nothing to hover on.
+  for (const key of keys) if (key.origin && !key.derived) into.push({ origin: key.origin, path: key.path, option: option(key) });
+}
+
+/**
+ * The places of a host that name a path which must survive the rollback (RULES.md §E0): entries of impermanence and
+ * preservation lists, the keys sops-nix and agenix decrypt with, and users' password files written as plain paths.
+ */
+export function survivalPlaces(host: HostModel): SurvivalPlace[] {
+  const places: SurvivalPlace[] = [];
+  if (!host.isNixosHost) return places;
+  for (const root of host.persistenceDetails().roots) {
+    const prefix = root.module === 'impermanence' ? `environment.persistence."${root.path}"` : `preservation.preserveAt."${root.path}"`;
+    for (const entry of root.entries) {
+      if (!entry.origin) continue;
+      const list = entry.type === 'file' ? 'files' : 'directories';
+      places.push({ origin: entry.origin, path: entry.path, option: entry.user ? `${prefix}.users.${entry.user}.${list}` : `${prefix}.${list}` });
+    }
+  }
+  if (sopsImported(host)) {
+    const keys = sopsKeys(host);
+    if (keys.known) writtenKeys([...(keys.value.keyFile ? [keys.value.keyFile] : []), ...keys.value.sshKeys], (key) => key.source, places);
+  }
+  if (agenixImported(host)) {
+    const identities = agenixIdentities(host);
+    if (identities.known) writtenKeys(identities.value, (key) => key.source, places);
+  }
+  for (const user of host.config.at('users', 'users').childNames()) {
+    for (const option of ['hashedPasswordFile', 'passwordFile']) {
+      for (const definition of host.config.at('users', 'users', user, option).definitions) {
+        const text = stringText(definition.value);
+        if (definition.origin && text?.startsWith('/')) places.push({ origin: definition.origin, path: text, option: `users.users.${user}.${option}` });
+      }
+    }
+  }
+  return places;
+}
+
+export interface SurvivalFacts {
+  path: string;
+  /** What keeps the path across a boot (COVER); undefined when that cannot be known. */
+  cover: PathCover | undefined;
+  /** How the root is erased; undefined when it is not known to be. */
+  ephemeral: EphemeralRoot | undefined;
+  /** EARLY for what runs before users are created (users, sops-nix setupSecretsForUsers, agenixInstall). */
+  beforeUsers: boolean | undefined;
+  /** EARLY for sops-nix's setupSecrets (regular secrets), which runs after impermanence links its files. */
+  sopsRegular: boolean | undefined;
+}
+
+export function survivalFacts(host: HostModel, target: string): SurvivalFacts {
+  return {
+    path: target,
+    cover: host.coverOf(target),
+    ephemeral: host.ephemeralRoot(),
+    beforeUsers: host.earlyFor(target, 'before-users'),
+    sopsRegular: host.earlyFor(target, 'sops-regular'),
+  };
 }

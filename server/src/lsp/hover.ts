@@ -3,13 +3,17 @@
  * disko declaration, the ZFS `mountpoint` property and where it comes from, how NixOS mounts it (legacy or
  * zfsutil), whether stage 1 mounts it and why, whether it is erased on every boot or persisted, and where each of
  * those is defined (links to the places). Units get what they are and when they run. Unknown is said as unknown.
+ *
+ * On a persisted path, a secrets key or a password file (RULES.md §E0) the hover says what keeps it across a boot
+ * (a mount, an impermanence or preservation bind or link, or nothing) and whether it exists when activation reads it.
  */
 import path from 'node:path';
 import { type Hover, type HoverParams, MarkupKind } from 'vscode-languageserver';
 import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
 import { uriToPath, pathToUri } from './documents';
-import { type DatasetFacts, type MountFacts, datasetFacts, poolFacts, rollbackPlace, snapshotFacts } from './facts';
+import { type DatasetFacts, type MountFacts, type SurvivalPlace, datasetFacts, poolFacts, rollbackPlace, snapshotFacts, survivalFacts, survivalPlaces } from './facts';
+import { lateBecause } from '../model/activation';
 import type { EphemeralRootServer } from './server';
 import { type Hit, type Occurrence, symbolIndex } from './symbols-index';
 import { importUnitPool, mountUnitPath, unitDoc } from './unit-docs';
@@ -202,6 +206,50 @@ function pathMarkdown(places: Places, host: HostModel, name: string, occurrence:
   return lines.filter((line, index, all) => !(line === '' && all[index - 1] === ''));
 }
 
+/** What keeps a path across a boot, in words (COVER, RULES.md §E0). */
+function coverLine(places: Places, host: HostModel, facts: ReturnType<typeof survivalFacts>): string {
+  const cover = facts.cover;
+  if (!cover) return '- kept by: **unknown** — some fileSystems entry or persistence list cannot be read';
+  switch (cover.kind) {
+    case 'mount': {
+      const needed = host.neededForBoot(cover.entry);
+      const stage = needed === true ? 'mounted in stage 1' : needed === false ? 'mounted in stage 2 (not needed for boot)' : 'whether stage 1 mounts it is unknown';
+      return `- kept by: **the mount** \`fileSystems."${cover.entry.mountPoint}"\`${places.at(cover.entry.origin)}, ${stage}`;
+    }
+    case 'imp-file':
+      return `- kept by: **impermanence**, which links it from \`${cover.root.path}${cover.entry.path}\` in its activation snippet \`persist-files\` (F49)${places.at(cover.entry.origin)}`;
+    case 'imp-dir':
+      return `- kept by: **a bind mount** of impermanence, \`${cover.entry.path}\` from \`${cover.root.path}${cover.entry.path}\` (F49)${places.at(cover.entry.origin)}`;
+    case 'pres-file':
+    case 'pres-dir': {
+      const when = cover.entry.inInitrd === true ? 'in the initrd (`inInitrd = true`)' : cover.entry.inInitrd === false ? 'in stage 2 (no `inInitrd`)' : 'at a stage that cannot be read';
+      return `- kept by: **a bind mount** of preservation, \`${cover.entry.path}\` from \`${cover.root.path}${cover.entry.path}\`, set up ${when} (F69)${places.at(cover.entry.origin)}`;
+    }
+    case 'none':
+      return facts.ephemeral
+        ? `- kept by: **nothing** — it lies on the root, which ${facts.ephemeral.how}${places.at(facts.ephemeral.origin)}`
+        : '- kept by: nothing but the root file system (whether the root is erased at boot is not known)';
+  }
+}
+
+function earlyLine(what: string, early: boolean | undefined, cover: ReturnType<typeof survivalFacts>['cover']): string {
+  if (early === undefined) return `- exists ${what}: **unknown**`;
+  if (early) return `- exists ${what}: **yes**`;
+  return `- exists ${what}: **no** — ${cover ? lateBecause(cover) : 'it is not kept'}`;
+}
+
+/** Hover on a persisted path, a secrets key or a password file: what keeps it and whether activation finds it. */
+function survivalMarkdown(places: Places, host: HostModel, place: SurvivalPlace): string[] {
+  const facts = survivalFacts(host, place.path);
+  const lines = [`**\`${place.path}\`** · \`${place.option}\``, '', coverLine(places, host, facts)];
+  // Whether the path is there at activation only matters when the root is erased: otherwise it simply stays.
+  if (facts.ephemeral) {
+    lines.push(earlyLine('when activation creates users (and sops-nix `neededForUsers` secrets, agenix) (F44, F47, F52)', facts.beforeUsers, facts.cover));
+    lines.push(earlyLine("when sops-nix's `setupSecrets` decrypts regular secrets (F44, F50)", facts.sopsRegular, facts.cover));
+  }
+  return lines;
+}
+
 function markdownFor(places: Places, hit: Hit, offset: number): string[] {
   const { occurrence } = hit;
   const host = hit.index.host;
@@ -233,8 +281,8 @@ export async function hoverAt(server: EphemeralRootServer, params: HoverParams):
   const index = symbolIndex(result, server.workspace);
   const offset = file.lines.offset(params.position);
   const hits = index.at(filePath, offset);
-  if (hits.length === 0) return null;
   const places = new Places(server, folder);
+  if (hits.length === 0) return survivalHover(server, places, result.hosts, filePath, offset);
   // One section per distinct text; hosts that say the same share it.
   const sections: { hosts: string[]; text: string }[] = [];
   for (const hit of hits) {
@@ -246,4 +294,22 @@ export async function hoverAt(server: EphemeralRootServer, params: HoverParams):
   const value = sections.length === 1 && hits.length === 1 ? sections[0].text : sections.map((section) => `_Host ${section.hosts.map((name) => `\`${name}\``).join(', ')}:_\n\n${section.text}`).join('\n\n---\n\n');
   const origin = hits[0].occurrence.origin;
   return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: server.workspace.range(origin) };
+}
+
+/** The survival hover (what keeps a path) for the places under the cursor, one section per distinct text. */
+function survivalHover(server: EphemeralRootServer, places: Places, hosts: HostModel[], filePath: string, offset: number): Hover | null {
+  const sections: { hosts: string[]; text: string }[] = [];
+  let range: Origin | undefined;
+  for (const host of hosts) {
+    const place = survivalPlaces(host).find((candidate) => candidate.origin.file === filePath && candidate.origin.start <= offset && offset <= candidate.origin.end);
+    if (!place) continue;
+    range ??= place.origin;
+    const text = survivalMarkdown(places, host, place).join('\n');
+    const same = sections.find((section) => section.text === text);
+    if (same) same.hosts.push(host.name);
+    else sections.push({ hosts: [host.name], text });
+  }
+  if (!range) return null;
+  const value = sections.length === 1 && sections[0].hosts.length === 1 ? sections[0].text : sections.map((section) => `_Host ${section.hosts.map((name) => `\`${name}\``).join(', ')}:_\n\n${section.text}`).join('\n\n---\n\n');
+  return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: server.workspace.range(range) };
 }
