@@ -52,6 +52,7 @@ import { provider as persistVarLibNixos } from './handlers/persist-var-lib-nixos
 import { provider as preserveMachineIdInInitrd } from './handlers/preserve-machine-id-in-initrd';
 import { provider as secretNeededForUsers } from './handlers/secret-needed-for-users';
 import { provider as readKeyFromPersistentCopy } from './handlers/read-key-from-persistent-copy';
+import { provider as persistSecretsKey } from './handlers/persist-secrets-key';
 import { isGenerated } from './generated';
 import { type TextEdit, createFile } from './nix-edit';
 import { newModulePlan, newModuleText } from './new-module';
@@ -98,6 +99,7 @@ export const FIX_PROVIDERS: FixProvider[] = [
   preserveMachineIdInInitrd,
   secretNeededForUsers,
   readKeyFromPersistentCopy,
+  persistSecretsKey,
 ];
 
 /** Without a word from the caller, no fix creates a file: a caller that cannot apply the creation would lose it. */
