@@ -5,7 +5,7 @@
 import type { BtrfsRollback } from '../model/btrfs-rollback';
 import type { HostModel, Unit } from '../model/host-model';
 import { type Origin, type StringValue, type Value } from '../model/values';
-import { q, rollbackUnits } from './support';
+import { byInitrdUnit, q, rollbackUnits } from './support';
 
 export interface BtrfsRollbackUnit {
   unit: Unit;
@@ -14,14 +14,7 @@ export interface BtrfsRollbackUnit {
 
 /** Initrd units that certainly run a btrfs rollback (not under an unknown condition). */
 export function btrfsRollbackUnits(host: HostModel): BtrfsRollbackUnit[] {
-  const byUnit = new Map<Unit, BtrfsRollback[]>();
-  for (const rollback of host.btrfsRollbacks().rollbacks) {
-    if (rollback.place.kind !== 'initrd-unit' || rollback.conditional || rollback.place.unit.conditional) continue;
-    const list = byUnit.get(rollback.place.unit) ?? [];
-    list.push(rollback);
-    byUnit.set(rollback.place.unit, list);
-  }
-  return [...byUnit.entries()].map(([unit, rollbacks]) => ({ unit, rollbacks }));
+  return byInitrdUnit(host.btrfsRollbacks().rollbacks);
 }
 
 /** Where a btrfs rollback runs, for messages. */

@@ -67,14 +67,21 @@ export interface RollbackUnit {
 
 /** Initrd units that certainly run a `zfs rollback` (not under an unknown condition). */
 export function rollbackUnits(host: HostModel): RollbackUnit[] {
-  const byUnit = new Map<Unit, Rollback[]>();
-  for (const rollback of host.rollbacks().rollbacks) {
-    if (rollback.place.kind !== 'initrd-unit' || rollback.conditional || rollback.place.unit.conditional) continue;
-    const list = byUnit.get(rollback.place.unit) ?? [];
-    list.push(rollback);
-    byUnit.set(rollback.place.unit, list);
+  return byInitrdUnit(host.rollbacks().rollbacks);
+}
+
+/**
+ * Rollbacks (of ZFS datasets or btrfs subvolumes) grouped by the initrd unit that certainly runs them: neither the
+ * rollback nor its unit is under an unknown condition.
+ */
+export function byInitrdUnit<R extends { conditional: boolean; place: { kind: string; unit?: Unit } }>(rollbacks: readonly R[]): { unit: Unit; rollbacks: R[] }[] {
+  const byUnit = new Map<Unit, R[]>();
+  for (const rollback of rollbacks) {
+    const unit = rollback.place.kind === 'initrd-unit' ? rollback.place.unit : undefined;
+    if (!unit || rollback.conditional || unit.conditional) continue;
+    byUnit.set(unit, [...(byUnit.get(unit) ?? []), rollback]);
   }
-  return [...byUnit.entries()].map(([unit, rollbacks]) => ({ unit, rollbacks }));
+  return [...byUnit.entries()].map(([unit, grouped]) => ({ unit, rollbacks: grouped }));
 }
 
 /** Where the unit is named, falling back to its first script. */
