@@ -35,7 +35,7 @@ describe('fault isolation', () => {
       client.open(file, readFileSync(file, 'utf8'));
       const codes = (await published).diagnostics.map((diagnostic) => diagnostic.code).sort();
       assert.ok(!codes.includes('rollback-snapshot-mismatch'), 'the failing rule reports nothing');
-      assert.deepEqual(codes, ['import-unit-name-mismatch', 'persist-not-needed-for-boot', 'rollback-missing-r', 'rollback-not-before-mount']);
+      assert.deepEqual(codes, ['import-unit-name-mismatch', 'machine-id-not-persisted', 'persist-not-needed-for-boot', 'rollback-missing-r', 'rollback-not-before-mount']);
       assert.ok(errors.some((message) => /rule rollback-snapshot-mismatch failed on host tern and was skipped/.test(message)), `logged: ${errors.join(' | ')}`);
       assert.equal(client.process.exitCode, null, 'the server is alive');
     } finally {

@@ -6,7 +6,7 @@
  * Exit code 0: no error-severity finding; 1: some; 2: bad usage, unreadable input, or an internal error in a rule (one
  * line on stderr each; the findings of the other rules are still printed).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Workspace } from '../model/workspace';
 import { type AnalysisResult, analyze } from '../rules/engine';
@@ -108,9 +108,9 @@ function projectRoot(target: string, cwd: string): string {
 
 /**
  * The root a path must be analysed from for its hosts to be complete, when that is a folder above it: the nearest
- * folder above that holds a `flake.nix` (the path is part of that flake), or the repository root (`.git`) when it
- * holds a `flake.nix` or `configuration.nix`. Climbing stops at the repository root. Undefined when the path's own
- * folder is the root (it holds a `flake.nix` or `.git`) or nothing above holds the host, so that a folder of
+ * folder above that holds a `flake.nix` that builds NixOS hosts (the path is part of that flake), or the repository
+ * root (`.git`) when it holds a `configuration.nix`. Climbing stops at the repository root. Undefined when the path's
+ * own folder is the root (it holds a `flake.nix` or `.git`) or nothing above holds the host, so that a folder of
  * examples in a repository is still analysed on its own.
  */
 function enclosingHostRoot(target: string): string | undefined {
@@ -118,9 +118,22 @@ function enclosingHostRoot(target: string): string | undefined {
   const has = (folder: string, name: string) => existsSync(path.join(folder, name));
   if (has(start, 'flake.nix') || has(start, '.git')) return undefined;
   for (let folder = path.dirname(start); ; folder = path.dirname(folder)) {
-    if (has(folder, 'flake.nix')) return folder;
+    if (has(folder, 'flake.nix') && definesHosts(path.join(folder, 'flake.nix'))) return folder;
     if (has(folder, '.git')) return has(folder, 'configuration.nix') ? folder : undefined;
     if (path.dirname(folder) === folder) return undefined;
+  }
+}
+
+/**
+ * Whether a flake above the path builds NixOS hosts at all: a flake that only packages a tool (this repository's
+ * own, for one) has nothing the path could be part of, and analysing from there would read the whole repository.
+ */
+function definesHosts(flakeFile: string): boolean {
+  try {
+    if (statSync(flakeFile).size > 1024 * 1024) return true;
+    return /nixosConfigurations|nixosSystem/.test(readFileSync(flakeFile, 'utf8'));
+  } catch {
+    return false;
   }
 }
 
