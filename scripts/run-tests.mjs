@@ -76,4 +76,7 @@ console.log(widths.map((width) => '-'.repeat(width)).join('  '));
 for (const row of rows.slice(1)) console.log(line(row));
 const failedGroups = results.filter((row) => !row.ok);
 console.log(failedGroups.length === 0 ? `\nall ${results.length} group(s) passed` : `\n${failedGroups.length} of ${results.length} group(s) failed: ${failedGroups.map((row) => row.name).join(', ')}`);
+// The plain closing line CI reads: tests of the unit group and suites of the end-to-end groups, added up.
+const total = (key) => results.reduce((sum, row) => sum + row[key], 0);
+console.log(`total: ${total('passed')} passed, ${total('failed')} failed`);
 process.exit(failedGroups.length === 0 ? 0 : 1);

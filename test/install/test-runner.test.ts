@@ -46,6 +46,7 @@ describe('scripts/run-tests.mjs', () => {
     assert.match(table, /^end-to-end: first\.e2e\s+0\s+1\s+\d+\.\d s$/m);
     assert.match(table, /^end-to-end: second\.e2e\s+1\s+0\s+\d+\.\d s$/m);
     assert.match(table, /2 of 3 group\(s\) failed: unit and engine tests, end-to-end: first\.e2e/);
+    assert.match(table, /^total: 3 passed, 2 failed$/m, 'the plain closing line adds the groups up');
   });
 
   it('exits 0 when every group passed', () => {
