@@ -262,27 +262,15 @@ export function secretReference(value: Value): { tool: 'sops' | 'agenix'; name: 
 }
 
 /**
- * The secret a definition names, when its value is `config.sops.secrets.<n>.path` or `config.age.secrets.<n>.path`:
- * a symbol by that name (also where `config.sops.secrets.<n>` is a set the host defines and `path` a member it does
- * not: config-reference.ts keeps such a member by name). Anything else is undefined.
- */
-export function secretReferenceOf(value: Value, _origin: Origin | undefined): { tool: 'sops' | 'agenix'; name: string } | undefined {
-  return secretReference(value);
-}
-
-/**
- * The secret an option's value names (`hashedPasswordFile = config.sops.secrets.<n>.path;`), whether the value was
- * kept as a definition or — being unknown to the evaluator — became the option's only unreadable contribution.
+ * The secret an option's value names (`hashedPasswordFile = config.sops.secrets.<n>.path;`): its one certain
+ * definition is that name, kept as a symbol by the evaluator (config-reference.ts keeps a member nothing in reach
+ * defines by name, so `path` of a secret the host declares is a symbol too).
  */
 export function secretReferenceAt(node: ConfigNode): { tool: 'sops' | 'agenix'; name: string; origin?: Origin } | undefined {
   const { definitions } = node.effective();
   if (definitions.length === 1 && !definitions[0].conditional && node.covers.length === 0) {
-    const reference = secretReferenceOf(definitions[0].value, definitions[0].origin);
+    const reference = secretReference(definitions[0].value);
     return reference ? { ...reference, origin: definitions[0].origin } : undefined;
-  }
-  if (definitions.length === 0 && node.covers.length === 1 && !node.covers[0].conditional) {
-    const reference = secretReferenceOf({ kind: 'unknown', reason: node.covers[0].what }, node.covers[0].origin);
-    return reference ? { ...reference, origin: node.covers[0].origin } : undefined;
   }
   return undefined;
 }

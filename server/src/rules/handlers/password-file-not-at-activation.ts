@@ -24,7 +24,7 @@
  */
 import { lateBecause } from '../../model/activation';
 import { isRuntimePath } from '../../model/persistence';
-import { secretReferenceOf } from '../../model/secrets';
+import { secretReference } from '../../model/secrets';
 import { stringText } from '../../model/values';
 import { finding, q, related } from '../support';
 import type { Finding, Rule } from '../types';
@@ -46,7 +46,7 @@ export const rule: Rule = {
         if (definitions.length !== 1 || definitions[0].conditional) continue;
         const definition = definitions[0];
         // A Nix path literal is copied into the store; a secrets path is password-secret-not-needed-for-users' business.
-        if (definition.value.kind !== 'string' || secretReferenceOf(definition.value, definition.origin)) continue;
+        if (definition.value.kind !== 'string' || secretReference(definition.value)) continue;
         const file = stringText(definition.value);
         if (!file || !file.startsWith('/') || isRuntimePath(file) || !definition.origin) continue;
         const cover = host.coverOf(file);
