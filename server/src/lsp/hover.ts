@@ -4,6 +4,9 @@
  * zfsutil), whether stage 1 mounts it and why, whether it is erased on every boot or persisted, and where each of
  * those is defined (links to the places). Units get what they are and when they run. Unknown is said as unknown.
  *
+ * btrfs subvolumes (wherever named: disko, `subvol=`, a rollback, a snapshot hook) and a tmpfs root get the same kind
+ * of answer from btrfs-symbols.ts: erased or persisted and why, the mounts, the blank snapshot and the rollback.
+ *
  * On a persisted path, a secrets key or a password file (RULES.md §E0) the hover says what keeps it across a boot
  * (a mount, an impermanence or preservation bind or link, or nothing) and whether it exists when activation reads it.
  */
@@ -15,6 +18,7 @@ import { uriToPath, pathToUri } from './documents';
 import { type DatasetFacts, type MountFacts, type SurvivalPlace, datasetFacts, poolFacts, rollbackPlace, snapshotFacts, survivalFacts, survivalPlaces } from './facts';
 import { lateBecause } from '../model/activation';
 import type { EphemeralRootServer } from './server';
+import { mountMarkdown, subvolumeMarkdown } from './btrfs-symbols';
 import { type Hit, type Occurrence, symbolIndex } from './symbols-index';
 import { importUnitPool, mountUnitPath, unitDoc } from './unit-docs';
 
@@ -202,7 +206,11 @@ function pathMarkdown(places: Places, host: HostModel, name: string, occurrence:
     const facts = datasetFacts(host, device);
     const inside = !own && facts.fate.state === 'erased' ? `${FATE_TITLE.erased} — inside \`${holder.mountPoint}\`, which is ${facts.fate.reason}` : `${FATE_TITLE[facts.fate.state]} — ${own ? '' : `inside \`${holder.mountPoint}\`: `}${facts.fate.reason}`;
     lines.push('', `${inside}${places.at(facts.fate.origin)}`, '', ...datasetMarkdown(places, host, device).slice(2).filter((line) => !line.startsWith('**')));
-  } else if (holder.fsType.state === 'known' && holder.fsType.value === 'tmpfs') lines.push('', `${FATE_TITLE.erased} — a tmpfs`);
+  } else {
+    // A btrfs subvolume or a tmpfs: their facts (btrfs-symbols.ts).
+    const more = mountMarkdown(places, host, holder, own);
+    if (more) lines.push(...more);
+  }
   return lines.filter((line, index, all) => !(line === '' && all[index - 1] === ''));
 }
 
@@ -269,6 +277,8 @@ function markdownFor(places: Places, hit: Hit, offset: number): string[] {
       return unitMarkdown(places, host, occurrence.symbol.name, occurrence);
     case 'path':
       return pathMarkdown(places, host, occurrence.symbol.name, occurrence);
+    case 'subvolume':
+      return subvolumeMarkdown(places, host, occurrence.symbol.name, occurrence.computed);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Go to definition and find references between the two halves of a setup: a `fileSystems` device, a rollback
- * target, a snapshot hook and a `zfs-import-<pool>.service` all lead to the disko declaration; references list every
+ * target, a snapshot hook and a `zfs-import-<pool>.service` all lead to the disko declaration (and a btrfs `subvol=`
+ * option, the subvolume a rollback deletes or restores from, to the disko subvolume); references list every
  * place a pool, dataset, snapshot, unit or mount point is named, across the files of every host that reads the file.
  */
 import type { DefinitionParams, Location, ReferenceParams } from 'vscode-languageserver';
@@ -11,6 +12,7 @@ import { snapshotFacts } from './facts';
 import type { EphemeralRootServer } from './server';
 import { type Hit, type SymbolIndex, type SymbolRef, symbolIndex } from './symbols-index';
 import { importUnitPool, mountUnitPath } from './unit-docs';
+import { subvolumeDefinitions } from './btrfs-symbols';
 
 async function hitsAt(server: EphemeralRootServer, uri: string, position: { line: number; character: number }): Promise<{ index: SymbolIndex; hits: Hit[] } | undefined> {
   const filePath = uriToPath(uri);
@@ -52,6 +54,9 @@ export function definitionsOf(index: SymbolIndex, host: HostModel, symbol: Symbo
         .filter((unit) => `${unit.name}.service` === symbol.name && unit.origin)
         .map((unit) => unit.origin!);
     }
+    case 'subvolume':
+      // disko's declaration; a blank snapshot no disko key declares leads to the hook command that takes it.
+      return subvolumeDefinitions(host, symbol.name, declarations(index, host, symbol));
     case 'path': {
       const entry = host.fileSystemAt(symbol.name);
       if (entry?.origin) return [entry.origin];

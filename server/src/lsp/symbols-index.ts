@@ -22,8 +22,9 @@ import { type Origin, type StringValue, type Value, stringText } from '../model/
 import type { Workspace } from '../model/workspace';
 import type { AnalysisResult } from '../rules/engine';
 import type { SyntaxNode } from '../syntax/parser';
+import { btrfsOccurrences } from './btrfs-symbols';
 
-export type SymbolKind = 'pool' | 'dataset' | 'snapshot' | 'unit' | 'path';
+export type SymbolKind = 'pool' | 'dataset' | 'snapshot' | 'unit' | 'path' | 'subvolume';
 
 export interface SymbolRef {
   kind: SymbolKind;
@@ -58,6 +59,8 @@ export type OccurrenceRole =
   | 'disko-mountpoint'
   /** `environment.persistence."<path>"` / `preservation.preserveAt."<path>"`. */
   | 'persist-key'
+  /** The btrfs subvolume of a `fileSystems` entry's `subvol=` option (btrfs-symbols.ts). */
+  | 'subvol-option'
   /** The name written in some other string literal. */
   | 'mention';
 
@@ -493,6 +496,7 @@ export function buildHostIndex(host: HostModel, workspace: Workspace): HostIndex
   scripts(builder);
   fileSystems(builder);
   units(builder);
+  btrfsOccurrences(host, workspace, (occurrence) => builder.add(occurrence));
   mentions(builder, files);
   const byFile = new Map<string, Occurrence[]>();
   for (const occurrence of builder.occurrences) {
@@ -503,7 +507,7 @@ export function buildHostIndex(host: HostModel, workspace: Workspace): HostIndex
   return { host, occurrences: builder.occurrences, byFile, pools: builder.pools };
 }
 
-const PRIORITY: Record<SymbolKind, number> = { dataset: 0, snapshot: 1, unit: 2, path: 3, pool: 4 };
+const PRIORITY: Record<SymbolKind, number> = { dataset: 0, subvolume: 0, snapshot: 1, unit: 2, path: 3, pool: 4 };
 
 export interface Hit {
   index: HostIndex;
