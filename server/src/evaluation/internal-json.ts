@@ -1,5 +1,6 @@
 /**
- * Nix's `--log-format internal-json` log: one `@nix {json}` line per event on stderr (anything else is plain
+ * Nix's `--log-format internal-json` log (read by the VM command, client/src/disko-vm, and by the evaluation-backed
+ * mode, evaluation/runner.ts): one `@nix {json}` line per event on stderr (anything else is plain
  * output, such as the program `nix run` starts). The shapes, as real Nix writes them:
  *
  *   @nix {"action":"start","id":1,"level":3,"text":"building '/nix/store/…-x.drv'","type":105,"fields":[…]}
@@ -15,7 +16,22 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { NixDiagnostic, Position } from './types';
+
+/** A 0-based position (LSP). */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+/** A Nix error turned into a diagnostic on a workspace file (0-based line and character). */
+export interface NixDiagnostic {
+  file: string;
+  range: { start: Position; end: Position };
+  message: string;
+  severity: 'error' | 'warning';
+  /** Frames of `--show-trace`, outermost last, with their positions when they are workspace files. */
+  related: { file: string; range: { start: Position; end: Position }; message: string }[];
+}
 
 export interface NixPosition {
   file?: string;

@@ -1,5 +1,6 @@
 /**
- * Which `nix` the command runs, decided before anything runs, and the PATH its processes get.
+ * Which `nix` runs, decided before anything runs, and the PATH its processes get: for the VM command
+ * (client/src/disko-vm) and for the evaluation-backed mode (evaluation/runner.ts) alike.
  *
  * A workspace must not be able to put its own `nix` in front of the real one. Spawning a bare `nix` lets the
  * operating system search PATH, and an empty or relative PATH entry (`::`, `.`) is searched relative to the working
