@@ -3,7 +3,8 @@
  * each its datasets with the mount point, the ZFS `mountpoint` property, erased or persisted, needed for boot, the
  * findings that concern them and where each is declared (the view reveals it on click). Datasets that the host
  * uses but disko does not declare are listed too, marked as such. Every verdict is the same three-valued fact the
- * hover shows.
+ * hover shows. Each host also lists its btrfs subvolumes and its tmpfs root with the same erased/persisted marks, and
+ * what survives a boot and what does not (layout-btrfs.ts).
  */
 import type { Location } from 'vscode-languageserver';
 import type { HostModel } from '../model/host-model';
@@ -14,6 +15,9 @@ import { type DatasetFacts, datasetFacts, poolFacts, verdict } from './facts';
 import type { EphemeralRootServer } from './server';
 import { effectiveSeverity } from './settings';
 import { type HostIndex, bindingOf, symbolIndex } from './symbols-index';
+import { type LayoutBtrfs, type LayoutSurvival, type LayoutTmpfsRoot, btrfsEntries, survivalEntry, tmpfsRootEntry } from './layout-btrfs';
+
+export type { LayoutBtrfs, LayoutSubvolume, LayoutSurvival, LayoutSurvivalPath, LayoutTmpfsRoot } from './layout-btrfs';
 
 export const LAYOUT_REQUEST = 'ephemeralRoot/layout';
 
@@ -66,6 +70,12 @@ export interface LayoutHost {
   root: string;
   findings: FindingCounts;
   pools: LayoutPool[];
+  /** The disko btrfs file systems and their subvolumes, erased or persisted (layout-btrfs.ts). */
+  btrfs: LayoutBtrfs[];
+  /** The tmpfs root, when `/` is one. */
+  tmpfsRoot?: LayoutTmpfsRoot;
+  /** What survives a boot and what does not (RULES.md §E0), for NixOS hosts. */
+  survival?: LayoutSurvival;
 }
 
 export interface LayoutFolder {
@@ -77,7 +87,7 @@ export interface LayoutResult {
   folders: LayoutFolder[];
 }
 
-function counts(): FindingCounts {
+export function counts(): FindingCounts {
   return { error: 0, warning: 0, information: 0, hint: 0 };
 }
 
@@ -85,7 +95,7 @@ function overlaps(a: Origin, b: Origin): boolean {
   return a.file === b.file && a.start <= b.end && b.start <= a.end;
 }
 
-function location(server: EphemeralRootServer, origin: Origin | undefined): Location | undefined {
+export function location(server: EphemeralRootServer, origin: Origin | undefined): Location | undefined {
   return origin ? { uri: pathToUri(origin.file), range: server.workspace.range(origin) } : undefined;
 }
 
@@ -109,7 +119,7 @@ function declarationOf(index: HostIndex, kind: 'pool' | 'dataset', name: string)
   return (all.find((occurrence) => occurrence.role === 'declaration') ?? all.find((occurrence) => occurrence.role !== 'mention') ?? all[0])?.origin;
 }
 
-function tally(findings: { finding: HostFinding; severity: keyof FindingCounts }[], where: Origin[]): { counts: FindingCounts; codes: string[] } {
+export function tally(findings: { finding: HostFinding; severity: keyof FindingCounts }[], where: Origin[]): { counts: FindingCounts; codes: string[] } {
   const result = counts();
   const codes = new Set<string>();
   for (const { finding, severity } of findings) {
@@ -161,7 +171,11 @@ function hostEntry(server: EphemeralRootServer, index: HostIndex, findings: Host
     names.add(pool);
     (datasetNames.get(pool) ?? datasetNames.set(pool, new Set()).get(pool)!).add(occurrence.symbol.name);
   }
-  if (names.size === 0) return undefined;
+  const btrfs = btrfsEntries(server, index, own);
+  const tmpfsRoot = tmpfsRootEntry(server, index, own);
+  const survival = survivalEntry(server, host);
+  // A host with nothing to show (no pool, no btrfs, no tmpfs root, no ephemeral root or persistence) is left out.
+  if (names.size === 0 && btrfs.length === 0 && !tmpfsRoot && !survival) return undefined;
   const total = counts();
   for (const item of own) total[item.severity]++;
   const pools: LayoutPool[] = [...names].sort().map((name) => {
@@ -177,7 +191,7 @@ function hostEntry(server: EphemeralRootServer, index: HostIndex, findings: Host
       datasets,
     };
   });
-  return { name: host.name, kind: host.kind, root: pathToUri(host.root), findings: total, pools };
+  return { name: host.name, kind: host.kind, root: pathToUri(host.root), findings: total, pools, btrfs, ...(tmpfsRoot ? { tmpfsRoot } : {}), ...(survival ? { survival } : {}) };
 }
 
 export async function layoutFor(server: EphemeralRootServer, params: LayoutParams): Promise<LayoutResult> {

@@ -2,8 +2,8 @@
  * What survives a boot (RULES.md §E0): whether the root is ephemeral and how (EPH), and what keeps a given path
  * (COVER) — a separate mount, an impermanence `files`/`directories` entry, a preservation entry, or nothing.
  *
- * Both answers are three-valued. EPH is known only for a rollback the host certainly runs in stage 1 and a tmpfs
- * root; COVER is unknown whenever a `fileSystems` name, a persistence list or a persistence `enable` cannot be read,
+ * Both answers are three-valued. EPH is known only for a rollback (ZFS or btrfs) the host certainly runs in stage 1
+ * and a tmpfs root; COVER is unknown whenever a `fileSystems` name, a persistence list or a persistence `enable` cannot be read,
  * because the entry we cannot see might be the one that keeps the path.
  */
 import path from 'node:path';
@@ -77,7 +77,15 @@ export function ephemeralRoot(host: HostModel): EphemeralRoot | undefined {
     const entry = host.fileSystemAt('/');
     return { kind: 'tmpfs', how: 'is a tmpfs, empty on every boot', origin: entry?.origin };
   }
-  // btrfs rollbacks (§F) arrive with the next family; until then such a root is "unknown" and §E stays silent.
+  // A btrfs rollback of ROOTSV (§F), with the same reading: it erases the root only where it runs.
+  const btrfs = host.btrfsRootRollback();
+  if (btrfs) {
+    const systemd = host.systemdInitrd().state;
+    const runs = btrfs.place.kind === 'initrd-unit' ? systemd === 'on' : systemd === 'off';
+    if (!runs) return undefined;
+    const again = btrfs.recreate === 'restore' ? `restored from ${btrfs.blank ?? 'a snapshot'}` : 'created afresh';
+    return { kind: 'btrfs', how: `is a btrfs subvolume deleted and ${again} on every boot`, origin: btrfs.removalCommandOrigin ?? btrfs.removalOrigin };
+  }
   return undefined;
 }
 
