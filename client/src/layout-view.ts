@@ -1,6 +1,8 @@
 /**
- * The "ZFS Layout" view in the explorer: per host, its pools and their datasets with the mount point, erased or
- * persisted, needed for boot and the findings that concern them. A click reveals the declaration. The data is the
+ * The layout view in the explorer: per host, its pools and their datasets with the mount point, erased or
+ * persisted, needed for boot and the findings that concern them; its btrfs file systems and their subvolumes with the
+ * same marks; its tmpfs root; and "what survives a boot": every persisted path, key, `/var/lib/nixos` and the machine
+ * id with what keeps it (a mount, a bind, a link or nothing). A click reveals the declaration. The data is the
  * server's `ephemeralRoot/layout` answer (no analysis here); the tree refreshes when diagnostics are published,
  * i.e. after every re-analysis.
  */
@@ -49,12 +51,64 @@ interface LayoutPool {
   datasets: LayoutDataset[];
 }
 
+interface LayoutSubvolume {
+  name: string;
+  declared: boolean | null;
+  location?: LspLocation;
+  mountPoints: string[];
+  fate: 'erased' | 'persisted' | 'unknown';
+  fateReason: string;
+  neededForBoot: 'yes' | 'no' | 'unknown' | 'not-mounted';
+  snapshotOf?: string;
+  verdict: string;
+  findings: Counts;
+  codes: string[];
+}
+
+interface LayoutBtrfs {
+  device?: string;
+  declared: boolean;
+  location?: LspLocation;
+  findings: Counts;
+  subvolumes: LayoutSubvolume[];
+}
+
+interface LayoutTmpfsRoot {
+  location?: LspLocation;
+  options: string[] | null;
+  mode?: string;
+  size?: string;
+  worldWritable: boolean | null;
+  verdict: string;
+  findings: Counts;
+  codes: string[];
+}
+
+interface LayoutSurvivalPath {
+  path: string;
+  what: string;
+  location?: LspLocation;
+  keptBy: 'mount' | 'bind' | 'link' | 'nothing' | 'unknown';
+  keeper: string;
+  survives: 'yes' | 'no' | 'unknown';
+  atActivation?: 'yes' | 'no' | 'unknown';
+}
+
+interface LayoutSurvival {
+  ephemeral: { kind: string; how: string; location?: LspLocation } | null;
+  paths: LayoutSurvivalPath[];
+}
+
 interface LayoutHost {
   name: string;
   kind: string;
   root: string;
   findings: Counts;
   pools: LayoutPool[];
+  /** Absent from servers older than the btrfs/tmpfs view. */
+  btrfs?: LayoutBtrfs[];
+  tmpfsRoot?: LayoutTmpfsRoot;
+  survival?: LayoutSurvival;
 }
 
 interface LayoutResult {
@@ -66,6 +120,11 @@ type Node =
   | { kind: 'host'; host: LayoutHost }
   | { kind: 'pool'; pool: LayoutPool; host: LayoutHost }
   | { kind: 'dataset'; dataset: LayoutDataset; pool: LayoutPool }
+  | { kind: 'btrfs'; filesystem: LayoutBtrfs; host: LayoutHost; index: number }
+  | { kind: 'subvolume'; subvolume: LayoutSubvolume; host: LayoutHost }
+  | { kind: 'tmpfs'; tmpfs: LayoutTmpfsRoot; host: LayoutHost }
+  | { kind: 'survival'; survival: LayoutSurvival; host: LayoutHost }
+  | { kind: 'survival-path'; item: LayoutSurvivalPath; host: LayoutHost }
   | { kind: 'message'; text: string };
 
 /** What the tree shows, as plain data (for tests and the exported API). */
@@ -97,6 +156,18 @@ function revealCommand(location: LspLocation | undefined, title: string): vscode
 const IMPORTED = { stage1: 'root pool · imported in stage 1', stage2: 'data pool · imported in stage 2', none: 'never imported', unknown: 'import stage unknown' } as const;
 const NEEDED = { yes: 'needed for boot', no: 'not needed for boot', unknown: 'needed for boot: unknown', 'not-mounted': 'not mounted' } as const;
 const FATE = { erased: 'erased', persisted: 'persisted', unknown: 'erased or persisted: unknown' } as const;
+const KEPT_BY = { mount: 'kept by a mount', bind: 'kept by a bind mount', link: 'kept by a link', nothing: 'kept by nothing', unknown: 'kept by: unknown' } as const;
+const SURVIVES = { yes: 'survives a boot', no: 'lost at every boot', unknown: 'survives a boot: unknown' } as const;
+
+/** What a host node holds: its pools, btrfs file systems, tmpfs root and survival list. */
+function hostChildren(host: LayoutHost): Node[] {
+  return [
+    ...host.pools.map((pool): Node => ({ kind: 'pool', pool, host })),
+    ...(host.btrfs ?? []).map((filesystem, index): Node => ({ kind: 'btrfs', filesystem, host, index })),
+    ...(host.tmpfsRoot ? [{ kind: 'tmpfs', tmpfs: host.tmpfsRoot, host } as Node] : []),
+    ...(host.survival ? [{ kind: 'survival', survival: host.survival, host } as Node] : []),
+  ];
+}
 
 export class LayoutView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -126,7 +197,7 @@ export class LayoutView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const client = this.client();
     if (!client?.isRunning()) return 'The language server is not running.';
     const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.toString());
-    if (folders.length === 0) return 'Open a folder to see its ZFS layout.';
+    if (folders.length === 0) return 'Open a folder to see its layout.';
     try {
       return await client.sendRequest<LayoutResult>(LAYOUT_REQUEST, { folders });
     } catch (error) {
@@ -141,7 +212,7 @@ export class LayoutView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       const folders = result.folders
         .map((entry) => ({ folder: vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(entry.uri)), hosts: entry.hosts }))
         .filter((entry): entry is { folder: vscode.WorkspaceFolder; hosts: LayoutHost[] } => entry.folder !== undefined && entry.hosts.length > 0);
-      // No ZFS anywhere: the view's welcome text says so.
+      // No pool, btrfs, tmpfs root or survival list anywhere: the view's welcome text says so.
       if (folders.length === 0) return [];
       if (folders.length === 1) return folders[0].hosts.map((host) => ({ kind: 'host', host }));
       return folders.map((entry) => ({ kind: 'folder', folder: entry.folder, hosts: entry.hosts }));
@@ -150,9 +221,13 @@ export class LayoutView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       case 'folder':
         return node.hosts.map((host) => ({ kind: 'host', host }));
       case 'host':
-        return node.host.pools.map((pool) => ({ kind: 'pool', pool, host: node.host }));
+        return hostChildren(node.host);
       case 'pool':
         return node.pool.datasets.map((dataset) => ({ kind: 'dataset', dataset, pool: node.pool }));
+      case 'btrfs':
+        return node.filesystem.subvolumes.map((subvolume) => ({ kind: 'subvolume', subvolume, host: node.host }));
+      case 'survival':
+        return node.survival.paths.map((item) => ({ kind: 'survival-path', item, host: node.host }));
       default:
         return [];
     }
@@ -214,6 +289,73 @@ export class LayoutView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         );
         item.contextValue = 'dataset';
         item.command = revealCommand(dataset.location, 'Reveal the dataset');
+        return item;
+      }
+      case 'btrfs': {
+        const { filesystem } = node;
+        const label = filesystem.device ?? (filesystem.declared ? 'btrfs' : 'btrfs (not in disko)');
+        const item = new vscode.TreeItem(label, filesystem.subvolumes.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        item.id = `btrfs:${node.host.root}:${node.host.name}:${node.index}`;
+        item.iconPath = new vscode.ThemeIcon('database');
+        item.description = ['btrfs', plural(filesystem.subvolumes.length, 'subvolume'), filesystem.declared ? undefined : 'not in disko', findingsText(filesystem.findings)].filter(Boolean).join(' · ');
+        item.tooltip = new vscode.MarkdownString(`**btrfs${filesystem.device ? ` on \`${filesystem.device}\`` : ''}**${filesystem.declared ? '' : '\n\nSubvolumes the host names that no disko btrfs declares.'}`);
+        item.contextValue = 'btrfs';
+        item.command = revealCommand(filesystem.location, 'Reveal the btrfs file system');
+        return item;
+      }
+      case 'subvolume': {
+        const { subvolume } = node;
+        const item = new vscode.TreeItem(subvolume.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `subvolume:${node.host.root}:${node.host.name}:${subvolume.name}`;
+        item.iconPath = new vscode.ThemeIcon(subvolume.snapshotOf ? 'history' : subvolume.fate === 'erased' ? 'flame' : subvolume.fate === 'persisted' ? 'lock' : 'question');
+        const where = subvolume.mountPoints.length > 0 ? subvolume.mountPoints.join(', ') : undefined;
+        const fate = subvolume.snapshotOf ? `blank snapshot of ${subvolume.snapshotOf}` : FATE[subvolume.fate];
+        const needed = subvolume.snapshotOf ? undefined : NEEDED[subvolume.neededForBoot];
+        item.description = [where, fate, needed, subvolume.declared === false ? 'not in disko' : undefined, findingsText(subvolume.findings)].filter(Boolean).join(' · ');
+        item.tooltip = new vscode.MarkdownString(
+          [`**btrfs subvolume \`${subvolume.name}\`** — ${subvolume.verdict}`, '', `- ${FATE[subvolume.fate]}: ${subvolume.fateReason}`, ...(subvolume.codes.length > 0 ? [`- findings: ${subvolume.codes.join(', ')}`] : [])].join('\n'),
+        );
+        item.contextValue = 'subvolume';
+        item.command = revealCommand(subvolume.location, 'Reveal the subvolume');
+        return item;
+      }
+      case 'tmpfs': {
+        const { tmpfs } = node;
+        const item = new vscode.TreeItem('/ (tmpfs)', vscode.TreeItemCollapsibleState.None);
+        item.id = `tmpfs:${node.host.root}:${node.host.name}`;
+        item.iconPath = new vscode.ThemeIcon('flame');
+        const mode = tmpfs.options === null ? 'options computed' : tmpfs.mode !== undefined ? `mode=${tmpfs.mode}` : 'no mode= (1777)';
+        item.description = ['erased', mode, tmpfs.size, findingsText(tmpfs.findings)].filter(Boolean).join(' · ');
+        item.tooltip = new vscode.MarkdownString(
+          [`**tmpfs \`/\`** — ${tmpfs.verdict}`, '', `- options: ${tmpfs.options === null ? 'computed' : tmpfs.options.join(', ') || 'none'}`, ...(tmpfs.worldWritable ? ['- group or others may write to `/`'] : []), ...(tmpfs.codes.length > 0 ? [`- findings: ${tmpfs.codes.join(', ')}`] : [])].join('\n'),
+        );
+        item.contextValue = 'tmpfs';
+        item.command = revealCommand(tmpfs.location, 'Reveal the tmpfs root');
+        return item;
+      }
+      case 'survival': {
+        const { survival } = node;
+        const lost = survival.paths.filter((path) => path.survives === 'no').length;
+        const item = new vscode.TreeItem('What survives a boot', survival.paths.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = `survival:${node.host.root}:${node.host.name}`;
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.description = [survival.ephemeral ? `root ${survival.ephemeral.kind}, erased` : 'root erased: unknown', lost > 0 ? `${lost} lost` : undefined].filter(Boolean).join(' · ');
+        item.tooltip = new vscode.MarkdownString(survival.ephemeral ? `The root ${survival.ephemeral.how}.` : 'Whether the root is erased at boot is not known.');
+        item.contextValue = 'survival';
+        item.command = revealCommand(survival.ephemeral?.location, 'Reveal what erases the root');
+        return item;
+      }
+      case 'survival-path': {
+        const entry = node.item;
+        const item = new vscode.TreeItem(entry.path, vscode.TreeItemCollapsibleState.None);
+        item.id = `survival-path:${node.host.root}:${node.host.name}:${entry.path}`;
+        item.iconPath = new vscode.ThemeIcon(entry.survives === 'yes' ? 'lock' : entry.survives === 'no' ? 'flame' : 'question');
+        item.description = [KEPT_BY[entry.keptBy], SURVIVES[entry.survives], entry.atActivation === 'no' ? 'not there when users are created' : undefined].filter(Boolean).join(' · ');
+        item.tooltip = new vscode.MarkdownString(
+          [`**\`${entry.path}\`** · ${entry.what}`, '', `- ${KEPT_BY[entry.keptBy]}: ${entry.keeper}`, `- ${SURVIVES[entry.survives]}`, ...(entry.atActivation ? [`- there when activation creates users: ${entry.atActivation}`] : [])].join('\n'),
+        );
+        item.contextValue = 'survival-path';
+        item.command = revealCommand(entry.location, 'Reveal where the path is named');
         return item;
       }
     }
