@@ -1,7 +1,7 @@
 /**
  * `ephemeral-root`: the analysis engine on the command line, for people and CI pipelines (DESIGN.md, "CLI contract").
  *
- *   ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release 24.11] [--explain] [--strict]
+ *   ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release 24.11] [--explain] [--strict] [--eval]
  *
  * Exit code 0: no error-severity finding; 1: some; 2: bad usage, unreadable input, or an internal error in a rule (one
  * line on stderr each; the findings of the other rules are still printed).
@@ -12,10 +12,11 @@ import { Workspace } from '../model/workspace';
 import { type AnalysisResult, analyze } from '../rules/engine';
 import { initSyntax } from '../syntax/parser';
 import { toJson, toSarif, toText } from './report';
+import { analyzeWithEvaluation } from './evaluate';
 
 const VERSION = '0.1.0';
 
-const USAGE = `Usage: ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release YY.MM] [--explain] [--strict]
+const USAGE = `Usage: ephemeral-root check [PATH ...] [--format text|json|sarif] [--host NAME] [--release YY.MM] [--explain] [--strict] [--eval]
 
 Cross-checks NixOS ephemeral-root setups on ZFS: disko datasets against fileSystems, neededForBoot and the
 initrd rollback unit. PATH is a file or a folder (default: the current folder).
@@ -25,6 +26,7 @@ initrd rollback unit. PATH is a file or a folder (default: the current folder).
   --release YY.MM           nixpkgs release to assume when no flake.lock tells it
   --explain                 also list what could not be decided statically
   --strict                  exit 2 when there is nothing to check (no Nix files, no host)
+  --eval                    ask nix for the values the static reading cannot know (flake hosts; cached)
   --help, --version
 
 A PATH inside a flake (or a repository whose root holds a flake.nix or configuration.nix) is analysed from that
@@ -39,6 +41,8 @@ interface Options {
   release?: string;
   explain: boolean;
   strict: boolean;
+  /** `--eval`: the evaluation-backed mode (cli/evaluate.ts). */
+  evaluate?: boolean;
 }
 
 function parseArguments(argv: string[]): Options | 'help' | 'version' {
@@ -77,6 +81,9 @@ function parseArguments(argv: string[]): Options | 'help' | 'version' {
         break;
       case '--strict':
         options.strict = true;
+        break;
+      case '--eval':
+        options.evaluate = true;
         break;
       case '--help':
       case '-h':
@@ -192,8 +199,13 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     process.stderr.write(`ephemeral-root: '${options.paths[index]}' is inside the ${kind} at '${path.relative(cwd, root) || '.'}': analysed from there, reporting only findings under '${options.paths[index]}'\n`);
   }
   // The analysis reads only inside the project of each path given (confinement.ts).
-  for (const item of scopes) workspace.policy.allow(projectRoot(item, cwd));
-  const analysed = analyze(workspace, [...new Set(scopes)], { host: options.host, release: options.release });
+  const allowed = scopes.map((item) => projectRoot(item, cwd));
+  for (const root of allowed) workspace.policy.allow(root);
+  const analysisOptions = { host: options.host, release: options.release };
+  let evaluationFaults: string[] = [];
+  let analysed;
+  if (options.evaluate) ({ result: analysed, faults: evaluationFaults } = await analyzeWithEvaluation(workspace, [...new Set(scopes)], analysisOptions, allowed));
+  else analysed = analyze(workspace, [...new Set(scopes)], analysisOptions);
   const result = roots.some((root) => root !== undefined) ? narrowTo(analysed, paths) : analysed;
   if (options.host && result.hosts.length === 0) {
     process.stderr.write(`ephemeral-root: no host named '${options.host}' under ${options.paths.join(', ')}\n`);
@@ -217,7 +229,9 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
   // A rule that failed may have hidden an error: the run is not a pass, whatever the other rules found (exit 2).
   for (const fault of result.faults) process.stderr.write(`ephemeral-root: internal error in rule ${fault.code} on host ${fault.host}: ${fault.error.split('\n')[0]}\n`);
-  if (result.faults.length > 0) return 2;
+  // A fault of the evaluated path (no nix, a timeout, output we cannot read) is no pass either.
+  for (const fault of evaluationFaults) process.stderr.write(`ephemeral-root: ${fault}\n`);
+  if (result.faults.length > 0 || evaluationFaults.length > 0) return 2;
   if (nothingChecked && options.strict) return 2;
   return result.findings.some((finding) => finding.severity === 'error') ? 1 : 0;
 }

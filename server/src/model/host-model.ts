@@ -168,6 +168,15 @@ export interface HostInput {
   impermanenceLastModified?: number;
   /** The text of the flake.lock beside the host's flake.nix, read through the workspace. */
   flakeLockText?: string;
+  /** Set when the evaluation-backed mode asked Nix for the host's values and Nix could not evaluate it. */
+  evaluationFailure?: EvaluationFailure;
+}
+
+/** Nix's answer when it could not evaluate a host (its first error, mapped back to a workspace file when it can be). */
+export interface EvaluationFailure {
+  message: string;
+  /** Where Nix says the error is, in a file of the host; else the finding sits on the host's root file. */
+  origin?: Origin;
 }
 
 function stringsOf(node: ConfigNode): { values: string[]; open: boolean; definitions: Definition[] } {

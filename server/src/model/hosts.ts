@@ -16,7 +16,7 @@ import { ConfigNode, mergeModules } from './config';
 import { ConfigReference, Declarations } from './config-reference';
 import { readDiskoLayout } from './disko';
 import { Evaluator, FLAKE_PARTS_MARKER } from './evaluator';
-import { HostModel, type HostKind } from './host-model';
+import { type EvaluationFailure, HostModel, type HostKind } from './host-model';
 import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type ModuleSet, ModuleCollector, moduleArguments } from './modules';
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
 import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
@@ -39,6 +39,24 @@ export interface AnalysisOptions {
   release?: string;
   /** Only this host (by name). */
   host?: string;
+  /**
+   * The evaluation-backed mode (server/src/evaluation): given a built host's merged configuration, a configuration
+   * whose unknowns are filled with values Nix evaluated, and Nix's failure to evaluate the host when it failed.
+   * Undefined (the default): the static reading alone.
+   */
+  refine?: (host: RefineTarget, config: ConfigNode) => { config?: ConfigNode; failure?: EvaluationFailure } | undefined;
+  /** Changes whenever `refine` would answer differently: hosts kept from an earlier analysis are then rebuilt. */
+  refineKey?: string;
+}
+
+/** What the evaluation-backed mode is told about a host (the layer below the model cannot import its types). */
+export interface RefineTarget {
+  name: string;
+  kind: HostKind;
+  root: string;
+  files: string[];
+  /** The flake.nix that builds the host, for a flake host. */
+  flakeFile?: string;
 }
 
 export interface Discovery<R = undefined> {
@@ -289,15 +307,19 @@ export class HostBuilder {
       const synthetic = this.diskoFileSystemsModule(base, layout.emitted, diskoFiles[0]);
       if (synthetic) modules = [...modules, synthetic];
     }
-    const config = modules === set.modules ? base : mergeModules(modules, opaque);
-    if (config !== base) set.configReference.attach(config, declarations);
+    const merged = modules === set.modules ? base : mergeModules(modules, opaque);
+    if (merged !== base) set.configReference.attach(merged, declarations);
+    const files = [...new Set([...set.files, ...diskoFiles, ...(spec.flake ? [spec.flake.file] : [])])];
+    const refined = this.options.refine?.({ name: spec.name, kind: spec.kind, root: spec.root, files, flakeFile: spec.flake?.file }, merged);
+    const config = refined?.config ?? merged;
     const texts = [...set.files, ...(spec.flake ? [spec.flake.file] : [])].map((file) => this.workspace.source(file)?.text ?? '');
     return new HostModel({
       name: spec.name,
       kind: spec.kind,
       root: spec.root,
-      files: [...new Set([...set.files, ...diskoFiles, ...(spec.flake ? [spec.flake.file] : [])])],
+      files,
       config,
+      evaluationFailure: refined?.failure,
       diskoDevices: devices,
       diskoFiles,
       diskoImported,
@@ -403,7 +425,7 @@ export interface DiscoveryOptions<R> extends AnalysisOptions {
 export function discoverHosts<R = undefined>(workspace: Workspace, scopes: string[], options: DiscoveryOptions<R> = {}): Discovery<R> {
   const reuse = options.reuse;
   if (!reuse) return findHosts(workspace, scopes, options);
-  reuse.begin(JSON.stringify({ release: options.release, host: options.host }));
+  reuse.begin(JSON.stringify({ release: options.release, host: options.host, refine: options.refineKey }));
   // Tracking covers the whole discovery, so that every lazy value keeps what it read, whichever host forces it.
   const { value, dependencies } = trackDependencies(() => findHosts(workspace, scopes, options));
   reuse.end();

@@ -63,6 +63,7 @@ import { rule as machineIdNotPersisted } from './handlers/machine-id-not-persist
 import { rule as zfsKeylocationFileNotInInitrd } from './handlers/zfs-keylocation-file-not-in-initrd';
 import { rule as initrdSecretSourceEphemeral } from './handlers/initrd-secret-source-ephemeral';
 import { rule as zfsRootImportNotForced } from './handlers/zfs-root-import-not-forced';
+import { rule as evaluationFailed } from './handlers/evaluation-failed';
 import type { Rule, RuleCode } from './types';
 
 export const RULES: Rule[] = [
@@ -128,6 +129,7 @@ export const RULES: Rule[] = [
   zfsKeylocationFileNotInInitrd,
   initrdSecretSourceEphemeral,
   zfsRootImportNotForced,
+  evaluationFailed,
 ];
 
 export const RULES_BY_CODE = new Map<RuleCode, Rule>(RULES.map((rule) => [rule.code, rule]));

@@ -70,6 +70,7 @@ export const RULE_CODES = [
   'zfs-keylocation-file-not-in-initrd',
   'initrd-secret-source-ephemeral',
   'zfs-root-import-not-forced',
+  'evaluation-failed',
 ] as const;
 
 export type RuleCode = (typeof RULE_CODES)[number];
