@@ -9,7 +9,7 @@
  * `<m>` is a mount point of the hook's own script (a `mount … <m>` target or a variable it assigns).
  */
 import type { ConfigNode, Resolved } from './config';
-import { type DiskoHook, HOOK_NAMES, scriptText } from './disko';
+import { type DiskoHook, HOOK_NAMES, type TableParent, diskParent, gptPartitionDevice, scriptText } from './disko';
 import { btrfsInvocations, mountRoots, pathUnder } from './btrfs-rollback';
 import { originOfRange } from './strings';
 import type { Definition } from './config';
@@ -119,7 +119,7 @@ function readFilesystem(node: ConfigNode, device: string | undefined, luksName: 
 }
 
 /** Walks disko content (partitions, luks, LVM, mdadm) to every btrfs file system. */
-function walk(node: ConfigNode, found: BtrfsFilesystem[], device: string | undefined, luksName: string | undefined, depth = 0): boolean {
+function walk(node: ConfigNode, found: BtrfsFilesystem[], device: string | undefined, luksName: string | undefined, depth = 0, parent?: TableParent): boolean {
   if (depth > 12) return true;
   let open = node.open;
   const type = node.child('type').string();
@@ -130,8 +130,8 @@ function walk(node: ConfigNode, found: BtrfsFilesystem[], device: string | undef
     luksName = name.state === 'known' ? name.value : undefined;
     device = luksName === undefined ? undefined : `/dev/mapper/${luksName}`;
   }
-  // Only a luks passes its device to its content: below anything else (lvm_pv, mdraid, a partition) the device is
-  // one we do not compute.
+  // Only a luks passes its device to its content, and a disk's GPT table to its partitions' contents
+  // (`gptPartitionDevice`): below anything else (lvm_pv, mdraid) the device is one we do not compute.
   if (typeName === 'btrfs') found.push(readFilesystem(node, device, luksName));
   const content = node.child('content');
   if (!content.absent) open = walk(content, found, typeName === 'luks' ? device : undefined, typeName === 'luks' ? luksName : undefined, depth + 1) || open;
@@ -140,7 +140,7 @@ function walk(node: ConfigNode, found: BtrfsFilesystem[], device: string | undef
     open ||= partitions.unknownNames().length > 0;
     for (const name of partitions.childNames()) {
       const partition = partitions.child(name).child('content');
-      if (!partition.absent) open = walk(partition, found, undefined, undefined, depth + 1) || open;
+      if (!partition.absent) open = walk(partition, found, gptPartitionDevice(node, name, parent), undefined, depth + 1) || open;
     }
   }
   return open;
@@ -191,7 +191,7 @@ export function readBtrfsLayout(devices: ConfigNode | undefined): BtrfsLayout {
     for (const group of ['disk', 'mdadm']) {
       const groupNode = devices.child(group);
       open ||= groupNode.unknownNames().length > 0;
-      for (const name of groupNode.childNames()) open = walk(groupNode.child(name).child('content'), filesystems, undefined, undefined) || open;
+      for (const name of groupNode.childNames()) open = walk(groupNode.child(name).child('content'), filesystems, undefined, undefined, 0, group === 'disk' ? diskParent(groupNode.child(name), name) : undefined) || open;
     }
     const volumeGroups = devices.child('lvm_vg');
     open ||= volumeGroups.unknownNames().length > 0;

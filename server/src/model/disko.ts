@@ -241,6 +241,51 @@ export function snapshotCovers(created: SnapshotCreation, dataset: string, snaps
   return created.recursive && dataset.startsWith(`${created.dataset}/`);
 }
 
+/** The disk a partition table lies on: its `type` (`disk`) and `name` (default the attribute name). */
+export interface TableParent {
+  type: 'disk';
+  name: string;
+}
+
+/** The parent a disk's content gets, or undefined when its `name` cannot be read. */
+export function diskParent(disk: ConfigNode, attrName: string): TableParent | undefined {
+  const name = disk.child('name').string();
+  if (name.state === 'unknown') return undefined;
+  return { type: 'disk', name: name.state === 'known' ? name.value : attrName };
+}
+
+/**
+ * The device disko gives a GPT partition (lib/types/gpt.nix @878ec37, F60): its own `device`, else
+ * `/dev/disk/by-partuuid/<uuid>` when a `uuid` is set, else `/dev/disk/by-partlabel/<label>` with the label defaulting
+ * to `<disk type>-<disk name>-<partition name>` (`disk-main-root`). Undefined whenever we cannot be sure: an unreadable
+ * option, a table that is not a disk's GPT (mdadm partitions get a `by-id/md-name-any:` name), or a default label that
+ * disko versions spell differently — longer than 36 characters (newer disko hashes it) or holding a character newer
+ * disko escapes as `\xNN` for udev.
+ */
+export function gptPartitionDevice(table: ConfigNode, partitionAttr: string, parent: TableParent | undefined): string | undefined {
+  const type = table.child('type').string();
+  if (type.state !== 'known' || type.value !== 'gpt') return undefined;
+  const partition = table.child('partitions').child(partitionAttr);
+  const device = partition.child('device').string();
+  if (device.state !== 'absent') return device.state === 'known' ? device.value : undefined;
+  const uuid = nullableString(partition.child('uuid'));
+  if (uuid.state === 'unknown') return undefined;
+  if (uuid.state === 'known' && uuid.value !== null) return `/dev/disk/by-partuuid/${uuid.value}`;
+  if (!parent) return undefined;
+  const label = partition.child('label').string();
+  if (label.state === 'unknown') return undefined;
+  let text: string;
+  if (label.state === 'known') text = label.value;
+  else {
+    const name = partition.child('name').string();
+    if (name.state === 'unknown') return undefined;
+    text = `${parent.type}-${parent.name}-${name.state === 'known' ? name.value : partitionAttr}`;
+    if (text.length > 36) return undefined;
+  }
+  if (/[^0-9A-Za-z#+,\-.:=@_/]/.test(text)) return undefined;
+  return `/dev/disk/by-partlabel/${text}`;
+}
+
 /** What disko emits for one dataset (F23), or undefined when it emits nothing or we cannot tell. */
 function emittedFor(dataset: Dataset): EmittedMount | 'none' | undefined {
   if (dataset.type !== 'zfs_fs') return dataset.type === 'zfs_volume' ? 'none' : undefined;
@@ -265,10 +310,11 @@ function emittedFor(dataset: Dataset): EmittedMount | 'none' | undefined {
 
 /**
  * Mounts of non-ZFS contents: filesystems on partitions, LUKS, LVM, mdadm, btrfs subvolumes, tmpfs nodev.
- * `device` is the block device the content lies on when we know it: only the inside of a disko `luks`, which disko
- * opens as `/dev/mapper/<name>` (F60); a btrfs subvolume's entry carries it as its `device`.
+ * `device` is the block device the content lies on when we know it: the inside of a disko `luks`, which disko
+ * opens as `/dev/mapper/<name>`, or a disk's GPT partition (`gptPartitionDevice`, F60); a btrfs subvolume's entry
+ * carries it as its `device`.
  */
-function contentMounts(node: ConfigNode, emitted: EmittedMount[], referencedPools: string[], depth = 0, device?: string): boolean {
+function contentMounts(node: ConfigNode, emitted: EmittedMount[], referencedPools: string[], depth = 0, device?: string, parent?: TableParent): boolean {
   if (depth > 12) return true;
   let open = node.open;
   const type = node.child('type').string();
@@ -318,7 +364,7 @@ function contentMounts(node: ConfigNode, emitted: EmittedMount[], referencedPool
   if (!partitions.absent) {
     for (const name of partitions.childNames()) {
       const partition = partitions.child(name).child('content');
-      if (!partition.absent) open = contentMounts(partition, emitted, referencedPools, depth + 1) || open;
+      if (!partition.absent) open = contentMounts(partition, emitted, referencedPools, depth + 1, gptPartitionDevice(node, name, parent)) || open;
     }
     open ||= partitions.open;
   }
@@ -379,7 +425,7 @@ export function readDiskoLayout(devices: ConfigNode): DiskoLayout {
       if (group === 'lvm_vg') {
         const lvs = device.child('lvs');
         for (const lv of lvs.childNames()) open = contentMounts(lvs.child(lv).child('content'), emitted, referencedPools) || open;
-      } else open = contentMounts(device.child('content'), emitted, referencedPools) || open;
+      } else open = contentMounts(device.child('content'), emitted, referencedPools, 0, undefined, group === 'disk' ? diskParent(device, name) : undefined) || open;
     }
   }
   const nodev = devices.child('nodev');
