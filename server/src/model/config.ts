@@ -8,6 +8,7 @@
  * *cover*: the path it covers, and everything below, may hold anything, so "unset" is never claimed there.
  * Nodes are built lazily: only the paths a rule asks for are ever evaluated.
  */
+import { LateCondition, allHold, someFails } from './late-condition';
 import type { ModuleDefinition, OpaqueModule } from './modules';
 import { describeUnknown } from './operators';
 import { type Origin, type Thunk, type UnknownKeyEntry, type Value, stringText } from './values';
@@ -30,6 +31,26 @@ export interface Definition {
   wrappers: Origin[];
   /** Set for definitions a library module makes on the host's behalf (the `fileSystems` disko emits). */
   synthetic?: 'disko';
+  /**
+   * `mkIf` conditions on `config` decided after the merge (late-condition.ts). A definition with some is conditional
+   * until they all hold, and not there once one fails; `eagerConditional` is what the other wrappers say.
+   */
+  late?: LateCondition[];
+  eagerConditional?: boolean;
+}
+
+/** Whether a definition is conditional for what its wrappers said while merging, leaving late conditions open. */
+function eagerConditional(definition: Definition): boolean {
+  return definition.late ? definition.eagerConditional === true : definition.conditional;
+}
+
+/** A definition's condition as it can be told now: a late one is read from the merged configuration when asked. */
+function makeDefinition(base: Omit<Definition, 'conditional' | 'late' | 'eagerConditional'>, conditional: boolean, late: LateCondition[] | undefined): Definition {
+  if (!late || late.length === 0) return { ...base, conditional };
+  return Object.defineProperty({ ...base, late, eagerConditional: conditional } as Definition, 'conditional', {
+    get: () => conditional || !allHold(late),
+    enumerable: true,
+  });
 }
 
 /** A contribution that might define anything at and below its path. */
@@ -82,6 +103,7 @@ interface ExpandContext {
   keyOrigin?: Origin;
   wrappers: Origin[];
   synthetic?: 'disko';
+  late?: LateCondition[];
 }
 
 /** A contribution that might define anything at and below one option path (a module of a known flake input). */
@@ -109,12 +131,17 @@ export class ConfigNode {
   /** Definitions that survive priority filtering, and whether a conditional one might override them. */
   effective(): { definitions: Definition[]; uncertain: boolean } {
     if (this.filtered) return this.filtered;
-    const certain = this.definitions.filter((definition) => !definition.conditional);
+    // A definition under a late condition known to fail is not there; one still undecided keeps the answer from being
+    // remembered (it is asked again once the condition is decided).
+    const present = this.definitions.filter((definition) => !someFails(definition.late));
+    const settled = present.every((definition) => !definition.late || definition.late.every((condition) => condition.value() !== undefined));
+    const certain = present.filter((definition) => !definition.conditional);
     const best = Math.min(...certain.map((definition) => definition.priority), Number.POSITIVE_INFINITY);
-    const kept = this.definitions.filter((definition) => (definition.conditional ? definition.priority <= best : definition.priority === best));
-    const uncertain = this.definitions.some((definition) => definition.conditional && definition.priority < best);
-    this.filtered = { definitions: kept, uncertain };
-    return this.filtered;
+    const kept = present.filter((definition) => (definition.conditional ? definition.priority <= best : definition.priority === best));
+    const uncertain = present.some((definition) => definition.conditional && definition.priority < best);
+    const filtered = { definitions: kept, uncertain };
+    if (settled) this.filtered = filtered;
+    return filtered;
   }
 
   child(name: string): ConfigNode {
@@ -128,22 +155,23 @@ export class ConfigNode {
       const value = parent.value;
       if (value.kind === 'symbol') {
         // `fileSystems = config.x;`: a whole set we cannot see into.
-        covers.push({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: parent.conditional });
+        covers.push({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: eagerConditional(parent) || !!parent.late });
         continue;
       }
       if (value.kind !== 'attrs') continue;
       const entry = value.entries.get(name);
       const inherit = this.elementLevel ? undefined : parent.priority === DEFAULT_PRIORITY ? undefined : parent.priority;
-      const context = { conditional: parent.conditional, priority: inherit, order: DEFAULT_ORDER, file: parent.file, wrappers: parent.wrappers, synthetic: parent.synthetic };
+      // Late conditions pass down undecided: deciding one here could read the very option being merged.
+      const context = { conditional: eagerConditional(parent), late: parent.late, priority: inherit, order: DEFAULT_ORDER, file: parent.file, wrappers: parent.wrappers, synthetic: parent.synthetic };
       if (entry) expand(entry.thunk, { ...context, keyOrigin: entry.keyOrigin }, definitions, covers, childPath);
       for (const unknownKey of value.unknownKeys) {
         const known = nameOf(unknownKey);
         if (known === name) expand(unknownKey.thunk, { ...context, keyOrigin: unknownKey.keyOrigin }, definitions, covers, childPath);
-        else if (known === undefined) covers.push({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: parent.conditional });
+        else if (known === undefined) covers.push({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: eagerConditional(parent) || !!parent.late });
       }
-      if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: parent.conditional });
+      if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: eagerConditional(parent) || !!parent.late });
     }
-    const below = this.scoped.filter((scoped) => scoped.path[this.path.length] === name);
+    const below = this.scoped.filter((scoped) => coveredName(scoped.path[this.path.length], name));
     for (const scoped of below) if (scoped.path.length === childPath.length) covers.push(scoped.cover);
     node = new ConfigNode(
       childPath,
@@ -337,7 +365,7 @@ function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[],
   const value = thunk.force();
   const origin = thunk.origin ?? value.origin;
   if (depth > 64) {
-    covers.push({ what: `${path.join('.')} nests properties too deeply`, origin, conditional: context.conditional });
+    covers.push({ what: `${path.join('.')} nests properties too deeply`, origin, conditional: context.conditional || !!context.late });
     return;
   }
   switch (value.kind) {
@@ -347,13 +375,19 @@ function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[],
         if (condition.value) expand(value.content, { ...context, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
         return;
       }
+      // `mkIf cfg.enable` read before `config` is: decided when a definition under it is asked about.
+      const late = LateCondition.of(value.condition);
+      if (late) {
+        expand(value.content, { ...context, late: [...(context.late ?? []), late], wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+        return;
+      }
       expand(value.content, { ...context, conditional: true, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
       return;
     }
     case 'mkMerge': {
       const contents = value.contents.force();
       if (contents.kind !== 'list') {
-        covers.push({ what: `${path.join('.')} built by lib.mkMerge over ${describeUnknown(contents)}`, origin, conditional: context.conditional });
+        covers.push({ what: `${path.join('.')} built by lib.mkMerge over ${describeUnknown(contents)}`, origin, conditional: context.conditional || !!context.late });
         return;
       }
       for (const item of contents.items) expand(item, context, definitions, covers, path, depth + 1);
@@ -366,21 +400,23 @@ function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[],
       expand(value.content, { ...context, order: value.priority, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
       return;
     case 'unknown':
-      covers.push({ what: `${path.join('.')} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional });
+      covers.push({ what: `${path.join('.')} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional || !!context.late });
       return;
     default:
-      definitions.push({
-        value,
-        file: context.file,
-        conditional: context.conditional,
-        priority: context.priority ?? DEFAULT_PRIORITY,
-        order: context.order,
-        keyOrigin: context.keyOrigin,
-        origin,
-        wrappers: context.wrappers,
-        synthetic: context.synthetic,
-      });
+      definitions.push(
+        makeDefinition(
+          { value, file: context.file, priority: context.priority ?? DEFAULT_PRIORITY, order: context.order, keyOrigin: context.keyOrigin, origin, wrappers: context.wrappers, synthetic: context.synthetic },
+          context.conditional,
+          context.late,
+        ),
+      );
   }
+}
+
+/** Whether a name of a scoped cover's path stands for an attribute: itself, `*` for any, `prefix*` for a prefix. */
+function coveredName(pattern: string, name: string): boolean {
+  if (pattern.endsWith('*')) return name.startsWith(pattern.slice(0, -1));
+  return pattern === name;
 }
 
 /** The root of a host's merged configuration. */

@@ -214,7 +214,9 @@ export class HostModel {
     this.config = input.config;
     this.layout = input.layout;
     this.release = input.release;
-    for (const module of input.opaque) this.noteUnknown({ what: module.what, origin: module.origin });
+    // A module that might set anything is an unknown from the start. One of a well-known input (input-modules.ts)
+    // covers only the options it may set: it is noted when a rule reads one of them, as any other cover is.
+    for (const module of input.opaque) if (!module.paths) this.noteUnknown({ what: module.what, origin: module.origin });
   }
 
   /** Remembers why something could not be decided (listed by `--explain` and in the JSON `unknown`). */

@@ -15,7 +15,10 @@ export interface KnownInputModules {
   name: string;
   /** Matches the input's URL (`github:owner/repo`, `https://github.com/owner/repo`, `git+https://…`). */
   url: RegExp;
-  /** Option paths (and everything below them) its modules may set. */
+  /**
+   * Option paths (and everything below them) its modules may set. An element `*` stands for any attribute name,
+   * `prefix*` for the names that start with the prefix (a unit the module names after each user, say).
+   */
   sets: string[][];
   /** Why: what its modules are for. */
   why: string;
@@ -25,7 +28,10 @@ export const KNOWN_INPUT_MODULES: KnownInputModules[] = [
   {
     name: 'home-manager',
     url: /nix-community\/home-manager\b/,
-    sets: [['home-manager'], ['systemd', 'services'], ['users', 'users'], ['environment']],
+    // nixos/default.nix and nixos/common.nix (home-manager 004753a/05505bb): one `home-manager-<user>` service per
+    // user, each user's `packages` with useUserPackages, `environment.pathsToLink`, warnings and assertions. Those
+    // units are named after users and no rule looks for them; the users' other attributes are the host's own.
+    sets: [['home-manager'], ['systemd', 'services', 'home-manager-*'], ['users', 'users', '*', 'packages'], ['environment', 'pathsToLink'], ['warnings'], ['assertions']],
     why: "its NixOS module builds each user's home configuration and one home-manager-<user> service in stage 2",
   },
   {
@@ -39,8 +45,10 @@ export const KNOWN_INPUT_MODULES: KnownInputModules[] = [
   {
     name: 'agenix',
     url: /ryantm\/agenix\b/,
-    // `age.identityPaths` and the secret paths are declaration defaults that secrets.ts models (F47).
-    sets: [['system', 'activationScripts'], ['systemd', 'services'], ['environment', 'systemPackages'], ['environment', 'etc'], ['users', 'groups']],
+    // `age.identityPaths` and the secret paths are declaration defaults that secrets.ts models (F47). Its NixOS module
+    // (modules/age.nix, agenix 019784c) sets only activation scripts (agenixNewGeneration, agenixInstall, agenixChown,
+    // agenix, and the deps of `users`) and an assertion.
+    sets: [['system', 'activationScripts'], ['assertions']],
     why: 'its module decrypts secrets in an activation script',
   },
   {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { activeBudget, allocate, allocateString } from './budget';
 import { concatStrings, interpolationPieces } from './strings';
-import { type Origin, type StringValue, type Value, emptyAttrs, stringText, unknown } from './values';
+import { type Origin, type StringValue, type Value, emptyAttrs, known, stringText, unknown } from './values';
 
 export function describeUnknown(value: Value): string {
   if (value.kind === 'unknown') return value.reason;
@@ -74,6 +74,12 @@ export function binaryOperation(operator: string, left: Value, right: Value, ori
         merged.unknownKeys = [...left.unknownKeys, ...right.unknownKeys];
         merged.open = left.open ?? right.open;
         return merged;
+      }
+      // `lib.mkEnableOption "x" // { default = true; }`: an option is an attribute set in Nix, so `//` overrides the
+      // arguments it was declared with (most often its default).
+      if (left.kind === 'option' && right.kind === 'attrs') {
+        const args = left.args.force();
+        if (args.kind === 'attrs') return { kind: 'option', args: known(binaryOperation('//', args, right, origin)), origin: left.origin };
       }
       return unknown(`// with ${describeUnknown(left.kind === 'attrs' ? right : left)}`, origin);
     }

@@ -1,0 +1,56 @@
+/**
+ * A `mkIf` condition decided after the host's modules are merged.
+ *
+ * The commonest shape of a module of one's own is `config = lib.mkIf cfg.enable { … }`, where `cfg.enable` is an
+ * option the same repository declares. The merge pushes that `mkIf` into every definition below it before `config` is
+ * readable, so the condition is then only the name `config.x.enable`. The NixOS module system does the same and
+ * decides the condition only where an option's definitions are merged, which is what keeps `cfg.enable` from depending
+ * on itself. A late condition does likewise: it is decided when a rule first asks whether a definition under it holds,
+ * by reading the merged configuration (config-reference.ts). While it is being decided — a definition under it was
+ * asked about while reading the condition itself — it answers "not known", as a cycle in Nix would fail; definitions
+ * stay conditional then, which only keeps rules silent.
+ */
+import type { ConfigReader, Thunk, Value } from './values';
+
+export class LateCondition {
+  private deciding = false;
+  private decided: boolean | undefined;
+
+  constructor(
+    /** The condition as it evaluated while the modules were collected: the name of a `config` option. */
+    private readonly symbol: { path: string[]; config: ConfigReader },
+  ) {}
+
+  /**
+   * A condition worth deciding late: one that names an option of `config` which could not be read yet. Anything else
+   * the merge decides at once, as before.
+   */
+  static of(condition: Thunk): LateCondition | undefined {
+    const value: Value = condition.force();
+    if (value.kind !== 'symbol' || !value.config || value.path[0] !== 'config') return undefined;
+    return new LateCondition({ path: value.path, config: value.config });
+  }
+
+  /** True or false once the merged configuration decides it; undefined while it cannot (or is being decided). */
+  value(): boolean | undefined {
+    if (this.decided !== undefined || this.deciding) return this.decided;
+    this.deciding = true;
+    try {
+      const read = this.symbol.config.read(this.symbol.path.slice(1));
+      if (read?.kind === 'bool') this.decided = read.value;
+    } finally {
+      this.deciding = false;
+    }
+    return this.decided;
+  }
+}
+
+/** Whether every late condition holds (a definition under them is then as certain as its other wrappers say). */
+export function allHold(conditions: LateCondition[] | undefined): boolean {
+  return !conditions || conditions.every((condition) => condition.value() === true);
+}
+
+/** Whether some late condition is known to be false (the definition is then not there at all). */
+export function someFails(conditions: LateCondition[] | undefined): boolean {
+  return !!conditions && conditions.some((condition) => condition.value() === false);
+}

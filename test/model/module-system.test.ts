@@ -1,0 +1,60 @@
+/**
+ * Seeing through the module system (issue 14) on repositories of our own under test/fixtures/module-system/<pattern>:
+ * `trigger` resolves a value through the pattern and gets the finding that depends on it, `correct` is the same
+ * repository with the value made right and gets no finding at all, `unknown-input` is the trigger plus a module of a
+ * flake input nobody knows (it might set the value), which keeps the finding silent.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FIXTURES, analyzeFolder } from '../support/engine';
+
+const ROOT = path.join(FIXTURES, 'module-system');
+
+async function run(pattern: string, variant: string) {
+  const { result } = await analyzeFolder(path.join(ROOT, pattern, variant));
+  return {
+    codes: result.findings.map((finding) => finding.code),
+    unknowns: result.unknowns.map((item) => item.note.what),
+  };
+}
+
+describe('options of the repository: mkIf cfg.enable, mkEnableOption // { default }, list options, mkMerge (map …)', () => {
+  it('the default pool, the mounts mapped from the shares and the condition resolve: the missing pool is reported', async () => {
+    const { codes, unknowns } = await run('options', 'trigger');
+    assert.ok(codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.deepEqual(unknowns, []);
+  });
+
+  it('the same repository on the pool the layout creates: no finding', async () => {
+    const { codes, unknowns } = await run('options', 'correct');
+    assert.deepEqual(codes, []);
+    assert.deepEqual(unknowns, []);
+  });
+
+  it('a module of an unknown input might set the pool: nothing is said', async () => {
+    const { codes, unknowns } = await run('options', 'unknown-input');
+    assert.ok(!codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.ok(!codes.includes('disko-dataset-not-mounted'), `findings: ${codes.join(', ')}`);
+    assert.ok(unknowns.some((what) => /mystery/.test(what)), `unknown: ${unknowns.join(' | ')}`);
+  });
+});
+
+describe('modules of well-known inputs (home-manager, agenix by URL) cover only what they set', () => {
+  it('neither touches environment.persistence: what the host does not keep is reported, nothing stays unknown', async () => {
+    const { codes, unknowns } = await run('well-known-inputs', 'trigger');
+    assert.ok(codes.includes('machine-id-not-persisted'), `findings: ${codes.join(', ')}`);
+    assert.deepEqual(unknowns, []);
+  });
+
+  it('the same host keeping /etc/machine-id: no finding', async () => {
+    const { codes } = await run('well-known-inputs', 'correct');
+    assert.deepEqual(codes, []);
+  });
+
+  it('with a module of an input nobody knows beside them: nothing is said', async () => {
+    const { codes, unknowns } = await run('well-known-inputs', 'unknown-input');
+    assert.ok(!codes.includes('machine-id-not-persisted'), `findings: ${codes.join(', ')}`);
+    assert.ok(unknowns.some((what) => /mystery/.test(what)), `unknown: ${unknowns.join(' | ')}`);
+  });
+});
