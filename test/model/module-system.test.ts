@@ -58,3 +58,22 @@ describe('modules of well-known inputs (home-manager, agenix by URL) cover only 
     assert.ok(unknowns.some((what) => /mystery/.test(what)), `unknown: ${unknowns.join(' | ')}`);
   });
 });
+
+describe('options typed as submodules: types.submodule with defaults, attrsOf (submodule (…: …)), mapAttrs\' over them', () => {
+  it('the sub-options\' defaults resolve: the missing pool is reported, nothing stays unknown', async () => {
+    const { codes, unknowns } = await run('submodules', 'trigger');
+    assert.ok(codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.deepEqual(unknowns, []);
+  });
+
+  it('the same repository setting the pool the layout creates: no finding', async () => {
+    const { codes } = await run('submodules', 'correct');
+    assert.deepEqual(codes, []);
+  });
+
+  it('a module of an unknown input might set the pool: nothing is said', async () => {
+    const { codes } = await run('submodules', 'unknown-input');
+    assert.ok(!codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.ok(!codes.includes('disko-dataset-not-mounted'), `findings: ${codes.join(', ')}`);
+  });
+});

@@ -10,6 +10,7 @@ import { RE2JS } from 're2js';
 import path from 'node:path';
 import { allocate, allocateString } from './budget';
 import { binaryOperation, budgetReason, valuesEqual } from './operators';
+import { optionTypes } from './option-types';
 import { interpolationPieces } from './strings';
 import {
   type AttrsValue,
@@ -863,7 +864,7 @@ function libSet(shared: Record<string, PrimopValue>): AttrsValue {
     mkChangedOptionModule: primop('mkChangedOptionModule', 3, (_args, site) => emptyAttrs(site.origin)),
   };
   const root = attrsOf(fns);
-  root.entries.set('types', { thunk: known({ kind: 'symbol', path: ['lib', 'types'] }) });
+  root.entries.set('types', { thunk: known(optionTypes(primop, known(root))) });
   root.entries.set('maintainers', { thunk: known({ kind: 'symbol', path: ['lib', 'maintainers'] }) });
   root.entries.set('licenses', { thunk: known({ kind: 'symbol', path: ['lib', 'licenses'] }) });
   root.entries.set('platforms', { thunk: known({ kind: 'symbol', path: ['lib', 'platforms'] }) });

@@ -10,6 +10,7 @@
  * NixOS's modules may extend, a path an unreadable module might define, a cycle — all stay unknown.
  */
 import type { ConfigNode } from './config';
+import { optionTypeOf } from './option-types';
 import { type ConfigReader, type Origin, type Thunk, type Value, LazyThunk, emptyAttrs, unknown } from './values';
 
 /** An option a module of the host declares (`lib.mkOption`, `lib.mkEnableOption`), by its path. */
@@ -18,6 +19,18 @@ export interface OptionDeclaration {
   /** The `default` given to `mkOption`, when there is one. */
   default?: Thunk;
   origin?: Origin;
+  /**
+   * Its type is a submodule (option-types.ts): its value is a set of the submodule's options, each read on its own
+   * (a definition, else that option's default). Set too for the elements of an `attrsOf (submodule …)`, whose path
+   * holds `*` for the element's name.
+   */
+  submodule?: boolean;
+}
+
+/** Declarations by path, where a path element `*` stands for any name (the elements of an `attrsOf` submodule). */
+interface DeclarationTrie {
+  declaration?: OptionDeclaration;
+  children: Map<string, DeclarationTrie>;
 }
 
 /** A module's `options` value, to be read for declarations once the host is collected. */
@@ -30,9 +43,8 @@ export interface DeclarationSource {
 const MAX_DECLARATION_DEPTH = 24;
 
 export class Declarations {
-  private readonly byPath = new Map<string, OptionDeclaration>();
-  /** Every proper prefix of a declared path: the namespaces the host's own modules declare options in. */
-  private readonly prefixes = new Map<string, Set<string>>();
+  private readonly root: DeclarationTrie = { children: new Map() };
+  private count = 0;
 
   constructor(sources: DeclarationSource[]) {
     for (const source of sources) this.visit(source.options.force(), [], 0);
@@ -43,7 +55,19 @@ export class Declarations {
     if (value.kind === 'option') {
       const args = value.args.force();
       const fallback = args.kind === 'attrs' ? args.entries.get('default')?.thunk : undefined;
-      this.declare({ path, default: fallback, origin: value.origin });
+      const typeThunk = args.kind === 'attrs' ? args.entries.get('type')?.thunk : undefined;
+      const type = typeThunk ? optionTypeOf(typeThunk.force()) : undefined;
+      this.declare({ path, default: fallback, origin: value.origin, submodule: type?.kind === 'submodule' });
+      if (type?.kind === 'submodule') {
+        for (const options of type.options) this.visit(options.force(), path, depth + 1);
+      } else if (type?.kind === 'attrsOf') {
+        const element = optionTypeOf(type.element.force());
+        if (element?.kind === 'submodule') {
+          const elementPath = [...path, '*'];
+          this.declare({ path: elementPath, origin: value.origin, submodule: true });
+          for (const options of element.options) this.visit(options.force(), elementPath, depth + 1);
+        }
+      }
       return;
     }
     if (value.kind !== 'attrs') return;
@@ -51,28 +75,58 @@ export class Declarations {
   }
 
   private declare(declaration: OptionDeclaration): void {
-    const key = declaration.path.join('\0');
+    let node = this.root;
+    for (const name of declaration.path) {
+      let next = node.children.get(name);
+      if (!next) node.children.set(name, (next = { children: new Map() }));
+      node = next;
+    }
     // Two declarations of one option are an error in Nix; the first is as good as any for a default.
-    if (!this.byPath.has(key)) this.byPath.set(key, declaration);
-    for (let length = 0; length < declaration.path.length; length++) {
-      const prefix = declaration.path.slice(0, length).join('\0');
-      const children = this.prefixes.get(prefix) ?? new Set<string>();
-      children.add(declaration.path[length]);
-      this.prefixes.set(prefix, children);
+    if (!node.declaration) {
+      node.declaration = declaration;
+      this.count++;
     }
   }
 
-  get(path: string[]): OptionDeclaration | undefined {
-    return this.byPath.get(path.join('\0'));
+  /** The trie nodes a path reaches, a name matching itself or `*`. */
+  private reach(path: string[]): DeclarationTrie[] {
+    let nodes = [this.root];
+    for (const name of path) {
+      const next: DeclarationTrie[] = [];
+      for (const node of nodes) {
+        const exact = node.children.get(name);
+        if (exact) next.push(exact);
+        const any = name === '*' ? undefined : node.children.get('*');
+        if (any) next.push(any);
+      }
+      if (next.length === 0) return [];
+      nodes = next;
+    }
+    return nodes;
   }
 
-  /** The names declared directly below a path, or undefined when no declaration lies below it. */
+  get(path: string[]): OptionDeclaration | undefined {
+    // An exact declaration comes before one for any element name.
+    for (const node of this.reach(path)) if (node.declaration) return node.declaration;
+    return undefined;
+  }
+
+  /** The names declared directly below a path (not `*`), or undefined when no declaration lies below it. */
   childrenOf(path: string[]): Set<string> | undefined {
-    return this.prefixes.get(path.join('\0'));
+    const nodes = this.reach(path).filter((node) => node.children.size > 0);
+    if (nodes.length === 0) return undefined;
+    const names = new Set<string>();
+    for (const node of nodes) for (const name of node.children.keys()) if (name !== '*') names.add(name);
+    return names;
   }
 
   get size(): number {
-    return this.byPath.size;
+    return this.count;
+  }
+
+  /** Whether the option at a path is a set of submodules (`attrsOf (submodule …)`): its elements are declared as `*`. */
+  hasElements(path: string[]): boolean {
+    return this.reach(path).some((node) => node.children.has('*'));
   }
 }
 
@@ -107,11 +161,27 @@ export class ConfigReference implements ConfigReader {
   /** A declared option: its merged definitions, else its default when nothing unreadable might define it. */
   private option(node: ConfigNode, declared: OptionDeclaration, path: string[], origin?: Origin): Value | undefined {
     const { definitions } = node.effective();
+    if (declared.submodule) {
+      // A submodule's value is its options, each merged on its own. A default that sets some of them is a definition
+      // of those, which is not followed here: it stays unknown.
+      if (definitions.length === 0 && declared.default) {
+        const fallback = declared.default.force();
+        if (fallback.kind !== 'attrs' || fallback.entries.size > 0 || fallback.unknownKeys.length > 0) return undefined;
+      }
+      if (definitions.every((definition) => definition.value.kind === 'attrs')) return this.namespace(node, path, origin, true);
+      return undefined;
+    }
     if (definitions.length === 0) {
       if (node.covers.length > 0 || !declared.default) return undefined;
       return declared.default.force();
     }
-    if (definitions.every((definition) => definition.value.kind === 'attrs')) return this.namespace(node, path, origin, false);
+    if (definitions.every((definition) => definition.value.kind === 'attrs')) {
+      // A set of submodules the repository declares holds the elements its modules define, and no others, unless
+      // something unreadable might define more (the namespace is then open) or an element is there only under a
+      // condition (then which elements exist is not known either).
+      const own = this.declarations?.hasElements(path) === true && definitions.every((definition) => !definition.conditional);
+      return this.namespace(node, path, origin, own);
+    }
     if (definitions.every((definition) => definition.value.kind === 'list')) {
       const list = node.list();
       return list.open || list.items.some((item) => item.definition.conditional) ? undefined : { kind: 'list', items: list.items.map((item) => item.thunk), origin };
