@@ -46,7 +46,7 @@ export interface VmHost {
   /** Whether some disk or zpool of the layout could not be read. */
   disksOpen: boolean;
   zfs: boolean;
-  /** The root dataset and whether a stage-1 rollback resets it (what the VM test proves). */
+  /** The root dataset and whether a stage-1 rollback (ZFS or btrfs) resets it (what the VM test proves). */
   rootDataset?: string;
   rootRolledBack: boolean;
   /** Paths whose content must be gone after a reboot. */
@@ -133,7 +133,8 @@ function vmHost(host: HostModel): VmHost | undefined {
     disksOpen: diskNode.open || (host.layout?.open ?? false),
     zfs: (host.layout?.pools.length ?? 0) > 0 || (host.layout?.referencedPools.length ?? 0) > 0,
     rootDataset: root?.name,
-    rootRolledBack: host.kind === 'nixos' ? host.rootIsRolledBack() : false,
+    // A ZFS rollback of the root dataset, or a btrfs one of the root subvolume that runs in stage 1 (EPH btrfs).
+    rootRolledBack: host.kind === 'nixos' ? host.rootIsRolledBack() || host.ephemeralRoot()?.kind === 'btrfs' : false,
     ephemeral,
     persisted: persisted.sort(),
     persistedOpen,
