@@ -77,3 +77,22 @@ describe('options typed as submodules: types.submodule with defaults, attrsOf (s
     assert.ok(!codes.includes('disko-dataset-not-mounted'), `findings: ${codes.join(', ')}`);
   });
 });
+
+describe('helpers of the repository: nixosSystem built by a function, a library passed by specialArgs, self, lib.path.append', () => {
+  it('the helper names the dataset and the modules reached through self and relativeToRoot are read: the missing pool is reported', async () => {
+    const { codes, unknowns } = await run('helpers', 'trigger');
+    assert.ok(codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.deepEqual(unknowns, []);
+  });
+
+  it('the same repository whose layout creates the pool: no finding', async () => {
+    const { codes } = await run('helpers', 'correct');
+    assert.deepEqual(codes, []);
+  });
+
+  it('helpers overlaid with those of an input nobody knows: nothing is said', async () => {
+    const { codes, unknowns } = await run('helpers', 'unknown-input');
+    assert.ok(!codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
+    assert.ok(unknowns.some((what) => /mystery/.test(what)), `unknown: ${unknowns.join(' | ')}`);
+  });
+});

@@ -865,6 +865,7 @@ function libSet(shared: Record<string, PrimopValue>): AttrsValue {
   };
   const root = attrsOf(fns);
   root.entries.set('types', { thunk: known(optionTypes(primop, known(root))) });
+  root.entries.set('path', { thunk: known(libPath()) });
   root.entries.set('maintainers', { thunk: known({ kind: 'symbol', path: ['lib', 'maintainers'] }) });
   root.entries.set('licenses', { thunk: known({ kind: 'symbol', path: ['lib', 'licenses'] }) });
   root.entries.set('platforms', { thunk: known({ kind: 'symbol', path: ['lib', 'platforms'] }) });
@@ -875,6 +876,27 @@ function libSet(shared: Record<string, PrimopValue>): AttrsValue {
   // Anything else in lib is a function we do not model: its result is unknown, by name.
   root.open = unknown('a lib function that is not modelled');
   return withExtend(root);
+}
+
+/**
+ * `lib.path`: `append`, which repositories use for helpers such as `relativeToRoot = lib.path.append ../.;`. As in
+ * nixpkgs, the subpath must be relative and free of `..` (nixpkgs throws otherwise; here the result is unknown), so
+ * the result stays below the base path. The rest of `lib.path` is not modelled.
+ */
+function libPath(): AttrsValue {
+  const namespace = attrsOf({
+    append: primop('append', 2, ([base, subpath], site) => {
+      const root = base.force();
+      const text = textArg(subpath);
+      if (root.kind !== 'path') return why(root, 'lib.path.append', site.origin);
+      if (text === undefined) return why(subpath.force(), 'lib.path.append', site.origin);
+      const parts = text.split('/').filter((part) => part !== '' && part !== '.');
+      if (text.startsWith('/') || parts.includes('..')) return unknown(`lib.path.append with the subpath "${text}" (nixpkgs rejects it)`, site.origin);
+      return { kind: 'path', path: path.join(root.path, ...parts), origin: site.origin };
+    }),
+  });
+  namespace.open = unknown('a lib.path function that is not modelled');
+  return namespace;
 }
 
 /**
