@@ -2,7 +2,8 @@
  * "Run disko on a VM image" in a real VS Code (the harness of test/vscode/README.md), against the stand-in nix:
  *
  * 1. prepares a workspace: copies of examples/seed (flake host `seed`), examples/broken-flake as `tern` (a flake
- *    host with impermanence) and `loose/disko.nix` (a disko file alone);
+ *    host with impermanence), `loose/disko.nix` (a disko file alone), examples/btrfs-impermanence as the flake
+ *    host `vesper` (a btrfs root) and examples/tmpfs-root as a configuration.nix host (a tmpfs root);
  * 2. runs test/vscode/suite/disko-vm.test.ts with workspace trust off (the folder is trusted) and the launcher's
  *    screenshot/DOM protocol on (progress notification, Problems panel, verdict toast);
  * 3. writes workspace settings for the restricted `ephemeralRoot.vm.*` keys and runs the same file again with
@@ -64,6 +65,25 @@ async function main(): Promise<void> {
     cpSync(path.join(REPO_ROOT, 'examples', 'broken-flake'), path.join(root, 'tern'), { recursive: true });
     mkdirSync(path.join(root, 'loose'));
     cpSync(path.join(REPO_ROOT, 'examples', 'seed', 'disko.nix'), path.join(root, 'loose', 'disko.nix'));
+    cpSync(path.join(REPO_ROOT, 'examples', 'btrfs-impermanence'), path.join(root, 'vesper'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'vesper', 'flake.nix'),
+      [
+        '{',
+        '  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";',
+        '  inputs.disko.url = "github:nix-community/disko";',
+        '  inputs.impermanence.url = "github:nix-community/impermanence";',
+        '  outputs = { nixpkgs, disko, impermanence, ... }: {',
+        '    nixosConfigurations.vesper = nixpkgs.lib.nixosSystem {',
+        '      system = "x86_64-linux";',
+        '      modules = [ disko.nixosModules.disko impermanence.nixosModules.impermanence ./configuration.nix ];',
+        '    };',
+        '  };',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    cpSync(path.join(REPO_ROOT, 'examples', 'tmpfs-root'), path.join(root, 'tmpfs-root'), { recursive: true });
     // Only this suite file: a folder holding a link to it (mocha-runner runs every *.test.js of a folder).
     const suite = path.join(workspace.root, 'suite');
     mkdirSync(suite);
@@ -112,7 +132,7 @@ async function main(): Promise<void> {
     }
     const calls = invocations(trustedLog);
     assert.deepEqual(calls.filter((call) => !call.ok), [], 'the stand-in nix got arguments the real CLI would not take');
-    for (const mode of ['flakes-probe', 'images', 'images-qcow2', 'standalone', 'vm', 'prove']) assert.ok(calls.some((call) => call.mode === mode), `the trusted run ran ${mode}`);
+    for (const mode of ['flakes-probe', 'images', 'images-qcow2', 'standalone', 'vm', 'prove', 'images-configuration', 'vm-configuration']) assert.ok(calls.some((call) => call.mode === mode), `the trusted run ran ${mode}`);
 
     // Restricted mode: the workspace's own values of restricted settings must not count.
     mkdirSync(path.join(root, '.vscode'), { recursive: true });

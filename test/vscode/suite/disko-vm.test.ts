@@ -4,7 +4,8 @@
  * the real tool's; the image script it builds creates the images with real qemu-img).
  *
  * Run by test/e2e/disko-vm.e2e.ts, which prepares a workspace (copies of examples/seed, examples/broken-flake as
- * `tern`, and a disko file alone in `loose/`) and starts VS Code twice: with workspace trust off (every folder
+ * `tern`, a disko file alone in `loose/`, a btrfs flake host `vesper` and a tmpfs configuration.nix host in
+ * `tmpfs-root/`) and starts VS Code twice: with workspace trust off (every folder
  * trusted; env EPHEMERAL_ROOT_DISKO_VM_E2E=trusted) and on (the folder is untrusted: restricted mode;
  * EPHEMERAL_ROOT_DISKO_VM_E2E=untrusted). In any other run of the suite folder these tests skip themselves.
  */
@@ -280,6 +281,36 @@ suite('Run disko on a VM image (trusted workspace, stand-in nix)', () => {
     assert.equal(failed.status, 'failed');
     assert.equal(failed.message, 'Ephemeral root NOT proved: /var/log lost the probe (not persisted).');
     await toastSaying('not-proved', 'NOT proved');
+    assertStandInHappy();
+  });
+
+  test('a btrfs host and a tmpfs host: the four modes, and the rollback proved', async function () {
+    this.timeout(120_000);
+    const lines = (result: RunResult) => readFileSync(result.log!, 'utf8');
+    const images = await run({ host: 'vesper', mode: 'images' });
+    assert.equal(images.status, 'ok', images.message);
+    assert.equal(images.commands[0].args.at(-1), '.#nixosConfigurations.vesper.config.system.build.diskoImagesScript');
+    assert.match(lines(images), /^\+ mkfs\.btrfs \/dev\/mapper\/crypted -f$/m);
+    assert.match(lines(images), /^Create a readonly snapshot of '\/tmp\/btrfs-top\/root' in '\/tmp\/btrfs-top\/root-blank'$/m);
+    const standalone = await run({ host: 'vesper', mode: 'standalone' });
+    assert.equal(standalone.status, 'ok', standalone.message);
+    assert.deepEqual(standalone.commands[0].args.slice(-3), ['--arg', 'zfs', 'false']);
+    assert.equal((await run({ host: 'vesper', mode: 'vm' })).status, 'ok');
+    const proved = await run({ host: 'vesper', mode: 'prove' });
+    assert.equal(proved.status, 'ok', proved.message);
+    assert.equal(proved.message, 'Ephemeral root proved: / erased after a reboot; /boot, /etc/ssh, /nix, /persist, /var/lib/nixos, /var/log kept. Skipped (not a directory on the booted host): /etc/machine-id.');
+    assert.match(lines(proved), /rollback-root\[171\]: Delete subvolume 'root'/);
+    await toastSaying('proved-btrfs', 'Ephemeral root proved');
+
+    const tmpfsImages = await run({ host: 'tmpfs-root', mode: 'images' });
+    assert.equal(tmpfsImages.status, 'ok', tmpfsImages.message);
+    assert.deepEqual(tmpfsImages.commands[0].args.slice(-5), ['<nixpkgs/nixos>', '--argstr', 'configuration', file('tmpfs-root', 'configuration.nix'), 'config.system.build.diskoImagesScript']);
+    assert.match(lines(tmpfsImages), /^\+ mount -t tmpfs none \/mnt -o defaults,size=25%,mode=755$/m);
+    assert.equal((await run({ host: 'tmpfs-root', mode: 'standalone' })).status, 'ok');
+    assert.equal((await run({ host: 'tmpfs-root', mode: 'vm' })).status, 'ok');
+    const tmpfsProved = await run({ host: 'tmpfs-root', mode: 'prove' });
+    assert.equal(tmpfsProved.status, 'ok', tmpfsProved.message);
+    assert.match(tmpfsProved.message, /^Ephemeral root proved: \/ erased after a reboot; /);
     assertStandInHappy();
   });
 
