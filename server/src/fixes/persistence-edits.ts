@@ -50,8 +50,15 @@ function appendItems(file: SourceFile, list: SyntaxNode, items: string[]): TextE
  * under a condition, so a new definition could change what else it holds.
  */
 export function addPersistedPaths(host: HostModel, workspace: Workspace, root: PersistenceRoot, list: PersistedList, paths: string[]): TextEdit | undefined {
+  return addPersistedItems(host, workspace, root, list, paths.map(nixString));
+}
+
+/**
+ * Like `addPersistedPaths`, with the items given as Nix text, for entries that are more than a path (preservation's
+ * `{ file = "/etc/machine-id"; inInitrd = true; }`).
+ */
+export function addPersistedItems(host: HostModel, workspace: Workspace, root: PersistenceRoot, list: PersistedList, items: string[]): TextEdit | undefined {
   const optionPath = [...rootOptionPath(root.module, root.path), list];
-  const items = paths.map(nixString);
   const definitions = host.config.at(...optionPath).definitions.filter((definition) => !definition.synthetic);
   if (definitions.some((definition) => definition.conditional)) return undefined;
   for (const filePath of new Set(definitions.map((definition) => definition.file))) {

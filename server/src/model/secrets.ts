@@ -206,7 +206,21 @@ function explicitOrDerived(node: ConfigNode, option: string, derive: () => Known
   return knownValue(list.values.map((value) => ({ path: value.text, origin: value.origin, source: option, derived: false })));
 }
 
+/**
+ * sops-nix's renamed options (`mkRenamedOptionModule` in modules/sops/default.nix): `sops.sshKeyPaths` is now
+ * `sops.gnupg.sshKeyPaths` and `sops.gnupgHome` is `sops.gnupg.home`. A host that still writes the old names sets the
+ * new options through them, which this model does not follow: the keys are then unknown rather than the defaults.
+ */
+const RENAMED_SOPS_OPTIONS = [
+  ['sops', 'sshKeyPaths'],
+  ['sops', 'gnupgHome'],
+];
+
 export function sopsKeys(host: HostModel): Known<SopsKeys> {
+  for (const option of RENAMED_SOPS_OPTIONS) {
+    const node = host.config.at(...option);
+    if (node.effective().definitions.length > 0 || node.covers.length > 0) return unknownBecause(`${option.join('.')} (renamed by sops-nix) is set`);
+  }
   const keyFileNode = host.config.at('sops', 'age', 'keyFile');
   const keyFile = keyFileNode.scalar();
   let file: KeyPath | null = null;

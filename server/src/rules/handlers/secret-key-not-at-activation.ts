@@ -75,7 +75,8 @@ export const rule: Rule = {
       findings.push(
         finding(this, origin, `${tool} decrypts in ${step}, but no key it reads exists yet at that point (${reasons}). Read the key from its persistent copy on a needed-for-boot mount${root ? `, e.g. ${q(`${root.path}${persisted[0].path}`)}` : ''}.`, {
           related: [related(root?.origin, 'the persistent storage that holds the key'), related(source.secrets[0]?.origin, `a secret ${tool} installs`)],
-          data: fixable ? { tool: source.tool, persistRoot: root!.path, keys: persisted.map((key) => key.path), keyFile: Boolean(source.keyFile) } : undefined,
+          // `sources` names the option each key comes from: the fix rewrites sops-nix's age or gnupg list by it.
+          data: fixable ? { tool: source.tool, persistRoot: root!.path, keys: persisted.map((key) => key.path), sources: persisted.map((key) => key.source), keyFile: Boolean(source.keyFile) } : undefined,
         }),
       );
     }
