@@ -96,3 +96,23 @@ describe('helpers of the repository: nixosSystem built by a function, a library 
     assert.ok(unknowns.some((what) => /mystery/.test(what)), `unknown: ${unknowns.join(' | ')}`);
   });
 });
+
+describe('a secrets file of a flake input is taken to set nothing the rules read, and findings that rest on it say so', () => {
+  it('systemd stage 1 unset beside an unreadable secrets file: reported, with the reason in the message', async () => {
+    const { result } = await analyzeFolder(path.join(ROOT, 'secrets', 'trigger'));
+    const finding = result.findings.find((item) => item.code === 'initrd-units-without-systemd-initrd');
+    assert.ok(finding, `findings: ${result.findings.map((item) => item.code).join(', ')}`);
+    assert.match(finding.message, /unless an unreadable module enables it: inputs\.secrets\/network\.nix/i);
+  });
+
+  it('the same host enabling systemd stage 1: no finding', async () => {
+    const { codes } = await run('secrets', 'correct');
+    assert.deepEqual(codes, []);
+  });
+
+  it('a file of an input that is not about secrets might enable it: nothing is said', async () => {
+    const { codes, unknowns } = await run('secrets', 'unknown-input');
+    assert.deepEqual(codes, []);
+    assert.ok(unknowns.some((what) => /inputs\.shared/.test(what)), `unknown: ${unknowns.join(' | ')}`);
+  });
+});

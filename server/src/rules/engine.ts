@@ -78,10 +78,17 @@ export function createHostReuse(): HostReuse {
   return new ReuseCache();
 }
 
+/** How modules.ts names a secrets file of a flake input among the host's library modules. */
+const SECRETS_MODULE = 'secrets module ';
+
 function reportOn(host: HostModel): HostReport {
   const report: HostReport = { findings: [], unknowns: [], faults: [] };
+  // A secrets file of a flake input cannot be read and is taken to set none of the options the rules read
+  // (input-modules.ts isSecretsModule): every finding on such a host rests on that guess, and says so.
+  const secrets = host.input.library.filter((module) => module.name.startsWith(SECRETS_MODULE));
+  const guess = secrets.length > 0 ? ` (Unless an unreadable module enables it: ${secrets.map((module) => module.name.slice(SECRETS_MODULE.length)).join(', ')} cannot be read and is taken, as a secrets file, to set none of the options the rules read.)` : '';
   for (const rule of RULES) {
-    for (const finding of runRule(rule, host, report.faults)) report.findings.push({ ...finding, host: host.name });
+    for (const finding of runRule(rule, host, report.faults)) report.findings.push({ ...finding, message: finding.message + guess, host: host.name });
   }
   // Rules run inside the host's budget (hosts.ts). A host whose budget ran out was read only in part, and a finding
   // about what it lacks could be one that the unread part disproves: it reports nothing but why it stopped.
