@@ -11,7 +11,9 @@ import path from 'node:path';
 import { Workspace } from '../model/workspace';
 import { type AnalysisResult, analyze } from '../rules/engine';
 import { initSyntax } from '../syntax/parser';
-import { toJson, toSarif, toText } from './report';
+import { isMainThread } from 'node:worker_threads';
+import { type Report, reportOf, toJson, toSarif, toText } from './report';
+import { analyseInParts } from './shard';
 import { analyzeWithEvaluation } from './evaluate';
 
 const VERSION = '0.1.0';
@@ -189,6 +191,8 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
   await initSyntax();
   const workspace = new Workspace();
+  // One run reads each file once: the disk is taken as it was when a file was first read (no stat per import).
+  workspace.watched = true;
   // A path inside a flake is analysed from the flake's root: analysed alone, a host folder loses what the flake
   // adds (its other modules, the disko layout imported beside it), and its findings would be silently incomplete.
   const roots = paths.map((item) => enclosingHostRoot(item));
@@ -201,21 +205,29 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   // The analysis reads only inside the project of each path given (confinement.ts).
   const allowed = scopes.map((item) => projectRoot(item, cwd));
   for (const root of allowed) workspace.policy.allow(root);
-  const analysisOptions = { host: options.host, release: options.release };
+  // A single folder that splits into parts that cannot see each other is analysed part by part (shard.ts); the
+  // report is the one the whole analysis makes, with each part's models dropped once it is rendered.
+  let result: Report | undefined;
   let evaluationFaults: string[] = [];
-  let analysed;
-  if (options.evaluate) ({ result: analysed, faults: evaluationFaults } = await analyzeWithEvaluation(workspace, [...new Set(scopes)], analysisOptions, allowed));
-  else analysed = analyze(workspace, [...new Set(scopes)], analysisOptions);
-  const result = roots.some((root) => root !== undefined) ? narrowTo(analysed, paths) : analysed;
+  if (!options.evaluate && scopes.length === 1 && roots[0] === undefined && statSync(scopes[0]).isDirectory()) {
+    result = await analyseInParts(workspace, scopes[0], { host: options.host, release: options.release, allow: allowed });
+  }
+  if (!result) {
+    const analysisOptions = { host: options.host, release: options.release };
+    let analysed;
+    if (options.evaluate) ({ result: analysed, faults: evaluationFaults } = await analyzeWithEvaluation(workspace, [...new Set(scopes)], analysisOptions, allowed));
+    else analysed = analyze(workspace, [...new Set(scopes)], analysisOptions);
+    result = reportOf(roots.some((root) => root !== undefined) ? narrowTo(analysed, paths) : analysed, workspace);
+  }
   if (options.host && result.hosts.length === 0) {
     process.stderr.write(`ephemeral-root: no host named '${options.host}' under ${options.paths.join(', ')}\n`);
     return 2;
   }
 
   let output: string;
-  if (options.format === 'json') output = `${JSON.stringify(toJson(result, workspace, cwd), null, 2)}\n`;
-  else if (options.format === 'sarif') output = `${JSON.stringify(toSarif(result, workspace, cwd, VERSION), null, 2)}\n`;
-  else output = toText(result, workspace, cwd, options.explain);
+  if (options.format === 'json') output = `${JSON.stringify(toJson(result, cwd), null, 2)}\n`;
+  else if (options.format === 'sarif') output = `${JSON.stringify(toSarif(result, cwd, VERSION), null, 2)}\n`;
+  else output = toText(result, cwd, options.explain);
   await new Promise<void>((resolve) => process.stdout.write(output, () => resolve()));
   // Nothing to check is said, never passed off as a clean result.
   const where = options.paths.map((item) => `'${item}'`).join(', ');
@@ -236,7 +248,8 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   return result.findings.some((finding) => finding.severity === 'error') ? 1 : 0;
 }
 
-if (require.main === module) {
+// A batch worker thread (shard.ts) loads this same file: it runs the batches it is sent, not the command line.
+if (require.main === module && isMainThread) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
