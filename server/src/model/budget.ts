@@ -43,11 +43,15 @@ const EXCEEDED_TEXT: Record<Exceeded, string> = {
 
 /**
  * Thrown out of `step()` when a time slice is over (the language server's cooperative scheduling): the analysis
- * unwinds, keeping every value it finished, and resumes after pending requests have been answered.
+ * unwinds, keeping every value it finished, and resumes after pending requests have been answered. It is control
+ * flow, thrown often on a large host: no stack trace is captured for it (that alone once took a tenth of the time).
  */
 export class SliceExpired extends Error {
   constructor() {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('time slice expired');
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -62,11 +66,14 @@ export class Budget {
    */
   sliceEnd: number | undefined;
   /**
-   * How often this budget's computation was interrupted by the end of a slice after spending almost no step in it:
-   * what it walked again (values finished in earlier slices) took the whole slice.
+   * How often this budget's computation was interrupted by the end of a slice. Past the first few, each interruption
+   * doubles the host's next slice (`TimeSlices`): much of what an interrupted slice did is done again by the next one
+   * (a module applied afresh, a large attribute set built again), so with slices of one length a host whose
+   * unsplittable part takes longer than a slice would start over until it had spent its budget on repetitions.
    */
-  futileSlices = 0;
-  private stepsLeftAtSliceStart = 0;
+  interruptions = 0;
+  /** Steps spent before slices apply to this budget (see `SLICE_AFTER_STEPS`). */
+  sliceAfterSteps = SLICE_AFTER_STEPS;
   private untilClockCheck = CLOCK_CHECK_INTERVAL;
 
   constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {
@@ -77,7 +84,6 @@ export class Budget {
   /** Starts a time slice that ends at `end` (`performance.now()` time). */
   startSlice(end: number): void {
     this.sliceEnd = end;
-    this.stepsLeftAtSliceStart = this.stepsLeft;
   }
 
   /** Consumes one step; false once any limit is exceeded. */
@@ -87,8 +93,8 @@ export class Budget {
       this.untilClockCheck = CLOCK_CHECK_INTERVAL;
       // Only a host that evaluates a lot is interrupted: a real host (at most some ten thousand steps) finishes in one
       // go, since its restart would repeat its merge and rules, which take no steps and keep nothing between slices.
-      if (this.sliceEnd !== undefined && this.limits.steps - this.stepsLeft > SLICE_AFTER_STEPS && performance.now() > this.sliceEnd) {
-        if (this.stepsLeftAtSliceStart - this.stepsLeft < FUTILE_STEPS) this.futileSlices++;
+      if (this.sliceEnd !== undefined && this.limits.steps - this.stepsLeft > this.sliceAfterSteps && performance.now() > this.sliceEnd) {
+        this.interruptions++;
         throw new SliceExpired();
       }
     }
@@ -127,11 +133,18 @@ const CLOCK_CHECK_INTERVAL = 1024;
 const SLICE_AFTER_STEPS = 20_000;
 
 /**
+ * A host's first slices keep their length however often they are interrupted. A host that burns its whole budget
+ * (a hostile file) spends it in a few of them, and short slices keep the server answering other folders meanwhile;
+ * restarting it costs nothing, since its budget, spent across all its slices, is what stops it.
+ */
+const SHORT_SLICES = 4;
+
+/**
  * The language server's time slices over one analysis of a folder, and the budgets of its hosts, kept from one slice
  * to the next. A host's budget is spent across all its slices, so a host whose work cannot be split stops at its
- * budget, as in one go, however often it is interrupted: every slice that evaluates spends steps. A slice that spent
- * almost none went to walking finished values again; the host's slices then double, so that a host whose finished
- * part alone takes longer than a slice to walk still finishes.
+ * budget however often it is interrupted. After its first few slices (`SHORT_SLICES`), each interruption doubles the
+ * host's next slice: whatever part of a large host's work cannot be resumed, it finishes after a few more slices,
+ * having done at most about twice its work, instead of starting over until its budget is spent on repetitions.
  */
 export class TimeSlices {
   private readonly budgets = new Map<string, Budget>();
@@ -141,6 +154,8 @@ export class TimeSlices {
   constructor(
     readonly sliceMs: number,
     private readonly limits: BudgetLimits = DEFAULT_LIMITS,
+    /** Steps a host spends before its slices apply (a test lowers it to slice a small host). */
+    private readonly sliceAfterSteps = SLICE_AFTER_STEPS,
   ) {}
 
   /** Starts the next slice. */
@@ -153,15 +168,13 @@ export class TimeSlices {
     let budget = this.budgets.get(key);
     if (!budget) {
       budget = new Budget(this.limits);
+      budget.sliceAfterSteps = this.sliceAfterSteps;
       this.budgets.set(key, budget);
     }
-    budget.startSlice(this.start + this.sliceMs * 2 ** budget.futileSlices);
+    budget.startSlice(this.start + this.sliceMs * 2 ** Math.max(0, budget.interruptions - SHORT_SLICES));
     return budget;
   }
 }
-
-/** Fewer steps than this in a whole slice: the slice went to walking finished values again. */
-const FUTILE_STEPS = 1000;
 
 /**
  * The budget of work done outside any host (a hover that evaluates a little further, a test calling the evaluator):
