@@ -23,6 +23,7 @@ import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known
 import { Budget, type BudgetLimits, type TimeSlices, activeBudget, isStackOverflow, withBudget } from './budget';
 import { type Dependencies, type ReuseCache, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
+import { parseFlakeLock } from './flake-lock';
 
 export interface HostSpec {
   name: string;
@@ -207,7 +208,7 @@ export class HostBuilder {
     const lockText = this.workspace.readText(path.join(path.dirname(flakeFile), 'flake.lock'));
     if (lockText) {
       try {
-        const lock = JSON.parse(lockText) as { nodes?: Record<string, { original?: { type?: string; owner?: string; repo?: string; url?: string } }> };
+        const lock = parseFlakeLock(lockText) as { nodes?: Record<string, { original?: { type?: string; owner?: string; repo?: string; url?: string } }> };
         for (const [name, node] of Object.entries(lock.nodes ?? {})) {
           const original = node.original;
           if (urls.has(name) || !original) continue;
@@ -268,7 +269,7 @@ export class HostBuilder {
     const lockText = this.workspace.readText(path.join(path.dirname(spec.flake.file), 'flake.lock'));
     if (!lockText) return undefined;
     try {
-      const lock = JSON.parse(lockText) as { nodes?: Record<string, { locked?: { lastModified?: number; repo?: string } }> };
+      const lock = parseFlakeLock(lockText) as { nodes?: Record<string, { locked?: { lastModified?: number; repo?: string } }> };
       for (const node of Object.values(lock.nodes ?? {})) {
         if (node.locked?.repo === 'impermanence') return node.locked.lastModified;
       }

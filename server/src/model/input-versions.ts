@@ -7,6 +7,7 @@
  * A host without a flake, a lock file that cannot be read, or an input fetched another way gives no version: the
  * rules then word their message for both cases or stay silent, as each rule's version paragraph says.
  */
+import { parseFlakeLock } from './flake-lock';
 
 export interface InputVersion {
   /** `locked.lastModified`, in seconds since the epoch. */
@@ -33,11 +34,8 @@ const REPOSITORIES: Record<keyof InputVersions, string[]> = {
 export function inputVersionsFromLock(lockText: string): InputVersions {
   const versions: InputVersions = {};
   let lock: { nodes?: Record<string, { locked?: { lastModified?: unknown; repo?: unknown; rev?: unknown } }> };
-  try {
-    lock = JSON.parse(lockText);
-  } catch {
-    return versions;
-  }
+  lock = parseFlakeLock(lockText) as typeof lock;
+  if (!lock || typeof lock !== 'object') return versions;
   for (const node of Object.values(lock.nodes ?? {})) {
     const repo = typeof node?.locked?.repo === 'string' ? node.locked.repo : undefined;
     if (!repo) continue;

@@ -6,6 +6,7 @@
  * `nixos-24.11`, or for an unstable branch the release in development at `locked.lastModified`), the input's URL in
  * flake.nix, the `ephemeralRoot.nixpkgsRelease` setting (or `--release`), else unknown.
  */
+import { parseFlakeLock } from './flake-lock';
 
 export interface Release {
   /** `24.11`; for an unstable branch, the release in development. */
@@ -71,11 +72,8 @@ interface LockNode {
 /** Reads the release of one input of a flake from its flake.lock text. */
 export function releaseFromLock(lockText: string, inputName: string): Release | undefined {
   let lock: { nodes?: Record<string, LockNode>; root?: string };
-  try {
-    lock = JSON.parse(lockText);
-  } catch {
-    return undefined;
-  }
+  lock = parseFlakeLock(lockText) as typeof lock;
+  if (!lock || typeof lock !== 'object') return undefined;
   const nodes = lock.nodes ?? {};
   const root = nodes[lock.root ?? 'root'];
   let key = root?.inputs?.[inputName];

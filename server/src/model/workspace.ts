@@ -70,6 +70,7 @@ export class Workspace implements FileProvider {
     for (const root of this.listings.keys()) if (resolved.startsWith(`${root}${path.sep}`)) this.listings.delete(root);
     // A created or deleted file can turn a path into a folder or back: forget every remembered stat and read.
     this.stats.clear();
+    this.realPaths.clear();
     this.texts.clear();
     this.directories.clear();
     const cached = this.cache.get(resolved);
@@ -88,7 +89,19 @@ export class Workspace implements FileProvider {
   isOutside(filePath: string): boolean {
     const resolved = path.resolve(filePath);
     if (this.overlays.has(resolved)) return false;
-    return this.policy.resolve(resolved) === 'outside';
+    return this.resolveReal(resolved) === 'outside';
+  }
+
+  /** Resolved paths (links followed), trusted like the stats while the client watches the files. */
+  private readonly realPaths = new Map<string, string | 'outside' | undefined>();
+
+  /** The policy's resolution of a path; asked once per path while watched (every import checks its target). */
+  private resolveReal(resolved: string): string | 'outside' | undefined {
+    if (!this.watched) return this.policy.resolve(resolved);
+    if (this.realPaths.has(resolved)) return this.realPaths.get(resolved);
+    const real = this.policy.resolve(resolved);
+    this.realPaths.set(resolved, real);
+    return real;
   }
 
   /** A file's status, only inside the readable roots (links resolved); undefined for a path outside them. */
@@ -98,7 +111,7 @@ export class Workspace implements FileProvider {
       if (cached !== undefined) return cached ?? undefined;
     }
     let stats: Stats | undefined;
-    const real = this.policy.resolve(filePath);
+    const real = this.resolveReal(path.resolve(filePath));
     try {
       stats = real && real !== 'outside' ? statSync(real) : undefined;
     } catch {
@@ -161,7 +174,7 @@ export class Workspace implements FileProvider {
     recordRead('readDir', resolved);
     if (this.watched && this.directories.has(resolved)) return this.directories.get(resolved);
     let result: Map<string, string> | undefined;
-    const real = this.policy.resolve(resolved);
+    const real = this.resolveReal(resolved);
     try {
       if (!real || real === 'outside') throw new Error('not readable');
       const entries = readdirSync(real, { withFileTypes: true });
