@@ -1,43 +1,34 @@
 /**
  * Section-E rule fixtures ("what must survive the rollback") through the language server, as an editor sees them:
- * each fixture is a folder of one multi-root workspace, its configuration.nix is opened, and the diagnostics
- * published for it must be exactly the caret annotations of that file (range, severity and code) — the contract
- * test/rules/fixtures.test.ts checks for every fixture through the engine. A few fixtures stand for the family here
- * (a trigger and a near miss of the secrets, password and machine-id rules), to keep the server run short.
+ * every fixture of every section-E code (triggers and near misses, the version-dependent and activation-mode silences
+ * among them) is a folder of one multi-root workspace, each of its Nix files is opened, and the diagnostics published
+ * for it must be exactly the caret annotations of that file (range, severity and code) — the contract
+ * test/rules/fixtures.test.ts checks through the engine. For a file without annotations the server's own count of
+ * its diagnostics (`ephemeralRoot/fileInfo`, answered after the analysis) must be zero, and the host must have been
+ * found, so that a near miss cannot pass because nothing was analysed.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { annotationKey, expectedKey, readAnnotations } from '../support/annotations';
-import { FIXTURES, fixtureRelease } from '../support/engine';
+import { fixtureRelease, listNix } from '../support/engine';
 import { LspClient, uri } from '../support/lsp-client';
-import { SECTION_E_CODES } from '../support/section-e';
+import { SECTION_E_CODES, sectionEFixtures } from '../support/section-e';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'survival-fixtures-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const SEVERITY: Record<number, string> = { 1: 'error', 2: 'warning', 3: 'information', 4: 'hint' };
 
-interface Fixture {
-  code: string;
-  name: string;
-  folder: string;
+interface FileInfo {
+  hosts: { name: string }[];
+  counts: Record<string, number>;
 }
 
-const CHOSEN: [string, string][] = [
-  ['secret-key-not-persisted', 'trigger-sops-key-file'],
-  ['secret-key-not-at-activation', 'trigger-secret-for-users-key-in-files'],
-  ['secret-key-not-at-activation', 'near-miss-sysusers'],
-  ['password-file-not-at-activation', 'trigger-on-root-and-in-files'],
-  ['ssh-host-keys-not-persisted', 'trigger-default-host-keys'],
-  ['machine-id-preserved-late', 'trigger-plain-string'],
-  ['machine-id-preserved-late', 'near-miss-in-initrd'],
-];
-
-const fixtures: Fixture[] = CHOSEN.map(([code, name]) => ({ code, name, folder: path.join(scratch, `${code}--${name}`) }));
+const fixtures = sectionEFixtures().map((fixture) => ({ ...fixture, folder: path.join(scratch, `${fixture.code}--${fixture.name}`) }));
 
 function keysOf(file: string, diagnostics: Diagnostic[]): string[] {
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
@@ -47,32 +38,45 @@ function keysOf(file: string, diagnostics: Diagnostic[]): string[] {
 describe('section-E fixtures through the language server', () => {
   let client: LspClient;
   before(async () => {
-    for (const fixture of fixtures) cpSync(path.join(FIXTURES, 'rules', fixture.code, fixture.name), fixture.folder, { recursive: true });
+    for (const fixture of fixtures) cpSync(fixture.source, fixture.folder, { recursive: true });
     client = new LspClient();
     await client.initialize(fixtures.map((fixture) => fixture.folder));
   });
   after(() => client.shutdown());
 
-  it('the chosen fixtures are section-E fixtures without a release of their own', () => {
-    for (const fixture of fixtures) {
-      const source = path.join(FIXTURES, 'rules', fixture.code, fixture.name);
-      assert.ok((SECTION_E_CODES as readonly string[]).includes(fixture.code) && existsSync(source) && fixtureRelease(source) === undefined, `${fixture.code}/${fixture.name}`);
+  it('every section-E code has a trigger and a near miss here, none with a release of its own', () => {
+    for (const code of SECTION_E_CODES) {
+      const names = fixtures.filter((fixture) => fixture.code === code).map((fixture) => fixture.name);
+      assert.ok(names.some((name) => name.startsWith('trigger')) && names.some((name) => name.startsWith('near-miss')), `${code}: ${names.join(', ')}`);
     }
+    // The server reads the release from flake.lock or its setting; a fixture's `release` file is the engine test's.
+    for (const fixture of fixtures) assert.equal(fixtureRelease(fixture.source), undefined, `${fixture.code}/${fixture.name} has a release file`);
   });
 
   for (const fixture of fixtures) {
     it(`${fixture.code}: ${fixture.name}`, async () => {
-      for (const file of [path.join(fixture.folder, 'configuration.nix')]) {
-        const expected = readAnnotations(file).map(expectedKey).sort();
-        const matches = (diagnostics: Diagnostic[]) => JSON.stringify(keysOf(file, diagnostics)) === JSON.stringify(expected);
-        // The first publication may precede the analysis of the whole host; wait (a while) for the expected one. A
-        // near miss may get no publication at all (nothing to report on a newly opened file): a shorter wait there.
-        const published = client.next(uri(file), matches, expected.length > 0 ? 10_000 : 3_000).catch(() => undefined);
-        client.open(file, readFileSync(file, 'utf8'));
-        await published;
-        const relative = (keys: string[]) => keys.map((key) => path.relative(fixture.folder, key));
+      const files = listNix(fixture.folder);
+      const expectedOf = new Map(files.map((file) => [file, readAnnotations(file).map(expectedKey).sort()]));
+      // The first publication may precede the analysis of the whole host: wait for the expected one (registered
+      // before the files open, so it cannot be missed).
+      const published = files.map((file) => {
+        const expected = expectedOf.get(file)!;
+        if (expected.length === 0) return Promise.resolve(undefined);
+        return client.next(uri(file), (diagnostics) => JSON.stringify(keysOf(file, diagnostics)) === JSON.stringify(expected), 15_000).catch(() => undefined);
+      });
+      for (const file of files) client.open(file, readFileSync(file, 'utf8'));
+      await Promise.all(published);
+      const relative = (keys: string[]) => keys.map((key) => path.relative(fixture.folder, key));
+      let hosts = 0;
+      for (const file of files) {
+        const expected = expectedOf.get(file)!;
+        const info = (await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(file) })) as FileInfo | undefined;
+        hosts += info?.hosts.length ?? 0;
+        const counted = Object.values(info?.counts ?? {}).reduce((sum, count) => sum + count, 0);
+        assert.equal(counted, expected.length, `the server counts ${counted} diagnostics in ${path.relative(fixture.folder, file)}, its annotations ${expected.length}`);
         assert.deepEqual(relative(keysOf(file, client.latest(uri(file)))), relative(expected), `diagnostics of ${path.relative(fixture.folder, file)} differ from its annotations`);
       }
+      assert.ok(hosts > 0, 'the server found no host in the fixture');
     });
   }
 });

@@ -1,3 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURES } from './engine';
+
 /** The rule codes of RULES.md section E, "what must survive the rollback", in the catalog's order. */
 export const SECTION_E_CODES = [
   'persist-path-on-ephemeral-root',
@@ -14,3 +18,13 @@ export const SECTION_E_CODES = [
   'initrd-secret-source-ephemeral',
   'zfs-root-import-not-forced',
 ] as const;
+
+/** Every rule fixture of section E, `test/fixtures/rules/<code>/<case>/`, in the catalog's order. */
+export function sectionEFixtures(): { code: string; name: string; source: string }[] {
+  const root = path.join(FIXTURES, 'rules');
+  return SECTION_E_CODES.flatMap((code) => {
+    const dir = path.join(root, code);
+    const names = existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
+    return names.map((name) => ({ code, name, source: path.join(dir, name) }));
+  });
+}
