@@ -37,6 +37,8 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     documentSelector: [{ scheme: 'file', language: 'nix' }],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,flake.lock}') },
     outputChannel: output,
+    // The evaluation-backed mode runs Nix on the workspace's code: only in a trusted workspace (lsp/evaluation.ts).
+    initializationOptions: { workspaceTrusted: vscode.workspace.isTrusted },
     middleware: {
       provideDocumentSemanticTokens: (document, token, next) => (otherNixGrammar(context.extension.id) ? undefined : next(document, token)),
       provideDocumentSemanticTokensEdits: (document, previousResultId, token, next) => (otherNixGrammar(context.extension.id) ? undefined : next(document, previousResultId, token)),
@@ -57,14 +59,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
       await client?.stop();
       client = createClient(context, output);
       await client.start();
+      status.watch(client);
       status.refresh();
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification('ephemeralRoot/workspaceTrusted')),
     vscode.commands.registerCommand('ephemeralRoot.showOutput', () => output.show(true)),
   );
   const layout = new LayoutView(() => client);
   context.subscriptions.push(layout, vscode.commands.registerCommand('ephemeralRoot.refreshLayout', () => layout.refresh()));
   const diskoVm = registerDiskoVm(context, output, () => client);
   await client.start();
+  status.watch(client);
   status.refresh();
   diskoVm.refreshLenses();
   layout.refresh();

@@ -11,6 +11,26 @@ interface FileInfo {
   counts: { error: number; warning: number; information: number; hint: number };
   /** What stayed unknown on those hosts, by cause (rules are silent about it; `--explain` lists each one). */
   unknowns?: { cause: string; count: number }[];
+  /** The evaluation-backed mode (`ephemeralRoot.evaluate`) for those hosts. */
+  evaluation?: { mode: string; state: 'off' | 'untrusted' | 'idle' | 'running' | 'fault'; host?: string; evaluated: string[]; fault?: string };
+}
+
+/** What the status bar adds about the evaluation-backed mode: a spinner while Nix runs, the state in the tooltip. */
+export function evaluationStatus(evaluation: FileInfo['evaluation']): { suffix: string; lines: string[] } {
+  if (!evaluation || evaluation.state === 'off') return { suffix: '', lines: [] };
+  switch (evaluation.state) {
+    case 'running':
+      return { suffix: ' $(sync~spin)', lines: ['', `Evaluating \`${evaluation.host}\` with nix in the background…`] };
+    case 'fault':
+      return { suffix: ' $(circle-slash)', lines: ['', `Evaluation-backed mode: ${evaluation.fault}`] };
+    case 'untrusted':
+      return { suffix: '', lines: ['', 'Evaluation-backed mode: off in this untrusted workspace.'] };
+    default:
+      return {
+        suffix: '',
+        lines: evaluation.evaluated.length > 0 ? ['', `Unknowns filled by nix eval for ${evaluation.evaluated.map((host) => `\`${host}\``).join(', ')} (cached until a file changes).`] : [],
+      };
+  }
 }
 
 /** The tooltip's lines about what could not be decided, largest cause first. */
@@ -57,6 +77,11 @@ export class HostStatus implements vscode.Disposable {
     );
   }
 
+  /** Refreshes when the server reports progress of the evaluation-backed mode (started, host, done). */
+  watch(client: LanguageClient): void {
+    this.subscriptions.push(client.onNotification('ephemeralRoot/evaluation', () => this.refresh()));
+  }
+
   /** Refreshes soon; bursts of diagnostics changes are coalesced. */
   refresh(): void {
     clearTimeout(this.timer);
@@ -80,13 +105,15 @@ export class HostStatus implements vscode.Disposable {
       this.hosts = hosts;
       const label = hosts.length === 0 ? 'no host' : hosts.length <= 2 ? hosts.join(', ') : `${hosts.length} hosts`;
       const findings = info.counts.error + info.counts.warning + info.counts.information + info.counts.hint;
-      this.item.text = `$(server) ${label} ${severityIcon(info.counts)}${findings > 0 ? ` ${findings}` : ''}`;
+      const evaluation = evaluationStatus(info.evaluation);
+      this.item.text = `$(server) ${label} ${severityIcon(info.counts)}${findings > 0 ? ` ${findings}` : ''}${evaluation.suffix}`;
       this.item.tooltip = new vscode.MarkdownString(
         [
           `**Ephemeral Root** — ${hosts.length ? `part of ${hosts.map((host) => `\`${host}\``).join(', ')}` : 'not part of a host'}`,
           '',
           `${info.counts.error} error(s), ${info.counts.warning} warning(s), ${info.counts.information + info.counts.hint} note(s) in this file`,
           ...unknownLines(info.unknowns),
+          ...evaluation.lines,
         ].join('\n'),
       );
       this.item.show();

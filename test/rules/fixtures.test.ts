@@ -19,8 +19,14 @@ function cases(code: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
 }
 
+/**
+ * Codes no static reading can report: `evaluation-failed` is Nix's own answer in the evaluation-backed mode. Its trigger
+ * and near miss run through real Nix in test/evaluation/cli.test.ts and test/evaluation/lsp.test.ts.
+ */
+const EVALUATION_ONLY = new Set<string>(['evaluation-failed']);
+
 describe('rule fixtures', () => {
-  for (const code of RULE_CODES) {
+  for (const code of RULE_CODES.filter((code) => !EVALUATION_ONLY.has(code))) {
     describe(code, () => {
       const names = cases(code);
       it('has a trigger case and a near-miss case', () => {

@@ -55,7 +55,7 @@ export class EvaluationSession {
   private readonly results = new Map<string, HostEvaluation>();
   /** Disagreements between the static reading and Nix found by the last refined analysis (bugs of ours). */
   disagreements: Disagreement[] = [];
-  private contexts = new Map<string, MergeContext>();
+  private readonly contexts = new Map<string, MergeContext>();
   /** How many times Nix was started for an evaluation (the cache test counts them through a wrapper too). */
   nixRuns = 0;
 
@@ -135,10 +135,12 @@ export class EvaluationSession {
     return report;
   }
 
-  /** Starts a refined analysis: the disagreements and places found are those of this analysis. */
+  /**
+   * Starts a refined analysis: the disagreements logged are those of this analysis. The places of evaluated values
+   * are kept per host (a host reused from an earlier analysis is not merged again, and its findings are still marked).
+   */
   beginAnalysis(): void {
     this.disagreements = [];
-    this.contexts = new Map();
   }
 
   /** `AnalysisOptions.refine`: the configuration with Nix's values in its unknowns, or Nix's failure. */

@@ -40,6 +40,7 @@ import { definitionAt, referencesAt } from './navigation';
 import { prepareRenameAt, renameAt } from './rename';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
 import { VM_HOSTS_REQUEST, type VmHostsParams, vmHosts } from './vm-hosts';
+import { type EvaluationInfo, EvaluationController, WORKSPACE_TRUSTED_NOTIFICATION } from './evaluation';
 
 /**
  * A rule that failed on a host said nothing about it this time, which does not make what it said before wrong: its
@@ -92,6 +93,8 @@ export interface FileInfo {
   counts: { error: number; warning: number; information: number; hint: number };
   /** What stayed unknown on the file's hosts, counted by cause (the status bar's tooltip; `--explain` lists them). */
   unknowns: { cause: string; count: number }[];
+  /** The evaluation-backed mode for the file's hosts (the status bar). */
+  evaluation?: EvaluationInfo;
 }
 
 export class EphemeralRootServer {
@@ -106,7 +109,17 @@ export class EphemeralRootServer {
   /** Called after each publish; tests and the benchmark use it. */
   onPublished?: (folder: string) => void;
 
-  constructor(readonly connection: Connection) {}
+  /** The evaluation-backed mode (`ephemeralRoot.evaluate`). */
+  readonly evaluation: EvaluationController;
+
+  constructor(readonly connection: Connection) {
+    this.evaluation = new EvaluationController(
+      connection,
+      this.workspace,
+      () => [...this.folders.values()].filter((state) => !state.alone).map((state) => state.path),
+      (folder) => this.schedule(folder),
+    );
+  }
 
   start(): void {
     const { connection } = this;
@@ -138,8 +151,23 @@ export class EphemeralRootServer {
     });
     connection.onDidOpenTextDocument(({ textDocument }) => {
       const document = this.documents.opened(textDocument.uri, textDocument.version, textDocument.text);
-      if (document) this.schedule(this.folderFor(document.path));
+      if (!document) return;
+      const folder = this.folderFor(document.path);
+      this.evaluation.note(folder, document.path, 'open');
+      this.schedule(folder);
     });
+    connection.onDidSaveTextDocument(({ textDocument }) => {
+      const filePath = uriToPath(textDocument.uri);
+      if (!filePath) return;
+      const folder = this.folderFor(filePath);
+      this.evaluation.note(folder, filePath, 'save');
+      this.schedule(folder);
+    });
+    connection.onNotification(WORKSPACE_TRUSTED_NOTIFICATION, () => {
+      this.evaluation.trusted = true;
+      this.scheduleAll();
+    });
+    connection.onShutdown(() => this.evaluation.dispose());
     connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
       const document = this.documents.changed(textDocument.uri, textDocument.version ?? 0, contentChanges);
       if (document) this.schedule(this.folderFor(document.path));
@@ -154,7 +182,9 @@ export class EphemeralRootServer {
         const filePath = uriToPath(change.uri);
         if (!filePath) continue;
         this.workspace.invalidate(filePath);
-        this.schedule(this.folderFor(filePath));
+        const folder = this.folderFor(filePath);
+        this.evaluation.note(folder, filePath, 'disk');
+        this.schedule(folder);
       }
     });
     connection.onDidChangeConfiguration(() => {
@@ -190,13 +220,15 @@ export class EphemeralRootServer {
     this.configurationSupport = params.capabilities.workspace?.configuration === true;
     this.workspaceFoldersSupport = params.capabilities.workspace?.workspaceFolders === true;
     this.watchSupport = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    // The VS Code client says whether the workspace is trusted; other editors have no such notion (evaluation.ts).
+    this.evaluation.trusted = (params.initializationOptions as { workspaceTrusted?: unknown } | undefined)?.workspaceTrusted !== false;
     // Whether a fix may create a module file (a WorkspaceEdit with a CreateFile operation).
     noteClientCapabilities(this, params.capabilities);
     for (const folder of params.workspaceFolders ?? []) this.addFolder(uriToPath(folder.uri));
     if (this.folders.size === 0 && params.rootUri) this.addFolder(uriToPath(params.rootUri));
     return {
       capabilities: {
-        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         codeActionProvider: { codeActionKinds: ['quickfix', FIX_ALL_KIND, INSERT_ROLLBACK_KIND], resolveProvider: false },
         executeCommandProvider: { commands: FIX_COMMANDS },
         completionProvider: { triggerCharacters: ['"', '@'], resolveProvider: false },
@@ -336,7 +368,7 @@ export class EphemeralRootServer {
         const result = analyze(this.workspace, [state.path], { release, reuse: state.reuse, slices, builder });
         for (const fault of result.faults) this.connection.console.error(`rule ${fault.code} failed on host ${fault.host} and was skipped: ${fault.error}`);
         if (previous) keepFindingsOfFailedRules(previous, result);
-        state.result = result;
+        state.result = this.evaluation.refine(state.path, settings, release, result);
         return;
       } catch (error) {
         if (!(error instanceof SliceExpired)) throw error;
@@ -362,6 +394,7 @@ export class EphemeralRootServer {
     state.published = new Set(byUri.keys());
     await Promise.all(sends);
     this.onPublished?.(folderPath);
+    this.evaluation.afterPublish(folderPath, settings);
   }
 
   /** Findings as LSP diagnostics: the same finding on several hosts is published once, naming every host. */
@@ -414,7 +447,8 @@ export class EphemeralRootServer {
       result.unknowns.filter((item) => names.has(item.host)),
       (item) => item.note.what,
     ).map((group) => ({ cause: group.cause, count: group.items.length }));
-    return { hosts: hosts.map((host) => ({ name: host.name, kind: host.kind, root: host.root })), counts, unknowns };
+    const evaluation = this.evaluation.info(this.folderFor(filePath), settings, [...names]);
+    return { hosts: hosts.map((host) => ({ name: host.name, kind: host.kind, root: host.root })), counts, unknowns, evaluation };
   }
 
   /** Runs a handler; an exception is logged and answered with an LSP error: one bad request never kills the server. */

@@ -14,9 +14,13 @@ export interface Settings {
   syntaxErrors: 'auto' | 'on' | 'off';
   /** Whether nix-ide's language server (nil or nixd) is enabled for the folder (`nix.enableLanguageServer`). */
   nixIdeServer: boolean;
+  /** `ephemeralRoot.evaluate`: the evaluation-backed mode (lsp/evaluation.ts). */
+  evaluate: 'off' | 'onSave' | 'onOpen';
+  /** `ephemeralRoot.vm.nixExecutable`: the `nix` to run (user settings only), empty for PATH. */
+  nixExecutable: string;
 }
 
-export const DEFAULT_SETTINGS: Settings = { rules: {}, nixpkgsRelease: '', syntaxErrors: 'auto', nixIdeServer: false };
+export const DEFAULT_SETTINGS: Settings = { rules: {}, nixpkgsRelease: '', syntaxErrors: 'auto', nixIdeServer: false, evaluate: 'off', nixExecutable: '' };
 
 const SEVERITIES = new Set(['error', 'warning', 'information', 'hint', 'off', 'default']);
 
@@ -37,6 +41,11 @@ export function readSettings(section: unknown, nixSection: unknown): Settings {
     nixpkgsRelease: typeof raw.nixpkgsRelease === 'string' ? raw.nixpkgsRelease : '',
     syntaxErrors,
     nixIdeServer: nix.enableLanguageServer === true,
+    evaluate: raw.evaluate === 'onSave' || raw.evaluate === 'onOpen' ? raw.evaluate : 'off',
+    nixExecutable: (() => {
+      const vm = raw.vm && typeof raw.vm === 'object' ? (raw.vm as Record<string, unknown>) : {};
+      return typeof vm.nixExecutable === 'string' ? vm.nixExecutable : '';
+    })(),
   };
 }
 
