@@ -40,7 +40,7 @@ export const rule: Rule = {
     const origin = roots[0]?.origin ?? ephemeral.origin;
     if (!origin) return [];
     return [
-      finding(this, origin, `/etc/machine-id is kept by nothing while the root ${ephemeral.how}: systemd makes a new machine id at every boot, and the journal of earlier boots is filed under ids nothing looks for. Persist /etc/machine-id${root ? (root.module === 'impermanence' ? ` in environment.persistence."${root.path}".files` : ` in preservation.preserveAt."${root.path}".files with inInitrd = true`) : ' (preservation: with inInitrd = true)'}.`, {
+      finding(this, origin, `/etc/machine-id is kept by nothing while the root ${ephemeral.how}: systemd makes a new machine id at every boot, and the journal of earlier boots is filed under ids nothing looks for. Persist /etc/machine-id${root ? (root.module === 'impermanence' ? ` in environment.persistence."${root.path}".files` : ` in preservation.preserveAt."${root.path}".files with inInitrd = true`) : ' on persistent storage (an impermanence files entry, or a preservation files entry with inInitrd = true)'}.`, {
         related: [related(ephemeral.origin, 'what erases the root')],
         data: root ? { persistRoot: root.path, module: root.module } : undefined,
       }),
