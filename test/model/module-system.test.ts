@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { unknownCause } from '../../server/src/model/unknown-causes';
 import { FIXTURES, analyzeFolder } from '../support/engine';
 
 const ROOT = path.join(FIXTURES, 'module-system');
@@ -37,6 +38,8 @@ describe('options of the repository: mkIf cfg.enable, mkEnableOption // { defaul
     assert.ok(!codes.includes('pool-not-in-disko'), `findings: ${codes.join(', ')}`);
     assert.ok(!codes.includes('disko-dataset-not-mounted'), `findings: ${codes.join(', ')}`);
     assert.ok(unknowns.some((what) => /mystery/.test(what)), `unknown: ${unknowns.join(' | ')}`);
+    // What stays unknown because of that module is counted under its cause, not as an option nobody defines.
+    assert.deepEqual([...new Set(unknowns.map(unknownCause))], ['a module inside a flake input'], unknowns.join(' | '));
   });
 });
 

@@ -9,7 +9,7 @@
  * answer: an option nothing in the host defines or declares (NixOS's own defaults are not modelled), a list that
  * NixOS's modules may extend, a path an unreadable module might define, a cycle — all stay unknown.
  */
-import type { ConfigNode } from './config';
+import type { ConfigNode, Cover } from './config';
 import { optionTypeOf } from './option-types';
 import { type ConfigReader, type Origin, type Thunk, type Value, LazyThunk, emptyAttrs, unknown } from './values';
 
@@ -130,6 +130,11 @@ export class Declarations {
   }
 }
 
+/** The value of a declared option that something unreadable might define: unknown, naming what. */
+function coveredBy(path: string[], cover: Cover, origin?: Origin): Value {
+  return unknown(`config.${path.join('.')}, which ${cover.what} might define`, origin);
+}
+
 export class ConfigReference implements ConfigReader {
   private root: ConfigNode | undefined;
   private declarations: Declarations | undefined;
@@ -172,7 +177,10 @@ export class ConfigReference implements ConfigReader {
       return undefined;
     }
     if (definitions.length === 0) {
-      if (node.covers.length > 0 || !declared.default) return undefined;
+      // A module that cannot be read might define it: the value is unknown for that module's sake, and says so (so
+      // --explain counts it under the module's cause: a missing file, an unknown input).
+      if (node.covers.length > 0) return coveredBy(path, node.covers[0], origin);
+      if (!declared.default) return undefined;
       return declared.default.force();
     }
     if (definitions.every((definition) => definition.value.kind === 'attrs')) {
@@ -184,6 +192,7 @@ export class ConfigReference implements ConfigReader {
     }
     if (definitions.every((definition) => definition.value.kind === 'list')) {
       const list = node.list();
+      if (node.covers.length > 0) return coveredBy(path, node.covers[0], origin);
       return list.open || list.items.some((item) => item.definition.conditional) ? undefined : { kind: 'list', items: list.items.map((item) => item.thunk), origin };
     }
     const resolved = node.scalar();
