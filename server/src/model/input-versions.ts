@@ -56,19 +56,26 @@ export function inputVersionsFromLock(lockText: string): InputVersions {
 
 /** Seconds since the epoch of a calendar day (UTC). */
 export function dayInSeconds(day: string): number {
-  return Date.parse(`${day}T00:00:00Z`) / 1000;
+  return Date.parse(day.includes('T') ? day : `${day}T00:00:00Z`) / 1000;
 }
 
 /**
- * Whether an input is at least as new as a change made on `day`: true, false, or undefined when its revision is
- * not known.
+ * Whether an input is at least as new as a change made on `day` (a date, or the commit's exact time): true, false, or
+ * undefined when its revision is not known. flake.lock's `lastModified` is the locked commit's time, so a change is
+ * named by its commit time: commits made earlier on the same day do not have it yet.
  */
 export function inputAtLeast(version: InputVersion | undefined, day: string): boolean | undefined {
   if (version?.lastModified === undefined) return undefined;
   return version.lastModified >= dayInSeconds(day);
 }
 
-/** impermanence PR #272 (commit 2b99fef merged 2025-09-20): persisted directories are no longer fileSystems (F49). */
-export const IMPERMANENCE_SYSTEMD_MOUNTS = '2025-09-20';
-/** sops-nix 020dcff (2024-01-10): an unreadable ssh key is skipped instead of aborting (F45). */
-export const SOPS_SSH_IMPORT_MAY_FAIL = '2024-01-10';
+/**
+ * impermanence PR #272 (commit 2b99fef, committed 2025-09-20 14:52:57 +0200): persisted directories are no longer
+ * fileSystems (F49). Three commits of the same morning (0ce550d, 768f3ab, 4e7cfb5) still make them fileSystems.
+ */
+export const IMPERMANENCE_SYSTEMD_MOUNTS = '2025-09-20T12:52:57Z';
+/**
+ * sops-nix 020dcff (committed 2024-01-10 17:59:57 +0100): an unreadable ssh key is skipped instead of aborting (F45).
+ * The README commits of that afternoon (6db9bd9, 4cf4671, 5bd3f71) still abort.
+ */
+export const SOPS_SSH_IMPORT_MAY_FAIL = '2024-01-10T16:59:57Z';
