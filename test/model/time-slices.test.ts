@@ -32,32 +32,39 @@ describe('time slices', () => {
   });
   after(() => rmSync(folder, { recursive: true, force: true }));
 
-  it('a host whose work does not fit in a slice finishes after a few slices, with the findings of one go', () => {
-    const expected = findingLines(analyze(new Workspace(), [folder]));
-    assert.ok(expected.length > 0, 'the generated host has findings to compare');
-
+  /** Analyses the folder in slices of `sliceMs` until done: the result, the slices that ended it early, the steps. */
+  function analyzeInSlices(sliceMs: number): { result: AnalysisResult; interrupted: number; steps: number } {
     const workspace = new Workspace();
-    // Slices of 1 ms from the first step on: far shorter than the host's unsplittable parts (building its module's
-    // attribute set, applying it again), as 20 ms slices are for a 20,000-line host on a loaded machine.
-    const slices = new TimeSlices(1, undefined, 0);
+    // Slices apply from the first step on: far shorter than the host's unsplittable parts (building its module's
+    // attribute set, merging), as 20 ms slices are for a 20,000-line host on a loaded machine.
+    const slices = new TimeSlices(sliceMs, undefined, 0);
     const builder = new HostBuilder(workspace, {});
     const reuse = createHostReuse();
     let interrupted = 0;
-    let result: AnalysisResult | undefined;
-    while (!result) {
+    for (;;) {
       slices.next();
       try {
-        result = analyze(workspace, [folder], { reuse, slices, builder });
+        return { result: analyze(workspace, [folder], { reuse, slices, builder }), interrupted, steps: slices.stepsSpent };
       } catch (error) {
         if (!(error instanceof SliceExpired)) throw error;
         interrupted++;
         assert.ok(interrupted < 40, 'the analysis keeps starting over');
       }
     }
+  }
+
+  it('a host whose work does not fit in a slice finishes after a few slices, with the findings of one go', () => {
+    const expected = findingLines(analyze(new Workspace(), [folder]));
+    assert.ok(expected.length > 0, 'the generated host has findings to compare');
+    const { result, interrupted, steps } = analyzeInSlices(1);
     assert.ok(interrupted > 0, 'the analysis was interrupted at least once (else this test shows nothing)');
     const stopped = result.unknowns.filter((unknown) => /stopped/.test(unknown.note.what));
     assert.deepEqual(stopped, [], 'no host stopped: its budget was not spent on repetitions');
     assert.deepEqual(findingLines(result), expected);
+    // What a slice finished stays finished: the module set, the model and every value forced are not computed again.
+    const inOneGo = analyzeInSlices(60_000);
+    assert.equal(inOneGo.interrupted, 0);
+    assert.ok(steps <= inOneGo.steps * 1.1, `${steps} steps in slices, ${inOneGo.steps} in one go`);
   });
 
   it('after four interruptions, each one doubles the next slice of that host only', () => {

@@ -163,6 +163,13 @@ export class TimeSlices {
     this.start = performance.now();
   }
 
+  /** Steps spent so far by all the hosts of the analysis, in all their slices (for tests and the benchmark). */
+  get stepsSpent(): number {
+    let total = 0;
+    for (const budget of this.budgets.values()) total += budget.used.steps;
+    return total;
+  }
+
   /** The budget of a host (by key), with the end of its current slice. */
   budgetFor(key: string): Budget {
     let budget = this.budgets.get(key);

@@ -21,7 +21,7 @@ import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type Module
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
 import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
 import { Budget, type BudgetLimits, type TimeSlices, activeBudget, isStackOverflow, withBudget } from './budget';
-import { type Dependencies, type ReuseCache, trackDependencies } from './dependencies';
+import { type Dependencies, type ReuseCache, inheritDependencies, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
 import { parseFlakeLock } from './flake-lock';
 
@@ -358,6 +358,26 @@ export class HostBuilder {
     return { file, config: value, synthetic: 'disko' };
   }
 
+  /** Results finished in an earlier time slice of the analysis this builder serves, with what computing them read. */
+  private readonly finished = new Map<string, { value: unknown; dependencies: Dependencies }>();
+
+  /**
+   * A result computed once per builder, for an analysis in time slices: a slice that ends throws out of whatever it
+   * was computing, and the next one asks again. The builder lives as long as the analysis of one text, so the kept
+   * result holds; what computing it read is handed on each time it is used, so the hosts built from it keep their
+   * dependencies for the language server's reuse as if it had been computed there.
+   */
+  resumable<T>(key: string, compute: () => T): T {
+    const kept = this.finished.get(key);
+    if (kept) {
+      inheritDependencies(kept.dependencies);
+      return kept.value as T;
+    }
+    const { value, dependencies } = trackDependencies(compute);
+    this.finished.set(key, { value, dependencies });
+    return value;
+  }
+
   /** A module set read from one file alone. */
   collectFile(file: string): ModuleSet {
     return this.collect({ roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] });
@@ -483,11 +503,17 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
       }
     });
   };
+  /**
+   * In time slices, what a slice finished stays finished: a host's module set and model are kept by the builder (which
+   * lives as long as the analysis of one text), so a host interrupted while its rules ran resumes at its rules, with
+   * every value they had forced already, instead of collecting and merging its modules again.
+   */
+  const resumable = <T>(key: string, compute: () => T): T => (options.slices ? builder.resumable(key, compute) : compute());
   /** A host that `--host` leaves out is still collected (the files it reaches are no roots of their own), not built. */
-  const built = (spec: HostSpec, set: ModuleSet, beside: string[] = []): HostOutcome<R> => {
+  const built = (key: string, spec: HostSpec, set: ModuleSet, beside: string[] = []): HostOutcome<R> => {
     const files = [...set.files, ...beside];
     if (options.host && options.host !== spec.name) return { reached: files, missing: [] };
-    const host = builder.build(spec, beside, set);
+    const host = resumable(`${key}\0model`, () => builder.build(spec, beside, set));
     return { reached: files, host, missing: set.missing, report: options.finish?.(host) };
   };
   const add = (result: HostOutcome<R>, name: string) => {
@@ -505,7 +531,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     const { value: specs, dependencies: flake } = track(() =>
       budgeted(
         `flake\0${flakeFile}`,
-        () => builder.flakeHosts(flakeFile),
+        () => resumable(`flake\0${flakeFile}`, () => builder.flakeHosts(flakeFile)),
         (reason) => {
           stopped.push({ host: path.relative(folder, flakeFile) || flakeFile, what: `the hosts of this flake are unknown: ${reason}`, origin: fileOrigin(flakeFile) });
           return [];
@@ -514,17 +540,18 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     );
     for (const spec of specs) {
       taken.add(spec.name);
+      const key = `flake\0${flakeFile}\0${spec.name}`;
       const compute = (): HostOutcome<R> => {
-        const set = builder.collect(spec);
+        const set = resumable(`${key}\0modules`, () => builder.collect(spec));
         // The host's own file: one whose path below the flake names the host (a folder named like the host above
         // the flake must not count).
         const flakeDir = path.dirname(flakeFile);
         const own = set.files.find((file) => path.relative(flakeDir, file).split(path.sep).includes(spec.name)) ?? set.files[0];
         spec.root = own ?? flakeFile;
         const beside = diskoBeside(builder, spec.root, byFolder, set);
-        return built(spec, set, beside);
+        return built(key, spec, set, beside);
       };
-      add(outcome(`flake\0${flakeFile}\0${spec.name}`, [flake], spec.name, flakeFile, compute), spec.name);
+      add(outcome(key, [flake], spec.name, flakeFile, compute), spec.name);
     }
   }
 
@@ -547,13 +574,14 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     if (reached.has(file)) continue;
     const kind: HostKind = insideFlake(file) ? 'fragment' : 'nixos';
     const name = hostNameFor(file, folder, taken, 'nixos');
+    const key = `configuration\0${file}\0${name}\0${kind}`;
     const compute = (): HostOutcome<R> => {
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
-      const set = builder.collectFile(file);
+      const set = resumable(`${key}\0modules`, () => builder.collectFile(file));
       const beside = diskoBeside(builder, file, byFolder, set);
-      return built(spec, set, beside);
+      return built(key, spec, set, beside);
     };
-    add(outcome(`configuration\0${file}\0${name}\0${kind}`, [], name, file, compute), name);
+    add(outcome(key, [], name, file, compute), name);
   }
   // What is still unreached: the files named by other unreached files come last, so their referrers claim them.
   const referenced = referencesOf(unreached());
@@ -562,14 +590,15 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     if (reached.has(file)) continue;
     // The name the file gets if it defines anything (taken only then).
     const name = uniqueHostName(file, folder, taken, 'fragment');
+    const key = `file\0${file}\0${name}`;
     const compute = (): HostOutcome<R> => {
-      const set = builder.collectFile(file);
+      const set = resumable(`${key}\0modules`, () => builder.collectFile(file));
       if (!builder.isRelevant(set)) return { reached: [], missing: [] };
       const kind: HostKind = builder.definesDisko(set) && set.modules.length > 0 && onlyDisko(set) ? 'disko-only' : 'fragment';
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
-      return built(spec, set);
+      return built(key, spec, set);
     };
-    const result = outcome(`file\0${file}\0${name}`, [], name, file, compute);
+    const result = outcome(key, [], name, file, compute);
     if (result.reached.length > 0) taken.add(name);
     add(result, name);
   }
