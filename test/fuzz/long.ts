@@ -1,5 +1,6 @@
 /**
- * `npm run fuzz`: the long fuzz run (100,000 edits by default; FUZZ_EDITS and FUZZ_SEED change it). A failing
+ * `npm run fuzz`: the long fuzz run (100,000 edits by default; FUZZ_EDITS, FUZZ_SEED, FUZZ_LIMIT_MS and
+ * FUZZ_HOSTILE_LIMIT_MS change it). A failing
  * sequence is saved under test/fixtures/fuzz/ and replayed by `npm test` from then on.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     maxEdits: totalEdits,
     editsPerRun,
     responseLimitMs: Number(process.env.FUZZ_LIMIT_MS ?? 100),
+    // A run that looks only for crashes, errors and bad ranges on a busy machine may raise both limits.
+    hostileLimitMs: process.env.FUZZ_HOSTILE_LIMIT_MS ? Number(process.env.FUZZ_HOSTILE_LIMIT_MS) : undefined,
     onFailure: (record) => {
       const dir = path.join(REPO_ROOT, 'test', 'fixtures', 'fuzz');
       mkdirSync(dir, { recursive: true });
