@@ -119,3 +119,21 @@ describe('a secrets file of a flake input is taken to set nothing the rules read
     assert.ok(unknowns.some((what) => /inputs\.shared/.test(what)), `unknown: ${unknowns.join(' | ')}`);
   });
 });
+
+describe('sops-nix by URL: its own units (sops-install-secrets*) and activation scripts, nothing under boot', () => {
+  it('systemd stage 1 unset beside sops-nix: reported, and sops-nix is not listed as unknown when the stage-2 units are read', async () => {
+    const { codes, unknowns } = await run('sops-nix', 'trigger');
+    assert.ok(codes.includes('initrd-units-without-systemd-initrd'), `findings: ${codes.join(', ')}`);
+    assert.deepEqual(unknowns, []);
+  });
+
+  it('the same host enabling systemd stage 1: no finding', async () => {
+    const { codes } = await run('sops-nix', 'correct');
+    assert.deepEqual(codes, []);
+  });
+
+  it('with a module of an input nobody knows beside it: nothing is said', async () => {
+    const { codes } = await run('sops-nix', 'unknown-input');
+    assert.deepEqual(codes, []);
+  });
+});

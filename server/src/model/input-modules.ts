@@ -39,7 +39,9 @@ export const KNOWN_INPUT_MODULES: KnownInputModules[] = [
     url: /Mic92\/sops-nix\b/i,
     // Its own options (`sops.age.*`, `sops.secrets.<n>.path`, …) are declarations whose defaults secrets.ts models
     // from the facts (F43); the module itself defines only `sops.environment` in its namespace.
-    sets: [['sops', 'environment'], ['system', 'activationScripts'], ['systemd', 'services'], ['environment', 'systemPackages'], ['environment', 'etc'], ['users', 'groups']],
+    // modules/sops/default.nix (sops-nix 6ade829) names its units sops-install-secrets (and, for users' secrets,
+    // sops-install-secrets-for-users); its activation scripts are setupSecrets, setupSecretsForUsers, generate-age-key.
+    sets: [['sops', 'environment'], ['system', 'activationScripts'], ['system', 'build'], ['systemd', 'services', 'sops-*'], ['environment', 'systemPackages'], ['environment', 'etc'], ['users', 'groups'], ['assertions']],
     why: 'its module decrypts secrets at activation (an activation script, or a stage-2 service)',
   },
   {
