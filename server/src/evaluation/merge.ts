@@ -142,7 +142,11 @@ function disagree(node: ConfigNode, mine: unknown, theirs: unknown, context: Mer
  */
 function complete(node: ConfigNode, json: unknown, context: MergeContext): boolean {
   if (node.absent) return true;
-  if (node.covers.length > 0) return false;
+  // A single value is decided by the static model's own rule (a certain definition decides it, whatever an
+  // unreadable module might add: a different one would be a conflict NixOS rejects); sets and lists are open as long
+  // as anything unreadable might add to them.
+  const scalarLike = json === null || typeof json !== 'object';
+  if (node.covers.length > 0 && !scalarLike) return false;
   const { definitions, uncertain } = node.effective();
   if (uncertain || definitions.some((definition) => definition.conditional)) return false;
   if (isObject(json)) {
@@ -169,6 +173,7 @@ function complete(node: ConfigNode, json: unknown, context: MergeContext): boole
     return true;
   }
   if (typeof json === 'string' && definitions.length > 1 && definitions.every((definition) => definition.value.kind === 'string')) {
+    if (node.covers.length > 0) return false;
     // A `lines` option: one fragment per definition, joined by newlines in Nix.
     const texts = node.lines().fragments.map((definition) => jsonOf(definition.value));
     if (texts.includes(UNKNOWN)) return false;
@@ -224,7 +229,8 @@ function mergeNode(node: ConfigNode, tree: EvalTree, context: MergeContext, pare
     return node.definedForSure ? node : new ConfigNode(node.path, [], []);
   }
   if (complete(node, tree.value, context)) return node;
-  const anchor = node.definitions[0]?.origin ?? node.covers[0]?.origin ?? parentAnchor;
+  // The node's own unreadable contribution comes last among its covers (those inherited from above come first).
+  const anchor = node.definitions[0]?.origin ?? node.covers[node.covers.length - 1]?.origin ?? parentAnchor;
   const keyOrigin = node.definitions[0]?.keyOrigin ?? anchor;
   const dotted = node.path.join('.');
   context.filled.add(dotted);
