@@ -246,8 +246,14 @@ export function sopsKeys(host: HostModel): Known<SopsKeys> {
   });
 }
 
-/** `age.identityPaths`: written, or the rsa and ed25519 host keys when sshd is enabled (F47). */
+/**
+ * `age.identityPaths`: written, or the rsa and ed25519 host keys when sshd is enabled (F47). agenix renamed
+ * `age.sshKeyPaths` to it (`mkRenamedOptionModule` in modules/age.nix); a host writing the old name sets the list
+ * through it, which this model does not follow, so the identities are then unknown rather than the defaults.
+ */
 export function agenixIdentities(host: HostModel): Known<KeyPath[]> {
+  const renamed = host.config.at('age', 'sshKeyPaths');
+  if (renamed.effective().definitions.length > 0 || renamed.covers.length > 0) return unknownBecause('age.sshKeyPaths (renamed by agenix) is set');
   return explicitOrDerived(host.config.at('age', 'identityPaths'), 'age.identityPaths', () => {
     const enable = opensshEnabled(host);
     if (enable === undefined) return unknownBecause('services.openssh.enable is unknown, and the default of age.identityPaths follows it');
