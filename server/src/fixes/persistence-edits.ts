@@ -58,6 +58,9 @@ export function addPersistedPaths(host: HostModel, workspace: Workspace, root: P
  * `{ file = "/etc/machine-id"; inInitrd = true; }`).
  */
 export function addPersistedItems(host: HostModel, workspace: Workspace, root: PersistenceRoot, list: PersistedList, items: string[]): TextEdit | undefined {
+  // The option path names the root by its attribute name, which is its path only while `persistentStoragePath`
+  // keeps its default (the name): with another storage path the edit would declare a second root.
+  if (!root.node.child('persistentStoragePath').absent) return undefined;
   const optionPath = [...rootOptionPath(root.module, root.path), list];
   const definitions = host.config.at(...optionPath).definitions.filter((definition) => !definition.synthetic);
   if (definitions.some((definition) => definition.conditional)) return undefined;
