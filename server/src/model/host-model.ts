@@ -287,8 +287,29 @@ export class HostModel {
     });
   }
 
+  /**
+   * The fileSystems entries by mount point and by known device, in their order, built once per model: rules look a
+   * mount up here instead of walking every entry (a large host has thousands).
+   */
+  private mountIndex(): { byMountPoint: Map<string, FileSystemEntry[]>; byDevice: Map<string, FileSystemEntry[]> } {
+    return this.memo('mountIndex', () => {
+      const byMountPoint = new Map<string, FileSystemEntry[]>();
+      const byDevice = new Map<string, FileSystemEntry[]>();
+      for (const entry of this.fileSystems().entries) {
+        pushTo(byMountPoint, entry.mountPoint, entry);
+        if (entry.device.state === 'known') pushTo(byDevice, entry.device.value, entry);
+      }
+      return { byMountPoint, byDevice };
+    });
+  }
+
   fileSystemAt(mountPoint: string): FileSystemEntry | undefined {
-    return this.fileSystems().entries.find((entry) => entry.mountPoint === mountPoint && !entry.conditional);
+    return this.mountIndex().byMountPoint.get(mountPoint)?.find((entry) => !entry.conditional);
+  }
+
+  /** The first unconditional mount whose device is known to be `device`. */
+  mountOfDevice(device: string): FileSystemEntry | undefined {
+    return this.mountIndex().byDevice.get(device)?.find((entry) => !entry.conditional);
   }
 
   /**
@@ -296,8 +317,8 @@ export class HostModel {
    * contribution (or one under a condition) might add it.
    */
   hasMountAt(mountPoint: string): boolean | undefined {
-    const { entries, open } = this.fileSystems();
-    const matching = entries.filter((entry) => entry.mountPoint === mountPoint);
+    const { open } = this.fileSystems();
+    const matching = this.mountIndex().byMountPoint.get(mountPoint) ?? [];
     if (matching.some((entry) => !entry.conditional)) return true;
     if (matching.length > 0 || open) return undefined;
     if (this.kind !== 'nixos') return undefined;
@@ -323,14 +344,51 @@ export class HostModel {
 
   /** The mount that holds a path: the longest mount point that is a prefix of it. */
   mountHolding(target: string): FileSystemEntry | undefined {
-    let best: FileSystemEntry | undefined;
-    for (const entry of this.fileSystems().entries) {
-      if (entry.conditional) continue;
-      const mp = entry.mountPoint;
-      const holds = mp === '/' || target === mp || target.startsWith(`${mp}/`);
-      if (holds && (!best || mp.length > best.mountPoint.length)) best = entry;
+    // The mount points that hold the path, longest first: the path itself, each part before one of its slashes,
+    // "/" (which holds everything), and "" (a path that starts with a slash is "" followed by one).
+    const index = this.mountIndex().byMountPoint;
+    const first = (mountPoint: string) => index.get(mountPoint)?.find((entry) => !entry.conditional);
+    const exact = first(target);
+    if (exact) return exact;
+    for (let slash = target.lastIndexOf('/'); slash > 1; slash = target.lastIndexOf('/', slash - 1)) {
+      const entry = first(target.slice(0, slash));
+      if (entry) return entry;
     }
-    return best;
+    // One character before a slash is as long as "/": of two such mounts the one listed first holds the path.
+    const short = target[1] === '/' ? first(target[0]) : undefined;
+    const root = first('/');
+    if (short && root) return this.fileSystems().entries.indexOf(short) < this.fileSystems().entries.indexOf(root) ? short : root;
+    return short ?? root ?? (target.startsWith('/') ? first('') : undefined);
+  }
+
+  /** The disko layout's datasets by full name, and its mounts by mount point and by device, built once per model. */
+  private layoutIndex(): { datasets: Map<string, Dataset>; emittedAt: Map<string, DiskoLayout['emitted']>; emittedOf: Map<string, DiskoLayout['emitted']> } {
+    return this.memo('layoutIndex', () => {
+      const datasets = new Map<string, Dataset>();
+      const emittedAt = new Map<string, DiskoLayout['emitted']>();
+      const emittedOf = new Map<string, DiskoLayout['emitted']>();
+      for (const dataset of this.layout?.datasets ?? []) if (!datasets.has(dataset.fullName)) datasets.set(dataset.fullName, dataset);
+      for (const mount of this.layout?.emitted ?? []) {
+        pushTo(emittedAt, mount.mountPoint, mount);
+        if (mount.device !== undefined) pushTo(emittedOf, mount.device, mount);
+      }
+      return { datasets, emittedAt, emittedOf };
+    });
+  }
+
+  /** The disko dataset with this full name (the first, as a search of the layout's list finds it). */
+  datasetNamed(fullName: string): Dataset | undefined {
+    return this.layoutIndex().datasets.get(fullName);
+  }
+
+  /** The mounts disko emits at a mount point, in the layout's order. */
+  emittedAt(mountPoint: string): DiskoLayout['emitted'] {
+    return this.layoutIndex().emittedAt.get(mountPoint) ?? [];
+  }
+
+  /** The mounts disko emits of a device, in the layout's order. */
+  emittedOf(device: string): DiskoLayout['emitted'] {
+    return this.layoutIndex().emittedOf.get(device) ?? [];
   }
 
   // ---------------------------------------------------------------------------------------------- root dataset
@@ -341,11 +399,11 @@ export class HostModel {
       const root = this.fileSystemAt('/');
       const device = root?.device;
       if (root && root.fsType.state === 'known' && root.fsType.value === 'zfs' && device?.state === 'known') {
-        const dataset = this.layout?.datasets.find((candidate) => candidate.fullName === device.value);
+        const dataset = this.datasetNamed(device.value);
         return { name: device.value, origin: device.definitions[0]?.origin, dataset, source: 'fileSystems' as const };
       }
       if (root && root.fsType.state === 'known' && root.fsType.value !== 'zfs') return undefined;
-      const fromDisko = this.layout?.emitted.filter((mount) => mount.mountPoint === '/');
+      const fromDisko = this.layout && this.emittedAt('/');
       if (fromDisko && fromDisko.length === 1 && fromDisko[0].dataset && (!root || root.device.state !== 'unknown')) {
         const dataset = fromDisko[0].dataset;
         return { name: dataset.fullName, origin: dataset.origin, dataset, source: 'disko' as const };
@@ -734,4 +792,11 @@ export class HostModel {
       return versions;
     });
   }
+}
+
+/** Appends to the list kept under a key (the indexes above keep every entry, in order). */
+function pushTo<K, V>(index: Map<K, V[]>, key: K, value: V): void {
+  const list = index.get(key);
+  if (list) list.push(value);
+  else index.set(key, [value]);
 }

@@ -81,7 +81,7 @@ export const rule: Rule = {
       if (!origin) continue;
       const candidates = pool.datasets.filter((dataset) => dataset.type === 'zfs_fs').map((dataset) => dataset.fullName);
       // The dataset the layout itself mounts here is the likely intended one.
-      const here = layout.emitted.find((mount) => mount.mountPoint === entry.mountPoint && mount.dataset?.pool === pool)?.device;
+      const here = host.emittedAt(entry.mountPoint).find((mount) => mount.dataset?.pool === pool)?.device;
       const hint = here ? `the layout mounts ${q(here)} at ${q(entry.mountPoint)}` : `declared: ${candidates.map(q).join(', ') || 'none'}`;
       findings.push(
         finding(this, origin, `Dataset ${q(device)} is not declared in disko's pool ${q(pool.name)}, so it will not exist on the disk (${hint}).`, {

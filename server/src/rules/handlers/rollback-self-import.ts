@@ -59,7 +59,7 @@ function mountedDataset(host: HostModel, pools: string[], preferred?: string): {
     if (entry.conditional || entry.fsType.state !== 'known' || entry.fsType.value !== 'zfs' || entry.device.state !== 'known') continue;
     const device = entry.device.value;
     if (!pools.includes(poolOf(device)) || !entry.options?.includes('zfsutil')) continue;
-    if (layout?.datasets.some((dataset) => dataset.fullName === device)) continue;
+    if (layout && host.datasetNamed(device)) continue;
     found.push({ name: device, origin: entry.origin });
   }
   return found.find((item) => item.name === preferred) ?? found[0];

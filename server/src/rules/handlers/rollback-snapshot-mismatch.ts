@@ -47,7 +47,7 @@ export const rule: Rule = {
       const why = ancestor
         ? ` ${q(ancestor.target)} is a snapshot of ${q(ancestor.dataset)} alone: without ${q('-r')}, ${q('zfs snapshot')} does not snapshot its child datasets.`
         : '';
-      const declared = layout.datasets.some((candidate) => candidate.fullName === dataset);
+      const declared = host.datasetNamed(dataset) !== undefined;
       const reset = dataset === host.rootDataset()?.name ? ' and the root is not reset' : declared ? ` and ${q(dataset)} is not reset` : '';
       findings.push(
         finding(

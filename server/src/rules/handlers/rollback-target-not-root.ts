@@ -59,8 +59,9 @@ export const rule: Rule = {
     const findings: Finding[] = [];
     for (const rollback of rollbacks) {
       if (rollback.dataset === root.name || !rollback.origin) continue;
-      const mount = host.fileSystems().entries.find((entry) => !entry.conditional && entry.device.state === 'known' && entry.device.value === rollback.dataset);
-      const mountPoint = mount?.mountPoint ?? host.layout?.emitted.find((emitted) => emitted.device === rollback.dataset)?.mountPoint;
+      const dataset = rollback.dataset;
+      const mount = dataset === undefined ? undefined : host.mountOfDevice(dataset);
+      const mountPoint = mount?.mountPoint ?? (dataset === undefined ? host.layout?.emitted.find((emitted) => emitted.device === undefined)?.mountPoint : host.layout && host.emittedOf(dataset)[0]?.mountPoint);
       const precious =
         mountPoint !== undefined && (mountPoint === '/nix' || mountPoint === '/nix/store' || mountPoint === '/persist' || mountPoint.startsWith('/persist/') || holdsPersisted(mountPoint));
       // Rolling back a second dataset (say /home) beside the root is a deliberate choice; say nothing then.
@@ -109,8 +110,8 @@ function leftoverRollbacks(rule: Rule, host: HostModel): ReturnType<Rule['check'
   for (const rollback of host.certainStage1Rollbacks() as Rollback[]) {
     if (!rollback.dataset || !rollback.origin) continue;
     const dataset = rollback.dataset;
-    const mount = host.fileSystems().entries.find((entry) => !entry.conditional && entry.device.state === 'known' && entry.device.value === dataset);
-    const mountPoint = mount?.mountPoint ?? host.layout?.emitted.find((emitted) => emitted.device === dataset)?.mountPoint;
+    const mount = host.mountOfDevice(dataset);
+    const mountPoint = mount?.mountPoint ?? (host.layout && host.emittedOf(dataset)[0]?.mountPoint);
     const precious =
       mountPoint !== undefined &&
       mountPoint !== '/' &&

@@ -34,7 +34,7 @@ export const rule: Rule = {
       if (entry.conditional || entry.fsType.state !== 'known') continue;
       if (entry.writtenDefinitions.length === 0) continue;
       const fsType = entry.fsType.value;
-      const suggestion = host.layout?.emitted.find((mount) => mount.mountPoint === entry.mountPoint && mount.dataset)?.device;
+      const suggestion = host.emittedAt(entry.mountPoint).find((mount) => mount.dataset)?.device;
       const hint = suggestion ? ` (the disko layout mounts ${q(suggestion)} here)` : '';
       if (entry.device.state === 'absent' && fsType === 'zfs') {
         // `label = "x"` makes NixOS's device /dev/disk/by-label/x (fileSystems.<n>.label).

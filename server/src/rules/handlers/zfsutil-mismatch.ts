@@ -78,7 +78,7 @@ export const rule: Rule = {
     for (const entry of host.fileSystems().entries) {
       const device = entry.device;
       if (entry.conditional || device.state !== 'known' || entry.fsType.state !== 'known' || entry.fsType.value !== 'zfs' || !entry.options) continue;
-      const dataset = layout.datasets.find((candidate) => candidate.fullName === device.value);
+      const dataset = host.datasetNamed(device.value);
       if (!dataset) continue;
       const property = effectiveMountProperty(dataset, layout);
       if (!property) continue;
