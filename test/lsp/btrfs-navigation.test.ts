@@ -85,6 +85,18 @@ describe('btrfs subvolumes: hover, definition and references over LSP', () => {
     assert.ok(all.filter((item) => item.startsWith('configuration.nix:') && item.endsWith(':root')).length >= 1, all.join('\n'));
   });
 
+  it('code lenses above the disko subvolumes: erased, persisted and mounted in stage 1', async () => {
+    const lenses = (await client.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: uri(disko) } })) as { range: { start: { line: number } }; command?: { title: string } }[];
+    const lines = diskoText.split('\n');
+    const titles = Object.fromEntries(lenses.map((lens) => [lines[lens.range.start.line].trim().split(' ')[0], lens.command?.title]));
+    assert.deepEqual(titles, {
+      '"/root"': 'erased on every boot',
+      '"/nix"': 'persisted · mounted in stage 1',
+      '"/persist"': 'persisted · mounted in stage 1',
+      '"/log"': 'persisted · mounted in stage 1',
+    });
+  });
+
   it('a mount point disko emits for a subvolume: the hover names the subvolume and its fate; definition reaches disko', async () => {
     const text = await hover(configuration, configurationText, 'fileSystems."/persist"', 'fileSystems."'.length + 2);
     assert.match(text, /\*\*Mount point `\/persist`\*\*/);

@@ -108,6 +108,23 @@ export function subvolumeFacts(host: HostModel, rawName: string): SubvolumeFacts
   return { host, name, declarations, declared, snapshotOf, snapshots, mounts, rollbacks, restores, fate };
 }
 
+/** Whether the mounts of a subvolume are mounted in stage 1: `not-mounted` when no fileSystems entry names it. */
+export function subvolumeStage(host: HostModel, facts: SubvolumeFacts): 'yes' | 'no' | 'unknown' | 'not-mounted' {
+  if (facts.mounts.length === 0) return 'not-mounted';
+  const needed = facts.mounts.map((entry) => host.neededForBoot(entry));
+  return needed.includes(true) ? 'yes' : needed.includes(undefined) ? 'unknown' : 'no';
+}
+
+/** The one-line verdict of the layout view and the code lens: "erased on every boot", "persisted · mounted in stage 1", … */
+export function subvolumeVerdict(host: HostModel, facts: SubvolumeFacts): string {
+  const needed = subvolumeStage(host, facts);
+  if (facts.snapshotOf.length > 0 && facts.fate.state === 'persisted') return `blank snapshot of ${facts.snapshotOf[0].source}`;
+  if (facts.fate.state === 'erased') return needed === 'yes' || needed === 'not-mounted' ? 'erased on every boot' : `erased on every boot · ${needed === 'no' ? 'mounted in stage 2' : 'stage unknown'}`;
+  const fate = facts.fate.state === 'persisted' ? 'persisted' : 'erased or persisted: unknown';
+  const stage = needed === 'yes' ? 'mounted in stage 1' : needed === 'no' ? 'mounted in stage 2' : needed === 'unknown' ? 'stage unknown' : 'not mounted';
+  return `${fate} · ${stage}`;
+}
+
 /** Every subvolume a host names: declared by disko, taken as a snapshot, mounted by `subvol=`, or reset by a rollback. */
 export function subvolumeNames(host: HostModel): string[] {
   const names = new Set<string>();

@@ -1,5 +1,5 @@
 /**
- * A code lens above each disko dataset and pool: what the host does with it — "erased on every boot",
+ * A code lens above each disko dataset, pool and btrfs subvolume: what the host does with it — "erased on every boot",
  * "persisted · mounted in stage 1", "persisted · mounted in stage 2", "root pool · imported in stage 1", or
  * "unknown" when the host does not say. When several hosts read the file and disagree, each is named.
  */
@@ -10,6 +10,7 @@ import { uriToPath } from './documents';
 import { datasetFacts, poolFacts, verdict } from './facts';
 import type { EphemeralRootServer } from './server';
 import { symbolIndex } from './symbols-index';
+import { subvolumeFacts, subvolumeVerdict } from './btrfs-facts';
 
 export const LENS_COMMAND = '';
 
@@ -45,6 +46,8 @@ export async function codeLensesFor(server: EphemeralRootServer, params: CodeLen
       add(pool.origin, host, poolVerdict(host, pool.name));
       for (const dataset of pool.datasets) add(dataset.origin, host, verdict(datasetFacts(host, dataset.fullName)));
     }
+    // btrfs subvolumes get the same kind of verdict (btrfs-facts.ts).
+    for (const subvolume of host.btrfsLayout().subvolumes) add(subvolume.origin, host, subvolumeVerdict(host, subvolumeFacts(host, subvolume.name)));
   }
   const list: CodeLens[] = [];
   for (const { origin, verdicts } of lenses.values()) {

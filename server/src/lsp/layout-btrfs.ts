@@ -15,7 +15,7 @@ import { type PathCover, describeCover, isRuntimePath } from '../model/persisten
 import { agenixIdentities, agenixImported, hostKeys, opensshEnabled, sopsImported, sopsKeys } from '../model/secrets';
 import type { Origin } from '../model/values';
 import type { HostFinding } from '../rules/engine';
-import { type SubvolumeFacts, subvolumeFacts, subvolumeNames, tmpfsFacts } from './btrfs-facts';
+import { subvolumeFacts, subvolumeNames, subvolumeStage, subvolumeVerdict, tmpfsFacts } from './btrfs-facts';
 import { survivalPlaces } from './facts';
 import { type FindingCounts, counts, location, tally } from './layout';
 import type { EphemeralRootServer } from './server';
@@ -104,19 +104,11 @@ function subvolumeRegions(server: EphemeralRootServer, index: HostIndex, name: s
   return result;
 }
 
-function subvolumeVerdict(facts: SubvolumeFacts, needed: LayoutSubvolume['neededForBoot']): string {
-  if (facts.snapshotOf.length > 0 && facts.fate.state === 'persisted') return `blank snapshot of ${facts.snapshotOf[0].source}`;
-  if (facts.fate.state === 'erased') return needed === 'yes' || needed === 'not-mounted' ? 'erased on every boot' : `erased on every boot · ${needed === 'no' ? 'mounted in stage 2' : 'stage unknown'}`;
-  const fate = facts.fate.state === 'persisted' ? 'persisted' : 'erased or persisted: unknown';
-  const stage = needed === 'yes' ? 'mounted in stage 1' : needed === 'no' ? 'mounted in stage 2' : needed === 'unknown' ? 'stage unknown' : 'not mounted';
-  return `${fate} · ${stage}`;
-}
 
 function subvolumeEntry(server: EphemeralRootServer, index: HostIndex, name: string, own: Counted): LayoutSubvolume {
   const host = index.host;
   const facts = subvolumeFacts(host, name);
-  const neededValues = facts.mounts.map((entry) => host.neededForBoot(entry));
-  const neededForBoot: LayoutSubvolume['neededForBoot'] = facts.mounts.length === 0 ? 'not-mounted' : neededValues.includes(true) ? 'yes' : neededValues.includes(undefined) ? 'unknown' : 'no';
+  const neededForBoot = subvolumeStage(host, facts);
   const diskoMountpoints = facts.declarations.map((subvolume) => (subvolume.mountpoint.state === 'known' ? subvolume.mountpoint.value : null)).filter((value): value is string => typeof value === 'string');
   const declaration = index.occurrences.find((occurrence) => occurrence.symbol.kind === 'subvolume' && occurrence.symbol.name === name && occurrence.role === 'declaration')?.origin ?? facts.snapshotOf[0]?.commandOrigin ?? facts.snapshotOf[0]?.origin;
   const tallied = tally(own, subvolumeRegions(server, index, name));
@@ -129,7 +121,7 @@ function subvolumeEntry(server: EphemeralRootServer, index: HostIndex, name: str
     fateReason: facts.fate.reason.replace(/`/g, ''),
     neededForBoot,
     ...(facts.snapshotOf.length > 0 ? { snapshotOf: facts.snapshotOf[0].source } : {}),
-    verdict: subvolumeVerdict(facts, neededForBoot),
+    verdict: subvolumeVerdict(host, facts),
     findings: tallied.counts,
     codes: tallied.codes,
   };
