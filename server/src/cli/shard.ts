@@ -197,7 +197,8 @@ function inWorkers(batches: string[][], options: BatchOptions, count: number): P
     };
     for (let index = 0; index < count; index++) {
       // This very module's file: in the bundle that is dist/cli.js, which starts the worker loop in a worker thread.
-      const worker = new Worker(__filename, { workerData: { [WORKER_MARK]: true, options } });
+      // A small young generation: a batch makes many short-lived values, and each thread's heap adds to the RSS.
+      const worker = new Worker(__filename, { workerData: { [WORKER_MARK]: true, options }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       workers.push(worker);
       worker.on('message', (message: { index: number; result?: BatchResult; error?: string }) => {
         if (message.error !== undefined) return fail(new Error(message.error));
