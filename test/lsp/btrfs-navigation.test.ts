@@ -85,6 +85,13 @@ describe('btrfs subvolumes: hover, definition and references over LSP', () => {
     assert.ok(all.filter((item) => item.startsWith('configuration.nix:') && item.endsWith(':root')).length >= 1, all.join('\n'));
   });
 
+  it('the survival hover on a btrfs host: the root is erased by the rollback, so whether a path exists at activation is asked', async () => {
+    const text = await hover(configuration, configurationText, '"/etc/machine-id"', 3);
+    assert.match(text, /kept by: \*\*impermanence\*\*, which links it from `\/persist\/etc\/machine-id`/);
+    // Only with the root known to be erased (EPH btrfs) does the hover ask about activation.
+    assert.match(text, /exists when activation creates users .*: \*\*no\*\*/);
+  });
+
   it('code lenses above the disko subvolumes: erased, persisted and mounted in stage 1', async () => {
     const lenses = (await client.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: uri(disko) } })) as { range: { start: { line: number } }; command?: { title: string } }[];
     const lines = diskoText.split('\n');
