@@ -29,6 +29,8 @@ const FAMILIES: { family: string; code: string; file: string }[] = [
   { family: 'special-args', code: 'hostid-missing', file: 'host-id.nix' },
   { family: 'lib-helper', code: 'nix-on-ephemeral-root', file: 'configuration.nix' },
   { family: 'input-module', code: 'hostid-missing', file: 'flake.nix' },
+  // A host outside any flake: <nixpkgs/nixos> with NIXOS_CONFIG, the stand-in found through NIX_PATH.
+  { family: 'classic', code: 'hostid-missing', file: 'site.nix' },
 ];
 
 describe('check --eval', () => {

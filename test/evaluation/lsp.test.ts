@@ -19,13 +19,14 @@ interface Info {
 
 async function start(prepared: Prepared, evaluate: string, trusted?: boolean): Promise<LspClient> {
   // The server inherits this process's environment: the logging nix wrapper first on PATH, a scratch cache.
-  const saved = { PATH: process.env.PATH, EPHEMERAL_ROOT_CACHE_DIR: process.env.EPHEMERAL_ROOT_CACHE_DIR };
-  process.env.PATH = prepared.env.PATH;
-  process.env.EPHEMERAL_ROOT_CACHE_DIR = prepared.env.EPHEMERAL_ROOT_CACHE_DIR;
+  const names = ['PATH', 'EPHEMERAL_ROOT_CACHE_DIR', 'NIX_PATH'] as const;
+  const saved = names.map((name) => process.env[name]);
+  for (const name of names) process.env[name] = prepared.env[name];
   const client = new LspClient();
-  process.env.PATH = saved.PATH;
-  if (saved.EPHEMERAL_ROOT_CACHE_DIR === undefined) delete process.env.EPHEMERAL_ROOT_CACHE_DIR;
-  else process.env.EPHEMERAL_ROOT_CACHE_DIR = saved.EPHEMERAL_ROOT_CACHE_DIR;
+  names.forEach((name, index) => {
+    if (saved[index] === undefined) delete process.env[name];
+    else process.env[name] = saved[index];
+  });
   client.settings = { ephemeralRoot: { evaluate } };
   if (trusted === undefined) {
     await client.initialize(prepared.repo);
@@ -64,6 +65,7 @@ const FAMILIES: { family: string; code: string; file: string; host: string }[] =
   { family: 'special-args', code: 'hostid-missing', file: 'host-id.nix', host: 'heron' },
   { family: 'lib-helper', code: 'nix-on-ephemeral-root', file: 'configuration.nix', host: 'wren' },
   { family: 'input-module', code: 'hostid-missing', file: 'flake.nix', host: 'kestrel' },
+  { family: 'classic', code: 'hostid-missing', file: 'site.nix', host: 'repo' },
 ];
 
 const hasCode = (code: string) => (diagnostics: Diagnostic[]) => diagnostics.some((diagnostic) => diagnostic.code === code);

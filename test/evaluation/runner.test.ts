@@ -54,7 +54,7 @@ describe('nix eval runner', () => {
         const started = Date.now();
         const running = runEvaluation(
           { nix: fake, pathVariable: process.env.PATH ?? '' },
-          { flakeDir: folder, host: 'h', workDir: path.join(folder, 'work'), roots: [folder], timeoutMs: how === 'timeout' ? 800 : 60_000, signal: controller.signal },
+          { source: { kind: 'flake', file: path.join(folder, 'flake.nix') }, host: 'h', workDir: path.join(folder, 'work'), roots: [folder], timeoutMs: how === 'timeout' ? 800 : 60_000, signal: controller.signal },
         );
         if (how === 'cancellation') setTimeout(() => controller.abort(), 800);
         const outcome = await running;

@@ -44,11 +44,14 @@ export function prepare(caseName: string): Prepared {
   cpSync(STAND_IN, path.join(scratch, 'nixpkgs'), { recursive: true });
   cpSync(path.join(FIXTURES, 'inputs/site'), path.join(scratch, 'site'), { recursive: true });
   const nix = realNix();
-  const flake = readFileSync(path.join(repo, 'flake.nix'), 'utf8');
-  const overrides = ['--override-input', 'nixpkgs', `path:${path.join(scratch, 'nixpkgs')}`];
-  if (flake.includes('inputs.site')) overrides.push('--override-input', 'site', `path:${path.join(scratch, 'site')}`);
-  const locked = spawnSync(nix, ['--extra-experimental-features', 'nix-command flakes', 'flake', 'lock', ...overrides, `path:${repo}`], { encoding: 'utf8' });
-  if (locked.status !== 0) throw new Error(`nix flake lock failed: ${locked.stderr}`);
+  // A flake is locked to the stand-ins; a configuration outside any flake finds the stand-in through NIX_PATH.
+  if (existsSync(path.join(repo, 'flake.nix'))) {
+    const flake = readFileSync(path.join(repo, 'flake.nix'), 'utf8');
+    const overrides = ['--override-input', 'nixpkgs', `path:${path.join(scratch, 'nixpkgs')}`];
+    if (flake.includes('inputs.site')) overrides.push('--override-input', 'site', `path:${path.join(scratch, 'site')}`);
+    const locked = spawnSync(nix, ['--extra-experimental-features', 'nix-command flakes', 'flake', 'lock', ...overrides, `path:${repo}`], { encoding: 'utf8' });
+    if (locked.status !== 0) throw new Error(`nix flake lock failed: ${locked.stderr}`);
+  }
   const bin = path.join(scratch, 'bin');
   mkdirSync(bin);
   const log = path.join(scratch, 'nix-calls.log');
@@ -57,7 +60,7 @@ export function prepare(caseName: string): Prepared {
   writeFileSync(path.join(bin, 'nix'), `#!/bin/sh\nprintf '%s\\n' "$*" | head -c 300 >> '${log}'\nprintf '\\n' >> '${log}'\nexec '${nix}' "$@"\n`);
   chmodSync(path.join(bin, 'nix'), 0o755);
   const cache = path.join(scratch, 'cache');
-  const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`, EPHEMERAL_ROOT_CACHE_DIR: cache };
+  const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`, EPHEMERAL_ROOT_CACHE_DIR: cache, NIX_PATH: `nixpkgs=${path.join(scratch, 'nixpkgs')}` };
   return {
     scratch,
     repo,

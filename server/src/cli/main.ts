@@ -28,7 +28,7 @@ initrd rollback unit. PATH is a file or a folder (default: the current folder).
   --release YY.MM           nixpkgs release to assume when no flake.lock tells it
   --explain                 also list what could not be decided statically
   --strict                  exit 2 when there is nothing to check (no Nix files, no host)
-  --eval                    ask nix for the values the static reading cannot know (flake hosts; cached)
+  --eval                    ask nix for the values the static reading cannot know (cached)
   --help, --version
 
 A PATH inside a flake (or a repository whose root holds a flake.nix or configuration.nix) is analysed from that

@@ -52,9 +52,11 @@ function flakeFiles(flakeDir: string, limit = 20_000): string[] {
 }
 
 /** The cache key of a host: changes exactly when something Nix reads for it (or our expression, or `nix`) changes. */
-export function cacheKey(input: { host: string; flakeDir: string; files: string[]; nix: string }): string {
+export function cacheKey(input: { host: string; flakeDir: string; files: string[]; nix: string; nixPath?: string }): string {
   const hash = createHash('sha256');
   hash.update(`projection ${PROJECTION_VERSION} ${projectionHash(input.host)}\0nix ${input.nix}\0flake ${path.resolve(input.flakeDir)}\0host ${input.host}\0`);
+  // A configuration outside a flake reads nixpkgs through NIX_PATH: which one is part of the key (its content is not).
+  if (input.nixPath !== undefined) hash.update(`NIX_PATH ${input.nixPath}\0`);
   const files = [...new Set([...flakeFiles(input.flakeDir), ...input.files.map((file) => path.resolve(file))])].sort();
   for (const file of files) {
     let content: Buffer | string;

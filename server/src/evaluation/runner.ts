@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type NixPosition, mapNixFile, nixErrors } from './internal-json';
-import { projectionExpression } from './projection';
+import { nixString, projectionExpression } from './projection';
 
 export interface NixTool {
   /** The absolute path of `nix` (nix-executable.ts). */
@@ -39,9 +39,15 @@ export interface NixError {
 
 export type ProjectedPath = { ok: true; value: unknown } | { ok: true; absent: true } | { ok: false };
 
+/**
+ * What Nix evaluates: a flake's `nixosConfigurations` (its flake.nix), or a configuration outside any flake through
+ * `<nixpkgs/nixos>` with `NIXOS_CONFIG` (its configuration.nix; this needs `--impure`, to read NIX_PATH and the
+ * environment, as nixos-rebuild does).
+ */
+export type EvalSource = { kind: 'flake'; file: string } | { kind: 'classic'; file: string };
+
 export interface RunOptions {
-  /** The folder of the flake (its flake.nix). */
-  flakeDir: string;
+  source: EvalSource;
   host: string;
   /** Where our expression file is written (the cache folder). */
   workDir: string;
@@ -72,24 +78,16 @@ function atLeast(version: string | undefined, wanted: [number, number]): boolean
 }
 
 /** The argument array of one evaluation (exported for the tests: no shell word ever comes from the workspace). */
-export function evalArguments(flakeDir: string, expression: string, readOnly: boolean, extraArgs: string[] = []): string[] {
-  return [
-    ...FEATURES,
-    'eval',
-    ...extraArgs,
-    '--json',
-    ...(readOnly ? ['--read-only'] : []),
-    '--option',
-    'allow-import-from-derivation',
-    'false',
-    '--log-format',
-    'internal-json',
-    // The flake as a path (Nix picks git+file inside a repository, so that only tracked files are read), then the
-    // output; the host is selected inside the expression, by a string literal.
-    `${path.resolve(flakeDir)}#nixosConfigurations`,
-    '--apply',
-    expression,
-  ];
+export function evalArguments(source: EvalSource | string, expression: string, readOnly: boolean, extraArgs: string[] = [], host = ''): string[] {
+  const from: EvalSource = typeof source === 'string' ? { kind: 'flake', file: path.join(source, 'flake.nix') } : source;
+  const common = [...FEATURES, 'eval', ...extraArgs, '--json', ...(readOnly ? ['--read-only'] : []), '--option', 'allow-import-from-derivation', 'false', '--log-format', 'internal-json'];
+  if (from.kind === 'classic') {
+    // `<nixpkgs/nixos>` reads the configuration from NIXOS_CONFIG (set in the environment, not written into code).
+    return [...common, '--impure', '--expr', `{ ${nixString(host)} = import <nixpkgs/nixos> { }; }`, '--apply', expression];
+  }
+  // The flake as a path (Nix picks git+file inside a repository, so that only tracked files are read), then the
+  // output; the host is selected inside the expression, by a string literal.
+  return [...common, `${path.resolve(path.dirname(from.file))}#nixosConfigurations`, '--apply', expression];
 }
 
 interface Collected {
@@ -101,11 +99,11 @@ interface Collected {
   cancelled: boolean;
 }
 
-function collect(tool: NixTool, args: string[], options: { cwd?: string; timeoutMs: number; signal?: AbortSignal }): Promise<Collected> {
+function collect(tool: NixTool, args: string[], options: { cwd?: string; timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<Collected> {
   return new Promise((resolve) => {
     const child = spawn(tool.nix, args, {
       cwd: options.cwd,
-      env: { ...process.env, PATH: tool.pathVariable },
+      env: { ...process.env, ...options.env, PATH: tool.pathVariable },
       detached: true,
       shell: false,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -174,9 +172,10 @@ async function runOnce(tool: NixTool, options: RunOptions, strictPath?: string[]
   // The expression is kept beside the cache, as a record of exactly what was asked of Nix.
   if (!strictPath) writeFileSync(path.join(options.workDir, 'projection.nix'), expression, { mode: 0o600 });
   const readOnly = atLeast(await nixVersion(tool), [2, 4]);
-  if (!existsSync(path.join(options.flakeDir, 'flake.nix'))) return { kind: 'fault', message: `no flake.nix in ${options.flakeDir}` };
-  const args = evalArguments(options.flakeDir, expression, readOnly, tool.extraArgs);
-  const result = await collect(tool, args, { cwd: options.flakeDir, timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal });
+  if (!existsSync(options.source.file)) return { kind: 'fault', message: `${options.source.file} does not exist` };
+  const args = evalArguments(options.source, expression, readOnly, tool.extraArgs, options.host);
+  const env = options.source.kind === 'classic' ? { NIXOS_CONFIG: options.source.file } : undefined;
+  const result = await collect(tool, args, { cwd: path.dirname(options.source.file), timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal, env });
   if (result.error) return { kind: 'fault', message: `could not run ${tool.nix}: ${result.error.message}` };
   if (result.cancelled) return { kind: 'fault', message: 'cancelled' };
   if (result.timedOut) return { kind: 'fault', message: `nix eval of host '${options.host}' did not finish within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s and was stopped` };

@@ -2,9 +2,9 @@
  * The evaluation-backed mode, for one analysis context (a CLI run, a language-server workspace folder): which hosts to
  * ask Nix about, asking it (or the cache), and handing the answers to the model (`AnalysisOptions.refine`).
  *
- * A host is evaluated when it is a NixOS host built by a flake and the static reading left something unknown that a
- * rule asked about (`HostModel.unknowns`). Non-flake hosts (`<nixpkgs/nixos>` with `NIXOS_CONFIG`) are not evaluated
- * yet: they stay with the static reading (docs/evaluation.md).
+ * A host is evaluated when it is a NixOS host — built by a flake, or a configuration.nix outside any flake (through
+ * `<nixpkgs/nixos>` with `NIXOS_CONFIG`) — and the static reading left something unknown that a rule asked about
+ * (`HostModel.unknowns`).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import type { RefineTarget } from '../model/hosts';
 import type { HostFinding } from '../rules/engine';
 import { type CachedOutcome, EvaluationCache, cacheKey } from './cache';
 import { type Disagreement, type MergeContext, mergeEvaluated, originKey } from './merge';
-import { type NixTool, runEvaluation } from './runner';
+import { type EvalSource, type NixTool, runEvaluation } from './runner';
 
 export interface SessionOptions {
   /** `nix` and its PATH, or why there is none (then every evaluation is a fault). */
@@ -25,7 +25,8 @@ export interface SessionOptions {
 
 export interface HostEvaluation {
   host: string;
-  flakeFile: string;
+  /** The flake.nix, or the configuration.nix of a host outside any flake. */
+  source: EvalSource;
   key: string;
   outcome: CachedOutcome;
   /** Whether the outcome came from the cache (no Nix ran). */
@@ -46,8 +47,16 @@ export function flakeFileOf(host: { files: string[]; root: string }): string | u
   return flakes[0];
 }
 
-function identity(flakeFile: string, host: string): string {
-  return `${flakeFile}#${host}`;
+/** What Nix evaluates for a host: its flake, or its configuration.nix when it is a NixOS host outside any flake. */
+export function sourceOf(host: { files: string[]; root: string; kind: string }): EvalSource | undefined {
+  const flake = flakeFileOf(host);
+  if (flake) return { kind: 'flake', file: flake };
+  if (host.kind === 'nixos' && path.basename(host.root) === 'configuration.nix') return { kind: 'classic', file: host.root };
+  return undefined;
+}
+
+function identity(source: EvalSource, host: string): string {
+  return `${source.kind}:${source.file}#${host}`;
 }
 
 export class EvaluationSession {
@@ -65,12 +74,13 @@ export class EvaluationSession {
 
   /** Whether a host is one to ask Nix about. */
   wants(host: HostModel): boolean {
-    return host.kind === 'nixos' && flakeFileOf(host) !== undefined && host.unknowns.length > 0;
+    return host.kind === 'nixos' && sourceOf(host) !== undefined && host.unknowns.length > 0;
   }
 
   /** The result kept for a host, if any (whatever the files are now: `evaluate` checks them). */
-  resultFor(flakeFile: string, host: string): HostEvaluation | undefined {
-    return this.results.get(identity(flakeFile, host));
+  resultFor(host: { files: string[]; root: string; kind: string; name: string }): HostEvaluation | undefined {
+    const source = sourceOf(host);
+    return source && this.results.get(identity(source, host.name));
   }
 
   /** A stamp that changes whenever the kept results change (the language server's `refineKey`). */
@@ -80,15 +90,15 @@ export class EvaluationSession {
 
   /** Whether a host's kept result is for the files as they are now on disk. */
   isCurrent(host: HostModel): boolean {
-    const flakeFile = flakeFileOf(host);
-    if (!flakeFile) return true;
-    const kept = this.results.get(identity(flakeFile, host.name));
-    return kept !== undefined && kept.key === this.keyOf(host, flakeFile);
+    const source = sourceOf(host);
+    if (!source) return true;
+    const kept = this.results.get(identity(source, host.name));
+    return kept !== undefined && kept.key === this.keyOf(host, source);
   }
 
-  private keyOf(host: HostModel, flakeFile: string): string {
+  private keyOf(host: HostModel, source: EvalSource): string {
     const nix = 'nix' in this.options.tool ? this.options.tool.nix : '';
-    return cacheKey({ host: host.name, flakeDir: path.dirname(flakeFile), files: host.files, nix });
+    return cacheKey({ host: host.name, flakeDir: path.dirname(source.file), files: host.files, nix, nixPath: source.kind === 'classic' ? (process.env.NIX_PATH ?? '') : undefined });
   }
 
   /** Asks Nix (or the cache) about each host, one at a time. */
@@ -96,13 +106,13 @@ export class EvaluationSession {
     const report: EvaluationReport = { evaluated: [], faults: [] };
     for (const [index, host] of hosts.entries()) {
       if (progress?.signal?.aborted) break;
-      const flakeFile = flakeFileOf(host);
-      if (!flakeFile) continue;
-      const key = this.keyOf(host, flakeFile);
+      const source = sourceOf(host);
+      if (!source) continue;
+      const key = this.keyOf(host, source);
       const cached = this.cache.get(key);
       if (cached) {
-        const result = { host: host.name, flakeFile, key, outcome: cached, cached: true, ms: 0 };
-        this.results.set(identity(flakeFile, host.name), result);
+        const result = { host: host.name, source, key, outcome: cached, cached: true, ms: 0 };
+        this.results.set(identity(source, host.name), result);
         report.evaluated.push(result);
         continue;
       }
@@ -114,12 +124,11 @@ export class EvaluationSession {
       progress?.onHost?.(host.name, index, hosts.length);
       const started = Date.now();
       this.nixRuns++;
-      const flakeDir = path.dirname(flakeFile);
       const outcome = await runEvaluation(tool, {
-        flakeDir,
+        source,
         host: host.name,
         workDir: this.cache.folder,
-        roots: [flakeDir],
+        roots: [path.dirname(source.file)],
         timeoutMs: this.options.timeoutMs,
         signal: progress?.signal,
       });
@@ -128,8 +137,8 @@ export class EvaluationSession {
         continue;
       }
       this.cache.set(key, outcome);
-      const result = { host: host.name, flakeFile, key, outcome, cached: false, ms: Date.now() - started };
-      this.results.set(identity(flakeFile, host.name), result);
+      const result = { host: host.name, source, key, outcome, cached: false, ms: Date.now() - started };
+      this.results.set(identity(source, host.name), result);
       report.evaluated.push(result);
     }
     return report;
@@ -145,8 +154,9 @@ export class EvaluationSession {
 
   /** `AnalysisOptions.refine`: the configuration with Nix's values in its unknowns, or Nix's failure. */
   readonly refine = (target: RefineTarget, config: ConfigNode) => {
-    if (!target.flakeFile) return undefined;
-    const result = this.results.get(identity(target.flakeFile, target.name));
+    const source = target.flakeFile ? ({ kind: 'flake', file: target.flakeFile } as const) : sourceOf(target);
+    if (!source) return undefined;
+    const result = this.results.get(identity(source, target.name));
     if (!result) return undefined;
     const outcome = result.outcome;
     const error = outcome.kind === 'nix-error' ? outcome : outcome.failure;

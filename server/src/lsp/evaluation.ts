@@ -18,7 +18,7 @@ import type { HostReuse } from '../rules/engine';
 import { type AnalysisResult, analyze, createHostReuse } from '../rules/engine';
 import type { Workspace } from '../model/workspace';
 import { resolveNixExecutable, safePathVariable } from '../evaluation/nix-executable';
-import { EvaluationSession, flakeFileOf } from '../evaluation/session';
+import { EvaluationSession } from '../evaluation/session';
 import type { Settings } from './settings';
 
 export const EVALUATION_NOTIFICATION = 'ephemeralRoot/evaluation';
@@ -101,7 +101,7 @@ export class EvaluationController {
     this.pendingBeforeFirst.delete(folder);
     state.staticResult = staticResult;
     const session = state.session;
-    if (!staticResult.hosts.some((host) => session.wants(host) && session.resultFor(flakeFileOf(host) ?? '', host.name))) return staticResult;
+    if (!staticResult.hosts.some((host) => session.wants(host) && session.resultFor(host))) return staticResult;
     session.beginAnalysis();
     const refined = analyze(this.workspace, [folder], { release, refine: session.refine, refineKey: session.stamp, reuse: state.reuse });
     for (const item of session.disagreements) {
@@ -160,7 +160,7 @@ export class EvaluationController {
     if (settings.evaluate === 'off') return { ...base, state: 'off' };
     if (!this.trusted) return { ...base, state: 'untrusted' };
     const state = this.folders.get(folder);
-    const evaluated = hosts.filter((host) => state?.staticResult?.hosts.some((model) => model.name === host && state.session.resultFor(flakeFileOf(model) ?? '', host)));
+    const evaluated = hosts.filter((host) => state?.staticResult?.hosts.some((model) => model.name === host && state.session.resultFor(model)));
     if (state?.running) return { ...base, evaluated, state: 'running', host: state.running };
     if (state?.fault) return { ...base, evaluated, state: 'fault', fault: state.fault };
     return { ...base, evaluated, state: 'idle' };
