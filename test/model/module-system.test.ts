@@ -137,3 +137,11 @@ describe('sops-nix by URL: its own units (sops-install-secrets*) and activation 
     assert.deepEqual(codes, []);
   });
 });
+
+describe('module arguments of a file analysed on its own', () => {
+  it('are unknown because no host passes them, and counted under that cause', async () => {
+    const { unknowns } = await run('fragment-arguments', '.');
+    assert.ok(unknowns.some((what) => /module argument of a file analysed on its own/.test(what)), unknowns.join(' | '));
+    assert.ok(!unknowns.some((what) => unknownCause(what) === 'a module argument that is not known (specialArgs, _module.args)'), unknowns.join(' | '));
+  });
+});

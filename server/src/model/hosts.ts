@@ -128,9 +128,9 @@ export class HostBuilder {
     this.evaluator = new Evaluator(workspace);
   }
 
-  collect(spec: Pick<HostSpec, 'roots' | 'specialArgs' | 'flake'>): ModuleSet {
+  collect(spec: Pick<HostSpec, 'roots' | 'specialArgs' | 'flake'> & { kind?: HostKind }): ModuleSet {
     const reference = new ConfigReference();
-    const args = moduleArguments(spec.specialArgs, this.libValue(), reference);
+    const args = moduleArguments(spec.specialArgs, this.libValue(), reference, spec.kind !== undefined && spec.kind !== 'nixos');
     const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs, reference, spec.flake?.inputUrls);
     return collector.collect(spec.roots);
   }
@@ -378,9 +378,9 @@ export class HostBuilder {
     return value;
   }
 
-  /** A module set read from one file alone. */
-  collectFile(file: string): ModuleSet {
-    return this.collect({ roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] });
+  /** A module set read from one file alone; `fragment` when it is analysed on its own (no host passes it arguments). */
+  collectFile(file: string, fragment = false): ModuleSet {
+    return this.collect({ roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }], kind: fragment ? 'fragment' : undefined });
   }
 
   /** Whether a file alone defines anything a rule reads. */
@@ -577,7 +577,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     const key = `configuration\0${file}\0${name}\0${kind}`;
     const compute = (): HostOutcome<R> => {
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };
-      const set = resumable(`${key}\0modules`, () => builder.collectFile(file));
+      const set = resumable(`${key}\0modules`, () => builder.collectFile(file, kind === 'fragment'));
       const beside = diskoBeside(builder, file, byFolder, set);
       return built(key, spec, set, beside);
     };
@@ -592,7 +592,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
     const name = uniqueHostName(file, folder, taken, 'fragment');
     const key = `file\0${file}\0${name}`;
     const compute = (): HostOutcome<R> => {
-      const set = resumable(`${key}\0modules`, () => builder.collectFile(file));
+      const set = resumable(`${key}\0modules`, () => builder.collectFile(file, true));
       if (!builder.isRelevant(set)) return { reached: [], missing: [] };
       const kind: HostKind = builder.definesDisko(set) && set.modules.length > 0 && onlyDisko(set) ? 'disko-only' : 'fragment';
       const spec: HostSpec = { name, kind, root: file, roots: [{ value: known({ kind: 'path', path: file }), origin: fileOrigin(file) }] };

@@ -76,7 +76,7 @@ function libraryName(symbolPath: string[]): string {
   return symbolPath.join('.');
 }
 
-export function moduleArguments(specialArgs: Value | undefined, lib: Value, configReference: ConfigReference): AttrsValue {
+export function moduleArguments(specialArgs: Value | undefined, lib: Value, configReference: ConfigReference, alone = false): AttrsValue {
   const args = emptyAttrs();
   args.entries.set('config', { thunk: known({ kind: 'symbol', path: ['config'], config: configReference }) });
   const symbols: Record<string, string[]> = {
@@ -90,7 +90,10 @@ export function moduleArguments(specialArgs: Value | undefined, lib: Value, conf
   if (specialArgs && specialArgs.kind === 'attrs') {
     for (const [name, entry] of specialArgs.entries) args.entries.set(name, entry);
   }
-  args.open = unknown('a module argument that is not known here (set through _module.args or specialArgs)');
+  // A file analysed on its own has no host to pass it arguments: whatever its importer passes is unknown for that reason.
+  args.open = alone
+    ? unknown('a module argument of a file analysed on its own (whatever imports it would pass it)')
+    : unknown('a module argument that is not known here (set through _module.args or specialArgs)');
   // An argument another module sets with `_module.args.<name>`, read once the host's modules are merged.
   args.fallback = (name, origin) => configReference.read(['_module', 'args', name], origin);
   return args;
