@@ -135,6 +135,33 @@ describe('ephemeralRoot.evaluate in the language server', () => {
     }
   });
 
+  it('turning the setting on evaluates the files already open; granting trust does too', async () => {
+    const prepared = prepare('custom-option/trigger');
+    let client = await start(prepared, 'off');
+    try {
+      const target = path.join(prepared.repo, 'site.nix');
+      client.open(target, readFileSync(target, 'utf8'));
+      await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target) });
+      assert.equal(prepared.evalCalls().length, 0, 'off: no nix');
+      client.settings = { ephemeralRoot: { evaluate: 'onOpen' } };
+      void client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+      await client.next(uri(target), hasCode('hostid-missing'), 60_000);
+      assert.equal(prepared.evalCalls().length, 1);
+      await client.shutdown();
+      rmSync(prepared.cache, { recursive: true, force: true });
+      client = await start(prepared, 'onOpen', false);
+      client.open(target, readFileSync(target, 'utf8'));
+      await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target) });
+      assert.equal(prepared.evalCalls().length, 1, 'untrusted: no nix');
+      void client.connection.sendNotification('ephemeralRoot/workspaceTrusted');
+      await client.next(uri(target), hasCode('hostid-missing'), 60_000);
+      assert.equal(prepared.evalCalls().length, 2, 'trusted now: evaluated');
+    } finally {
+      await client.shutdown();
+      rmSync(prepared.scratch, { recursive: true, force: true });
+    }
+  });
+
   it('an untrusted workspace never runs Nix, whatever the setting', async () => {
     const prepared = prepare('custom-option/trigger');
     const client = await start(prepared, 'onOpen', false);

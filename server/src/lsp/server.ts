@@ -165,6 +165,7 @@ export class EphemeralRootServer {
     });
     connection.onNotification(WORKSPACE_TRUSTED_NOTIFICATION, () => {
       this.evaluation.trusted = true;
+      for (const document of this.documents.all()) this.evaluation.note(this.folderFor(document.path), document.path, 'open');
       this.scheduleAll();
     });
     connection.onShutdown(() => this.evaluation.dispose());
@@ -189,6 +190,8 @@ export class EphemeralRootServer {
     });
     connection.onDidChangeConfiguration(() => {
       for (const folder of this.folders.values()) folder.settings = undefined;
+      // The evaluation-backed mode just turned on (or its nix changed) considers the files already open.
+      for (const document of this.documents.all()) this.evaluation.note(this.folderFor(document.path), document.path, 'open');
       this.scheduleAll();
     });
     connection.onCodeAction((params) => this.guard<CodeAction[]>('codeAction', () => codeActionsFor(this, params)));
