@@ -40,6 +40,24 @@ describe('nix eval runner', () => {
     }
   });
 
+  it("a flake folder whose path Nix would read as a reference ('#', '?') is refused, nothing runs", async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'er-runner-'));
+    try {
+      const flake = path.join(folder, 'a#b?c');
+      require('node:fs').mkdirSync(flake);
+      writeFileSync(path.join(flake, 'flake.nix'), '{ outputs = _: { }; }');
+      const ran = path.join(folder, 'ran');
+      const fake = path.join(folder, 'nix');
+      writeFileSync(fake, `#!/bin/sh\nif [ "$1" = --version ]; then echo 'nix (Nix) 2.8.0'; exit 0; fi\ntouch '${ran}'\n`);
+      chmodSync(fake, 0o755);
+      const outcome = await runEvaluation({ nix: fake, pathVariable: process.env.PATH ?? '' }, { source: { kind: 'flake', file: path.join(flake, 'flake.nix') }, host: 'h', workDir: path.join(folder, 'work'), roots: [flake] });
+      assert.equal(outcome.kind, 'fault');
+      assert.throws(() => require('node:fs').statSync(ran), 'nix eval did not run');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   for (const how of ['timeout', 'cancellation'] as const) {
     it(`${how} ends nix and everything it started`, async () => {
       const folder = mkdtempSync(path.join(os.tmpdir(), 'er-runner-'));

@@ -173,6 +173,11 @@ async function runOnce(tool: NixTool, options: RunOptions, strictPath?: string[]
   if (!strictPath) writeFileSync(path.join(options.workDir, 'projection.nix'), expression, { mode: 0o600 });
   const readOnly = atLeast(await nixVersion(tool), [2, 4]);
   if (!existsSync(options.source.file)) return { kind: 'fault', message: `${options.source.file} does not exist` };
+  // A flake is named by its path in a flake reference, where `#`, `?` and `%` have a meaning of their own: such a
+  // path is refused rather than read as another reference.
+  if (options.source.kind === 'flake' && /[#?%]/.test(path.resolve(path.dirname(options.source.file)))) {
+    return { kind: 'fault', message: `the flake's folder ${path.dirname(options.source.file)} holds '#', '?' or '%', which Nix would read as part of a flake reference` };
+  }
   const args = evalArguments(options.source, expression, readOnly, tool.extraArgs, options.host);
   const env = options.source.kind === 'classic' ? { NIXOS_CONFIG: options.source.file } : undefined;
   const result = await collect(tool, args, { cwd: path.dirname(options.source.file), timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal, env });
