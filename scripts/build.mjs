@@ -2,7 +2,7 @@
 // Bundles the CLI, the language server and the VS Code client with esbuild, and copies the two wasm files
 // (tree-sitter's runtime and the Nix grammar) next to the bundles, where the syntax layer looks for them.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -18,6 +18,23 @@ const entries = [
   { in: 'client/src/extension.ts', out: 'extension' },
 ].filter((entry) => existsSync(path.join(root, entry.in)));
 
+/**
+ * web-tree-sitter loads two built-in modules with `import()`. A script that V8 restores from a code cache (the one
+ * bin/ephemeral-root-ls.js keeps) has no dynamic-import callback on Node 20, so those calls would fail there: the
+ * bundle loads the two with its own `require`, which is what they resolve to anyway.
+ */
+const withoutDynamicImport = {
+  name: 'without-dynamic-import',
+  setup(builder) {
+    builder.onLoad({ filter: /web-tree-sitter[\\/]tree-sitter\.c?js$/ }, async (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const replaced = source.replace(/await import\(("fs\/promises"|"module")\)/g, (_match, name) => `__nodeRequire(${name})`);
+      if ((replaced.match(/__nodeRequire\(/g) ?? []).length !== 2) throw new Error(`${args.path}: expected two import() calls to replace`);
+      return { contents: replaced, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: entries.map((entry) => ({ in: entry.in, out: entry.out })),
@@ -29,7 +46,8 @@ await build({
   external: ['vscode'],
   // web-tree-sitter's CommonJS build still reads import.meta.url to find its files; give it the bundle's own URL.
   define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href; const __nodeRequire = require;" },
+  plugins: [withoutDynamicImport],
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',

@@ -1,0 +1,58 @@
+/**
+ * bin/ephemeral-root-ls.js loads the bundle through V8's code cache (a cold start skips compiling what the first
+ * analysis runs): the first server writes the cache into EPHEMERAL_ROOT_CACHE_DIR (readable by the user only), the
+ * next one starts from it and publishes the same diagnostics, and a cache that does not fit the bundle is refused by
+ * V8 and written again, never trusted.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { REPO_ROOT } from '../support/engine';
+import { LspClient, uri } from '../support/lsp-client';
+
+const SEED = path.join(REPO_ROOT, 'examples', 'seed');
+const CONFIGURATION = path.join(SEED, 'configuration.nix');
+
+async function firstDiagnostics(cacheDir: string): Promise<string[]> {
+  const previous = process.env.EPHEMERAL_ROOT_CACHE_DIR;
+  process.env.EPHEMERAL_ROOT_CACHE_DIR = cacheDir;
+  const client = new LspClient();
+  if (previous === undefined) delete process.env.EPHEMERAL_ROOT_CACHE_DIR;
+  else process.env.EPHEMERAL_ROOT_CACHE_DIR = previous;
+  try {
+    await client.initialize(SEED);
+    const published = client.next(uri(CONFIGURATION), () => true, 60_000);
+    client.open(CONFIGURATION, readFileSync(CONFIGURATION, 'utf8'));
+    return (await published).diagnostics.map((item) => `${item.code} ${item.range.start.line}:${item.range.start.character}`).sort();
+  } finally {
+    await client.shutdown();
+  }
+}
+
+describe('code cache of the language server', () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'code-cache-'));
+  after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it('is written by the first server and used by the next, with the same diagnostics', async () => {
+    const first = await firstDiagnostics(cacheDir);
+    const files = readdirSync(cacheDir).filter((name) => name.endsWith('.v8cache'));
+    assert.equal(files.length, 1, 'one cache file for the bundle');
+    const cacheFile = path.join(cacheDir, files[0]);
+    assert.equal(statSync(cacheFile).mode & 0o077, 0, 'readable by the user only');
+    const written = statSync(cacheFile).mtimeMs;
+    const second = await firstDiagnostics(cacheDir);
+    assert.deepEqual(second, first);
+    assert.ok(first.length > 0);
+    assert.equal(statSync(cacheFile).mtimeMs, written, 'an accepted cache is not written again');
+  });
+
+  it('refuses a cache that does not fit the bundle and writes a good one', async () => {
+    const cacheFile = path.join(cacheDir, readdirSync(cacheDir).find((name) => name.endsWith('.v8cache'))!);
+    writeFileSync(cacheFile, Buffer.alloc(4096, 7));
+    const diagnostics = await firstDiagnostics(cacheDir);
+    assert.ok(diagnostics.length > 0);
+    assert.notDeepEqual(readFileSync(cacheFile).subarray(0, 64), Buffer.alloc(64, 7));
+  });
+});
