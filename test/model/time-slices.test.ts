@@ -67,19 +67,19 @@ describe('time slices', () => {
     assert.ok(steps <= inOneGo.steps * 1.1, `${steps} steps in slices, ${inOneGo.steps} in one go`);
   });
 
-  it('after four interruptions, each one doubles the next slice of that host only', () => {
+  it('after sixteen interruptions, each one doubles the next slice of that host only', () => {
     const slices = new TimeSlices(10);
     slices.next();
     const first = slices.budgetFor('a');
     const firstEnd = first.sliceEnd!;
-    first.interruptions = 4;
+    first.interruptions = 16;
     slices.next();
     const again = slices.budgetFor('a');
     assert.equal(again, first, 'a host keeps its budget across slices');
-    assert.ok(Math.abs(again.sliceEnd! - slices.start - 10) < 1e-6, 'four interruptions: still the plain length');
-    first.interruptions = 7;
+    assert.ok(Math.abs(again.sliceEnd! - slices.start - 10) < 1e-6, 'sixteen interruptions: still the plain length');
+    first.interruptions = 19;
     slices.next();
-    assert.ok(Math.abs(slices.budgetFor('a').sliceEnd! - slices.start - 80) < 1e-6, 'seven interruptions: a slice of 10 × 2³ ms');
+    assert.ok(Math.abs(slices.budgetFor('a').sliceEnd! - slices.start - 80) < 1e-6, 'nineteen interruptions: a slice of 10 × 2³ ms');
     assert.ok(firstEnd - slices.start <= 10, 'the first slice had the plain length');
     const other = slices.budgetFor('b');
     assert.ok(Math.abs(other.sliceEnd! - slices.start - 10) < 1e-6, 'another host keeps the plain length');

@@ -134,10 +134,10 @@ const SLICE_AFTER_STEPS = 20_000;
 
 /**
  * A host's first slices keep their length however often they are interrupted. A host that burns its whole budget
- * (a hostile file) spends it in a few of them, and short slices keep the server answering other folders meanwhile;
+ * (a hostile file: a million steps, about a quarter of a second) spends it within them, and short slices keep the server answering other folders meanwhile;
  * restarting it costs nothing, since its budget, spent across all its slices, is what stops it.
  */
-const SHORT_SLICES = 4;
+const SHORT_SLICES = 16;
 
 /**
  * The language server's time slices over one analysis of a folder, and the budgets of its hosts, kept from one slice
