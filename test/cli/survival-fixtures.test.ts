@@ -1,6 +1,6 @@
 /**
- * Section-E rule fixtures ("what must survive the rollback") through the built `ephemeral-root check` command, as a
- * user or CI runs it: every fixture of every section-E code in one run (`check <folder>…` takes several), and the
+ * The rule fixtures of sections E ("what must survive the rollback"), F (btrfs roots) and G (tmpfs roots) through the built `ephemeral-root check` command, as a
+ * user or CI runs it: every fixture of every code of those sections in one run (`check <folder>…` takes several), and the
  * JSON report's diagnostics must be exactly the caret annotations of the fixtures' files — range, severity and code,
  * nothing more — with a host found in every fixture.
  */
@@ -11,15 +11,15 @@ import { describe, it } from 'node:test';
 import { annotationKey, expectedKey, readAnnotations } from '../support/annotations';
 import { runCli } from '../support/cli';
 import { REPO_ROOT, listNix } from '../support/engine';
-import { sectionEFixtures } from '../support/section-e';
+import { FRONT_END_CODES, ruleFixtures } from '../support/section-e';
 
 interface JsonReport {
   hosts: { root: string; files: string[] }[];
   diagnostics: { file: string; code: string; severity: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }[];
 }
 
-describe('section-E fixtures through the CLI', () => {
-  const fixtures = sectionEFixtures();
+describe('section-E, F and G fixtures through the CLI', () => {
+  const fixtures = ruleFixtures(FRONT_END_CODES);
   const run = runCli(['check', ...fixtures.map((fixture) => path.relative(REPO_ROOT, fixture.source)), '--format', 'json'], REPO_ROOT, 120_000);
   const report = (run.stdout ? JSON.parse(run.stdout) : { hosts: [], diagnostics: [] }) as JsonReport;
 

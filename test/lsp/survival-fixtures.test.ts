@@ -1,6 +1,6 @@
 /**
- * Section-E rule fixtures ("what must survive the rollback") through the language server, as an editor sees them:
- * every fixture of every section-E code (triggers and near misses, the version-dependent and activation-mode silences
+ * The rule fixtures of sections E ("what must survive the rollback"), F (btrfs roots) and G (tmpfs roots) through the language server, as an editor sees them:
+ * every fixture of every code of those sections (triggers and near misses, the version-dependent and activation-mode silences
  * among them) is a folder of one multi-root workspace, each of its Nix files is opened, and the diagnostics published
  * for it must be exactly the caret annotations of that file (range, severity and code) — the contract
  * test/rules/fixtures.test.ts checks through the engine. For a file without annotations the server's own count of
@@ -16,7 +16,7 @@ import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { annotationKey, expectedKey, readAnnotations } from '../support/annotations';
 import { fixtureRelease, listNix } from '../support/engine';
 import { LspClient, uri } from '../support/lsp-client';
-import { SECTION_E_CODES, sectionEFixtures } from '../support/section-e';
+import { FRONT_END_CODES, ruleFixtures } from '../support/section-e';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'survival-fixtures-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -28,14 +28,14 @@ interface FileInfo {
   counts: Record<string, number>;
 }
 
-const fixtures = sectionEFixtures().map((fixture) => ({ ...fixture, folder: path.join(scratch, `${fixture.code}--${fixture.name}`) }));
+const fixtures = ruleFixtures(FRONT_END_CODES).map((fixture) => ({ ...fixture, folder: path.join(scratch, `${fixture.code}--${fixture.name}`) }));
 
 function keysOf(file: string, diagnostics: Diagnostic[]): string[] {
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   return diagnostics.map((diagnostic) => annotationKey(file, diagnostic.range, (line) => lines[line] ?? '', SEVERITY[diagnostic.severity ?? 1], String(diagnostic.code))).sort();
 }
 
-describe('section-E fixtures through the language server', () => {
+describe('section-E, F and G fixtures through the language server', () => {
   let client: LspClient;
   before(async () => {
     for (const fixture of fixtures) cpSync(fixture.source, fixture.folder, { recursive: true });
@@ -44,8 +44,8 @@ describe('section-E fixtures through the language server', () => {
   });
   after(() => client.shutdown());
 
-  it('every section-E code has a trigger and a near miss here, none with a release of its own', () => {
-    for (const code of SECTION_E_CODES) {
+  it('every section-E, F and G code has a trigger and a near miss here, none with a release of its own', () => {
+    for (const code of FRONT_END_CODES) {
       const names = fixtures.filter((fixture) => fixture.code === code).map((fixture) => fixture.name);
       assert.ok(names.some((name) => name.startsWith('trigger')) && names.some((name) => name.startsWith('near-miss')), `${code}: ${names.join(', ')}`);
     }
