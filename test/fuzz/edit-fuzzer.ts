@@ -101,7 +101,16 @@ function offsets(text: string, edit: Edit): { start: number; end: number } {
   return { start, end: Math.min(end, text.length) };
 }
 
-export async function fuzzServer(options: FuzzOptions): Promise<{ edits: number; slowest: number }> {
+/** What a fuzz run measured: response times of edits with an ordinary document and with a hostile shape in it. */
+export interface FuzzResult {
+  edits: number;
+  /** Response times (ms) of edits whose document held no hostile shape, in the order they were measured. */
+  ordinary: number[];
+  /** Response times (ms) of edits whose document held a hostile shape (bounded by the host's budget). */
+  hostile: number[];
+}
+
+export async function fuzzServer(options: FuzzOptions): Promise<FuzzResult> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'fuzz-'));
   const client = new LspClient();
   const errors: string[] = [];
@@ -109,7 +118,8 @@ export async function fuzzServer(options: FuzzOptions): Promise<{ edits: number;
     if (message.type === 1) errors.push(message.message);
   });
   let total = 0;
-  let slowest = 0;
+  const ordinary: number[] = [];
+  const hostile: number[] = [];
   try {
     const workspaces = fuzzTargets().map((target, index) => {
       const folder = path.join(scratch, `w${index}`);
@@ -127,8 +137,8 @@ export async function fuzzServer(options: FuzzOptions): Promise<{ edits: number;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...workspaces), fc.array(editArbitrary, { minLength: 1, maxLength: options.editsPerRun }), async (target, edits) => {
         if (options.maxEdits !== undefined && total >= options.maxEdits) return;
-        await runSequence(client, target, edits, options, errors, (elapsed) => {
-          slowest = Math.max(slowest, elapsed);
+        await runSequence(client, target, edits, options, errors, (elapsed, withHostileShape) => {
+          (withHostileShape ? hostile : ordinary).push(elapsed);
           total++;
         });
       }),
@@ -139,7 +149,7 @@ export async function fuzzServer(options: FuzzOptions): Promise<{ edits: number;
     await client.shutdown();
     rmSync(scratch, { recursive: true, force: true });
   }
-  return { edits: total, slowest };
+  return { edits: total, ordinary, hostile };
 }
 
 /** Replays one edit sequence on one file through the server, checking every response. */
@@ -149,7 +159,7 @@ export async function runSequence(
   edits: Edit[],
   options: Pick<FuzzOptions, 'responseLimitMs' | 'hostileLimitMs' | 'onFailure' | 'seed'>,
   errors: string[],
-  measured: (elapsed: number) => void,
+  measured: (elapsed: number, withHostileShape: boolean) => void,
 ): Promise<void> {
   let version = Date.now();
   const original = readFileSync(target.file, 'utf8');
@@ -168,8 +178,8 @@ export async function runSequence(
       const started = performance.now();
       await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target.file) });
       const elapsed = performance.now() - started;
-      measured(elapsed);
       const hostile = HOSTILE.some((shape) => text.includes(shape));
+      measured(elapsed, hostile);
       const limit = hostile ? (options.hostileLimitMs ?? HOSTILE_LIMIT_MS) : options.responseLimitMs;
       if (elapsed > limit) throw new Error(`a response took ${elapsed.toFixed(0)} ms${hostile ? ' (with a hostile shape in the document)' : ''}`);
       if (errors.length > 0) throw new Error(`the server logged an error: ${errors[0].slice(0, 400)}`);
