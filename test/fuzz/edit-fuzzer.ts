@@ -45,6 +45,12 @@ const ODD = ['é', '😀', '中文', '\u0000', '\r\n', '\r', '\t', '\u200b', '\u
  * the syntax around them; where they land in an expression, the host's budget bounds what they cost, which can be
  * the whole budget: a document holding one is held to `hostileLimitMs` instead of the ordinary response limit.
  */
+/** The hostile shapes that are long runs of one unit (a parser's worst case, test/robustness/hostile-cases.ts). */
+const HOSTILE_RUNS = [
+  { unit: '[ {', count: 5000 },
+  { unit: '.a', count: 5000 },
+];
+
 export const HOSTILE = [
   'builtins.readFile /etc/passwd',
   'builtins.readFile /proc/self/environ',
@@ -57,9 +63,25 @@ export const HOSTILE = [
   '(let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 100000)',
   '(builtins.foldl\' (x: y: x + y) 0 (builtins.genList (i: builtins.foldl\' (x: y: x + y) 0 (builtins.genList (j: j) 1000)) 1000))',
   '(builtins.match "(a*)*b" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")',
-  '[ {'.repeat(5000),
-  `x${'.a'.repeat(5000)}`,
+  HOSTILE_RUNS[0].unit.repeat(HOSTILE_RUNS[0].count),
+  `x${HOSTILE_RUNS[1].unit.repeat(HOSTILE_RUNS[1].count)}`,
 ];
+
+/**
+ * Whether a document holds a hostile shape. A later edit may land inside a long run and split it, or clip its start
+ * (seed 217135 left `{[ ` × 4,933 of `[ {` × 5,000 after inserting text one character in): the rest is as costly as
+ * the whole, so a run counts while a tenth of it is still there in one piece, in any phase of its unit.
+ */
+export function holdsHostileShape(text: string): boolean {
+  if (HOSTILE.some((shape) => text.includes(shape))) return true;
+  return HOSTILE_RUNS.some(({ unit, count }) => {
+    for (let phase = 0; phase < unit.length; phase++) {
+      const rotated = unit.slice(phase) + unit.slice(0, phase);
+      if (text.includes(rotated.repeat(Math.ceil(count / 10)))) return true;
+    }
+    return false;
+  });
+}
 
 export const editArbitrary: fc.Arbitrary<Edit> = fc.record({
   at: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -178,7 +200,7 @@ export async function runSequence(
       const started = performance.now();
       await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target.file) });
       const elapsed = performance.now() - started;
-      const hostile = HOSTILE.some((shape) => text.includes(shape));
+      const hostile = holdsHostileShape(text);
       measured(elapsed, hostile);
       const limit = hostile ? (options.hostileLimitMs ?? HOSTILE_LIMIT_MS) : options.responseLimitMs;
       if (elapsed > limit) throw new Error(`a response took ${elapsed.toFixed(0)} ms${hostile ? ' (with a hostile shape in the document)' : ''}`);

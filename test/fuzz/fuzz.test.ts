@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURES } from '../support/engine';
 import { LspClient } from '../support/lsp-client';
-import { type Edit, fuzzServer, fuzzTargets, runSequence } from './edit-fuzzer';
+import { type Edit, HOSTILE, fuzzServer, fuzzTargets, holdsHostileShape, runSequence } from './edit-fuzzer';
 
 // Generous for a loaded CI machine: the first request after opening a file includes the cold first analysis.
 const RESPONSE_LIMIT_MS = 5000;
@@ -20,6 +20,17 @@ describe('fuzzing the language server', () => {
     console.log(`fuzz: ${edits} edits, slowest response ${Math.max(0, ...ordinary, ...hostile).toFixed(1)} ms`);
     assert.ok(edits >= 25);
     assert.equal(ordinary.length + hostile.length, edits, 'every edit has its response time');
+  });
+
+  it('holds a document with a split or clipped hostile run to the hostile limit, and no other', () => {
+    const layout = readFileSync(path.join(fuzzTargets()[0].folder, 'disko.nix'), 'utf8');
+    for (const shape of HOSTILE) assert.ok(holdsHostileShape(layout.slice(0, 40) + shape + layout.slice(40)), shape.slice(0, 40));
+    // Seed 217135: an insertion one character into `[ {` × 5,000 left `{[ ` × 4,933 behind.
+    const clipped = `[ 中文${'{[ '.repeat(4933)}{`;
+    assert.ok(holdsHostileShape(layout + clipped));
+    assert.ok(holdsHostileShape(`${'.a'.repeat(2000)}b${'.a'.repeat(2000)}`));
+    assert.ok(!holdsHostileShape(layout), 'the seed layout itself is ordinary');
+    assert.ok(!holdsHostileShape(layout + '[ {'.repeat(100) + '['.repeat(800)), 'short runs and the fuzzer\'s own nesting are ordinary');
   });
 
   const saved = path.join(FIXTURES, 'fuzz');
