@@ -27,10 +27,23 @@ export interface OptionDeclaration {
   submodule?: boolean;
 }
 
-/** Declarations by path, where a path element `*` stands for any name (the elements of an `attrsOf` submodule). */
+/**
+ * Declarations by path, where a path element `*` stands for any name (the elements of an `attrsOf` submodule). A node
+ * is read lazily: `pending` holds the values found at its path (a module's `options`, a set below it, a submodule's
+ * options) that have not been looked into yet.
+ */
 interface DeclarationTrie {
+  path: readonly string[];
   declaration?: OptionDeclaration;
   children: Map<string, DeclarationTrie>;
+  pending: PendingDeclarations[];
+  /** Whether a declaration lies at or below this node, once known. */
+  declaresBelow?: boolean;
+}
+
+interface PendingDeclarations {
+  value: Thunk;
+  depth: number;
 }
 
 /** A module's `options` value, to be read for declarations once the host is collected. */
@@ -42,64 +55,111 @@ export interface DeclarationSource {
 /** How deep option declarations are searched below `options` (nested attribute sets of declarations). */
 const MAX_DECLARATION_DEPTH = 24;
 
+const NONE: DeclarationTrie[] = [];
+
+/** What one pending value holds: a declaration at its node, and values to look into further down. */
+interface Expansion {
+  declaration?: Omit<OptionDeclaration, 'path'>;
+  /** More values at the same node (a submodule's options). */
+  here: PendingDeclarations[];
+  /** Values at child nodes, by name (`*` for the elements of an `attrsOf` submodule). */
+  below: [string, PendingDeclarations][];
+  /** The `*` child's own declaration (an element of an `attrsOf` submodule). */
+  element?: Omit<OptionDeclaration, 'path'>;
+}
+
+/**
+ * The options a host's modules declare. Reading them is lazy: a host with fifty service modules, each declaring a
+ * dozen options with submodule types, has a rule read three or four namespaces of them, so only the nodes a lookup
+ * passes through are looked into (the rest of an edit's analysis never forces those options' types).
+ */
 export class Declarations {
-  private readonly root: DeclarationTrie = { children: new Map() };
-  private count = 0;
+  private readonly root: DeclarationTrie = { path: [], children: new Map(), pending: [] };
 
   constructor(sources: DeclarationSource[]) {
-    for (const source of sources) this.visit(source.options.force(), [], 0);
+    for (const source of sources) this.root.pending.push({ value: source.options, depth: 0 });
   }
 
-  private visit(value: Value, path: string[], depth: number): void {
-    if (depth > MAX_DECLARATION_DEPTH) return;
+  /**
+   * Looks into a node's pending values, in the order they were found (the first of two declarations of one option
+   * wins, as before). Everything a value forces is forced before anything is recorded, and the value leaves the queue
+   * only then: an analysis interrupted by its time slice (budget.ts) finds the queue as it was and goes on.
+   */
+  private expand(node: DeclarationTrie): void {
+    const path = node.path;
+    while (node.pending.length > 0) {
+      const expansion = this.expansionOf(node.pending[0]);
+      node.pending.shift();
+      if (expansion.declaration && !node.declaration) node.declaration = { path: [...path], ...expansion.declaration };
+      node.pending.push(...expansion.here);
+      for (const [name, pending] of expansion.below) this.childOf(node, name).pending.push(pending);
+      if (expansion.element) {
+        const element = this.childOf(node, '*');
+        element.declaration ??= { path: [...path, '*'], ...expansion.element };
+      }
+    }
+  }
+
+  private expansionOf({ value: thunk, depth }: PendingDeclarations): Expansion {
+    const expansion: Expansion = { here: [], below: [] };
+    if (depth > MAX_DECLARATION_DEPTH) return expansion;
+    const value = thunk.force();
     if (value.kind === 'option') {
       const args = value.args.force();
       const fallback = args.kind === 'attrs' ? args.entries.get('default')?.thunk : undefined;
       const typeThunk = args.kind === 'attrs' ? args.entries.get('type')?.thunk : undefined;
       const type = typeThunk ? optionTypeOf(typeThunk.force()) : undefined;
-      this.declare({ path, default: fallback, origin: value.origin, submodule: type?.kind === 'submodule' });
+      expansion.declaration = { default: fallback, origin: value.origin, submodule: type?.kind === 'submodule' };
       if (type?.kind === 'submodule') {
-        for (const options of type.options) this.visit(options.force(), path, depth + 1);
+        for (const options of type.options) expansion.here.push({ value: options, depth: depth + 1 });
       } else if (type?.kind === 'attrsOf') {
         const element = optionTypeOf(type.element.force());
         if (element?.kind === 'submodule') {
-          const elementPath = [...path, '*'];
-          this.declare({ path: elementPath, origin: value.origin, submodule: true });
-          for (const options of element.options) this.visit(options.force(), elementPath, depth + 1);
+          expansion.element = { origin: value.origin, submodule: true };
+          for (const options of element.options) expansion.below.push(['*', { value: options, depth: depth + 1 }]);
         }
       }
-      return;
+      return expansion;
     }
-    if (value.kind !== 'attrs') return;
-    for (const [name, entry] of value.entries) this.visit(entry.thunk.force(), [...path, name], depth + 1);
+    if (value.kind === 'attrs') for (const [name, entry] of value.entries) expansion.below.push([name, { value: entry.thunk, depth: depth + 1 }]);
+    return expansion;
   }
 
-  private declare(declaration: OptionDeclaration): void {
-    let node = this.root;
-    for (const name of declaration.path) {
-      let next = node.children.get(name);
-      if (!next) node.children.set(name, (next = { children: new Map() }));
-      node = next;
-    }
-    // Two declarations of one option are an error in Nix; the first is as good as any for a default.
-    if (!node.declaration) {
-      node.declaration = declaration;
-      this.count++;
-    }
+  private childOf(node: DeclarationTrie, name: string): DeclarationTrie {
+    let child = node.children.get(name);
+    if (!child) node.children.set(name, (child = { path: [...node.path, name], children: new Map(), pending: [] }));
+    return child;
   }
 
-  /** The trie nodes a path reaches, a name matching itself or `*`. */
+  /** Whether a declaration lies at or below a node (looked into only as far as the first one found). */
+  private declaresBelow(node: DeclarationTrie): boolean {
+    if (node.declaresBelow !== undefined) return node.declaresBelow;
+    this.expand(node);
+    let found = node.declaration !== undefined;
+    for (const child of node.children.values()) {
+      if (found) break;
+      found = this.declaresBelow(child);
+    }
+    node.declaresBelow = found;
+    return found;
+  }
+
+  /**
+   * The trie nodes a path reaches, a name matching itself or `*`, each looked into. Most paths meet no `*` on the
+   * way (every read of `config` asks), so one node is followed until a second one appears.
+   */
   private reach(path: string[]): DeclarationTrie[] {
-    let nodes = [this.root];
+    this.expand(this.root);
+    let nodes: DeclarationTrie[] = [this.root];
     for (const name of path) {
       const next: DeclarationTrie[] = [];
       for (const node of nodes) {
         const exact = node.children.get(name);
-        if (exact) next.push(exact);
+        if (exact && this.declaresBelow(exact)) next.push(exact);
         const any = name === '*' ? undefined : node.children.get('*');
-        if (any) next.push(any);
+        if (any && this.declaresBelow(any)) next.push(any);
       }
-      if (next.length === 0) return [];
+      if (next.length === 0) return NONE;
       nodes = next;
     }
     return nodes;
@@ -113,20 +173,24 @@ export class Declarations {
 
   /** The names declared directly below a path (not `*`), or undefined when no declaration lies below it. */
   childrenOf(path: string[]): Set<string> | undefined {
-    const nodes = this.reach(path).filter((node) => node.children.size > 0);
-    if (nodes.length === 0) return undefined;
     const names = new Set<string>();
-    for (const node of nodes) for (const name of node.children.keys()) if (name !== '*') names.add(name);
-    return names;
-  }
-
-  get size(): number {
-    return this.count;
+    let any = false;
+    for (const node of this.reach(path)) {
+      for (const [name, child] of node.children) {
+        if (!this.declaresBelow(child)) continue;
+        any = true;
+        if (name !== '*') names.add(name);
+      }
+    }
+    return any ? names : undefined;
   }
 
   /** Whether the option at a path is a set of submodules (`attrsOf (submodule …)`): its elements are declared as `*`. */
   hasElements(path: string[]): boolean {
-    return this.reach(path).some((node) => node.children.has('*'));
+    return this.reach(path).some((node) => {
+      const element = node.children.get('*');
+      return element !== undefined && this.declaresBelow(element);
+    });
   }
 }
 

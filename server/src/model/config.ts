@@ -112,25 +112,48 @@ export interface ScopedCover {
   cover: Cover;
 }
 
+/** What `effective()` answers for a node nothing defines (shared: the answer is never changed by its readers). */
+const NO_DEFINITIONS: { definitions: Definition[]; uncertain: boolean } = Object.freeze({ definitions: Object.freeze([]) as unknown as Definition[], uncertain: false });
+
+const NO_SCOPED: ScopedCover[] = [];
+
 export class ConfigNode {
   private readonly children = new Map<string, ConfigNode>();
   private filtered: { definitions: Definition[]; uncertain: boolean } | undefined;
+  private isElement: boolean | undefined;
+  private allCovers: Cover[] | undefined;
 
   constructor(
     readonly path: string[],
     readonly definitions: Definition[],
-    readonly covers: Cover[],
+    /** Covers met at this node itself (those of the nodes above it are `inherited`). */
+    private readonly ownCovers: Cover[],
     /** Covers that start at a path below this node (taken up by the child at their path). */
     private readonly scoped: ScopedCover[] = [],
+    /**
+     * The covers of the node above, which hold here too. Kept apart and joined when first asked: most nodes add
+     * none, and copying a parent's list into every child made each edit of a host with many unreadable modules
+     * allocate a list per option read.
+     */
+    private readonly inherited: readonly Cover[] = [],
   ) {}
 
+  /** Contributions that might define anything at this path: the node's own and those of every node above it. */
+  get covers(): Cover[] {
+    if (this.allCovers) return this.allCovers;
+    this.allCovers = this.inherited.length === 0 ? this.ownCovers : this.ownCovers.length === 0 ? (this.inherited as Cover[]) : [...this.inherited, ...this.ownCovers];
+    return this.allCovers;
+  }
+
   get elementLevel(): boolean {
-    return isElementLevel(this.path);
+    this.isElement ??= isElementLevel(this.path);
+    return this.isElement;
   }
 
   /** Definitions that survive priority filtering, and whether a conditional one might override them. */
   effective(): { definitions: Definition[]; uncertain: boolean } {
     if (this.filtered) return this.filtered;
+    if (this.definitions.length === 0) return (this.filtered = NO_DEFINITIONS);
     // A definition under a late condition known to fail is not there; one still undecided keeps the answer from being
     // remembered (it is asked again once the condition is decided).
     const present = this.definitions.filter((definition) => !someFails(definition.late));
@@ -150,7 +173,7 @@ export class ConfigNode {
     const childPath = [...this.path, name];
     const parents = this.elementLevel ? this.effective().definitions : this.definitions;
     const definitions: Definition[] = [];
-    const covers: Cover[] = [...this.covers];
+    const covers: Cover[] = [];
     for (const parent of parents) {
       const value = parent.value;
       if (value.kind === 'symbol') {
@@ -171,13 +194,14 @@ export class ConfigNode {
       }
       if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: eagerConditional(parent) || !!parent.late });
     }
-    const below = this.scoped.filter((scoped) => coveredName(scoped.path[this.path.length], name));
+    const below = this.scoped.length === 0 ? NO_SCOPED : this.scoped.filter((scoped) => coveredName(scoped.path[this.path.length], name));
     for (const scoped of below) if (scoped.path.length === childPath.length) covers.push(scoped.cover);
     node = new ConfigNode(
       childPath,
       definitions,
       covers,
-      below.filter((scoped) => scoped.path.length > childPath.length),
+      below.length === 0 ? NO_SCOPED : below.filter((scoped) => scoped.path.length > childPath.length),
+      this.covers,
     );
     this.children.set(name, node);
     return node;

@@ -13,6 +13,16 @@ import { ReadPolicy } from './confinement';
 import { isTracking, recordRead } from './dependencies';
 import type { FileProvider } from './evaluator';
 
+/**
+ * `path.resolve` for the paths the model asks about, which are almost always absolute and normal already (the
+ * evaluator resolves every path it builds): those are returned as they are, without the allocations of
+ * `path.resolve`, which every read of every module file made on each edit.
+ */
+function absolute(filePath: string): string {
+  if (path.sep === '/' && filePath.charCodeAt(0) === 47 /* / */ && !/\/\.{0,2}(?:\/|$)|\/$/.test(filePath)) return filePath;
+  return path.resolve(filePath);
+}
+
 interface CachedFile {
   stamp: string;
   file: SourceFile;
@@ -53,20 +63,20 @@ export class Workspace implements FileProvider {
 
   /** Sets the editor's text of a file (an open document). */
   setOverlay(file: SourceFile): void {
-    this.overlays.set(path.resolve(file.path), file);
+    this.overlays.set(absolute(file.path), file);
   }
 
   removeOverlay(filePath: string): void {
-    this.overlays.delete(path.resolve(filePath));
+    this.overlays.delete(absolute(filePath));
   }
 
   overlay(filePath: string): SourceFile | undefined {
-    return this.overlays.get(path.resolve(filePath));
+    return this.overlays.get(absolute(filePath));
   }
 
   /** Drops the cached parse of a disk file (after a watched-file event), and the folder listings holding it. */
   invalidate(filePath: string): void {
-    const resolved = path.resolve(filePath);
+    const resolved = absolute(filePath);
     for (const root of this.listings.keys()) if (resolved.startsWith(`${root}${path.sep}`)) this.listings.delete(root);
     // A created or deleted file can turn a path into a folder or back: forget every remembered stat and read.
     this.stats.clear();
@@ -87,7 +97,7 @@ export class Workspace implements FileProvider {
 
   /** Whether a path lies outside every readable root (after resolving links); an open document never does. */
   isOutside(filePath: string): boolean {
-    const resolved = path.resolve(filePath);
+    const resolved = absolute(filePath);
     if (this.overlays.has(resolved)) return false;
     return this.resolveReal(resolved) === 'outside';
   }
@@ -111,7 +121,7 @@ export class Workspace implements FileProvider {
       if (cached !== undefined) return cached ?? undefined;
     }
     let stats: Stats | undefined;
-    const real = this.resolveReal(path.resolve(filePath));
+    const real = this.resolveReal(absolute(filePath));
     try {
       stats = real && real !== 'outside' ? statSync(real) : undefined;
     } catch {
@@ -122,7 +132,7 @@ export class Workspace implements FileProvider {
   }
 
   source(filePath: string): SourceFile | undefined {
-    const resolved = path.resolve(filePath);
+    const resolved = absolute(filePath);
     recordRead('source', resolved);
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay;
@@ -148,7 +158,7 @@ export class Workspace implements FileProvider {
   }
 
   isDirectory(filePath: string): boolean {
-    const resolved = path.resolve(filePath);
+    const resolved = absolute(filePath);
     recordRead('isDirectory', resolved);
     if (this.overlays.has(resolved)) return false;
     if (this.stat(filePath)?.isDirectory()) return true;
@@ -159,8 +169,8 @@ export class Workspace implements FileProvider {
 
   /** Whether a path exists; undefined for a path outside the readable roots, whose existence is not ours to tell. */
   exists(filePath: string): boolean | undefined {
-    if (isTracking()) recordRead('exists', path.resolve(filePath));
-    if (this.overlays.has(path.resolve(filePath))) return true;
+    if (isTracking()) recordRead('exists', absolute(filePath));
+    if (this.overlays.has(absolute(filePath))) return true;
     if (this.isOutside(filePath)) return undefined;
     return this.stat(filePath) !== undefined || this.isDirectory(filePath);
   }
@@ -188,7 +198,7 @@ export class Workspace implements FileProvider {
   }
 
   readText(filePath: string): string | undefined {
-    const resolved = path.resolve(filePath);
+    const resolved = absolute(filePath);
     recordRead('readText', resolved);
     const overlay = this.overlays.get(resolved);
     if (overlay) return overlay.text;
