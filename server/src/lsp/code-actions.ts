@@ -12,20 +12,17 @@ import { CodeActionKind, ResourceOperationKind } from 'vscode-languageserver';
 import { fixAllEdits } from '../fixes/apply';
 import { insertRollbackService } from '../fixes/handlers/insert-rollback-service';
 import type { TextEdit } from '../fixes/nix-edit';
-import { NO_FILE_CREATION, admissible, fixesFor } from '../fixes/registry';
+import { admissible, fixesFor } from '../fixes/registry';
 import type { FixOptions } from '../fixes/types';
 import type { Workspace } from '../model/workspace';
 import type { HostFinding } from '../rules/engine';
 import { docsUrl } from '../rules/types';
 import type { SourceFile } from '../syntax/parser';
-import { pathToUri, uriToPath } from './documents';
-import type { EphemeralRootServer } from './server';
+import { pathToUri } from './documents';
+import type { Analysis } from './analysis';
 
 export const FIX_ALL_KIND = 'source.fixAll.ephemeralRoot';
 export const INSERT_ROLLBACK_KIND = 'source.ephemeralRoot.insertRollbackService';
-
-/** What each server's client can apply, from its `initialize` request. */
-const fixOptionsByServer = new WeakMap<EphemeralRootServer, FixOptions>();
 
 /** Whether a client can apply a workspace edit that creates a file: document changes with the `create` operation. */
 export function fixOptionsFor(capabilities: ClientCapabilities): FixOptions {
@@ -33,24 +30,15 @@ export function fixOptionsFor(capabilities: ClientCapabilities): FixOptions {
   return { createFiles: workspaceEdit?.documentChanges === true && (workspaceEdit.resourceOperations ?? []).includes(ResourceOperationKind.Create) };
 }
 
-/** Records what the client announced; the server calls it while handling `initialize`. */
-export function noteClientCapabilities(server: EphemeralRootServer, capabilities: ClientCapabilities): void {
-  fixOptionsByServer.set(server, fixOptionsFor(capabilities));
-}
-
-function fixOptions(server: EphemeralRootServer): FixOptions {
-  return fixOptionsByServer.get(server) ?? NO_FILE_CREATION;
-}
-
-/** The parts of the server a workspace edit needs: the open documents' versions and the files' line tables. */
-type EditSite = Pick<EphemeralRootServer, 'documents' | 'workspace'>;
+/** What a workspace edit needs of an analysis: the files' line tables and the open documents' versions. */
+type EditSite = Pick<Analysis, 'workspace' | 'documentVersion'>;
 
 /**
  * Edits as an LSP workspace edit. Open documents are addressed with their version, so an editor refuses the edit
  * when the document changed since the fix was computed instead of applying it to the wrong text. A file to create
  * comes first as a `CreateFile` (which fails if the file appeared meanwhile), then its content as an insertion.
  */
-export function workspaceEdit(server: EditSite, edits: TextEdit[]): WorkspaceEdit {
+export function workspaceEdit(site: EditSite, edits: TextEdit[]): WorkspaceEdit {
   const byFile = new Map<string, TextEdit[]>();
   for (const item of edits) byFile.set(item.file, [...(byFile.get(item.file) ?? []), item]);
   const creations: CreateFile[] = [];
@@ -63,10 +51,10 @@ export function workspaceEdit(server: EditSite, edits: TextEdit[]): WorkspaceEdi
       documentChanges.push({ textDocument: { uri, version: null }, edits: fileEdits.map((item) => ({ range: { start, end: start }, newText: item.text })) });
       continue;
     }
-    const version = server.documents.get(uri)?.version ?? null;
+    const version = site.documentVersion(uri);
     documentChanges.push({
       textDocument: { uri, version },
-      edits: fileEdits.map((item) => ({ range: server.workspace.range({ file, start: item.start, end: item.end }), newText: item.text })),
+      edits: fileEdits.map((item) => ({ range: site.workspace.range({ file, start: item.start, end: item.end }), newText: item.text })),
     });
   }
   return { documentChanges: [...creations, ...documentChanges] };
@@ -98,26 +86,31 @@ export function pragmaInsertion(file: SourceFile, offset: number, code: string):
   return { offset: lineStart, text: `${indentation}# ephemeral-root: ignore ${code}${newline}` };
 }
 
-export async function codeActionsFor(server: EphemeralRootServer, params: CodeActionParams): Promise<CodeAction[]> {
-  const filePath = uriToPath(params.textDocument.uri);
-  if (!filePath) return [];
+/** What the code actions need besides the analysis: what the client can apply, and where a failing fix is logged. */
+export interface CodeActionContext {
+  fixOptions: FixOptions;
+  logError(message: string): void;
+}
+
+export function codeActionsFor(analysis: Analysis, filePath: string, params: CodeActionParams, context: CodeActionContext): CodeAction[] {
+  const { result, workspace } = analysis;
+  const { fixOptions } = context;
   const actions: CodeAction[] = [];
   const ours = params.context.diagnostics.filter((diagnostic) => diagnostic.source === 'ephemeral-root' && typeof diagnostic.code === 'string');
-  const { result } = await server.analysis(server.folderFor(filePath));
-  const file = server.workspace.source(filePath);
+  const file = workspace.source(filePath);
   const hosts = new Map(result.hosts.map((host) => [host.name, host]));
   const only = params.context.only;
   const wants = (kind: string) => !only || only.some((requested) => kind === requested || kind.startsWith(`${requested}.`));
   const seen = new Set<string>();
   for (const diagnostic of ours) {
     const code = diagnostic.code as string;
-    const finding = result.findings.find((candidate) => candidate.code === code && candidate.origin.file === filePath && candidate.host && sameRange(server.workspace, candidate, diagnostic));
+    const finding = result.findings.find((candidate) => candidate.code === code && candidate.origin.file === filePath && candidate.host && sameRange(workspace, candidate, diagnostic));
     const host = finding?.host ? hosts.get(finding.host) : undefined;
     if (finding && host && wants(CodeActionKind.QuickFix)) {
-      for (const fix of fixesFor(finding, host, server.workspace, (provider, error) => server.connection.console.error(`fix ${provider} failed: ${String(error)}`), fixOptions(server))) {
+      for (const fix of fixesFor(finding, host, workspace, (provider, error) => context.logError(`fix ${provider} failed: ${String(error)}`), fixOptions)) {
         if (seen.has(`fix:${fix.title}`)) continue;
         seen.add(`fix:${fix.title}`);
-        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: workspaceEdit(server, fix.edits) });
+        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: workspaceEdit(analysis, fix.edits) });
       }
     }
     if (!wants(CodeActionKind.QuickFix)) continue;
@@ -138,23 +131,21 @@ export async function codeActionsFor(server: EphemeralRootServer, params: CodeAc
     }
   }
   if (wants(FIX_ALL_KIND) && only) {
-    const edits = fixAllEdits(result.findings, result.hosts, server.workspace, new Set([filePath]), fixOptions(server));
-    if (edits.length > 0) actions.push({ title: 'Fix all ephemeral-root problems', kind: FIX_ALL_KIND, edit: workspaceEdit(server, edits) });
+    const edits = fixAllEdits(result.findings, result.hosts, workspace, new Set([filePath]), fixOptions);
+    if (edits.length > 0) actions.push({ title: 'Fix all ephemeral-root problems', kind: FIX_ALL_KIND, edit: workspaceEdit(analysis, edits) });
   }
   if (wants(INSERT_ROLLBACK_KIND)) {
     for (const host of result.hosts.filter((candidate) => candidate.files.includes(filePath))) {
-      const computed = insertRollbackService(host, server.workspace);
-      const fix = computed && admissible(computed, host, server.workspace, fixOptions(server));
-      if (fix && !seen.has(`fix:${fix.title}`)) actions.push({ title: fix.title, kind: INSERT_ROLLBACK_KIND, edit: workspaceEdit(server, fix.edits) });
+      const computed = insertRollbackService(host, workspace);
+      const fix = computed && admissible(computed, host, workspace, fixOptions);
+      if (fix && !seen.has(`fix:${fix.title}`)) actions.push({ title: fix.title, kind: INSERT_ROLLBACK_KIND, edit: workspaceEdit(analysis, fix.edits) });
     }
   }
   return actions;
 }
 
-export async function executeFixCommand(server: EphemeralRootServer, params: ExecuteCommandParams): Promise<unknown> {
-  if (params.command === SHOW_DOCUMENTATION) {
-    const code = String(params.arguments?.[0] ?? '');
-    await server.connection.window.showDocument({ uri: docsUrl(code), external: true });
-  }
+/** Runs one of `FIX_COMMANDS`; `showDocument` opens a page in the client (`window/showDocument`). */
+export async function executeFixCommand(params: ExecuteCommandParams, showDocument: (uri: string) => Promise<unknown>): Promise<unknown> {
+  if (params.command === SHOW_DOCUMENTATION) await showDocument(docsUrl(String(params.arguments?.[0] ?? '')));
   return undefined;
 }

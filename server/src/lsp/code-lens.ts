@@ -3,12 +3,11 @@
  * "persisted · mounted in stage 1", "persisted · mounted in stage 2", "root pool · imported in stage 1", or
  * "unknown" when the host does not say. When several hosts read the file and disagree, each is named.
  */
-import type { CodeLens, CodeLensParams } from 'vscode-languageserver';
+import type { CodeLens } from 'vscode-languageserver';
 import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
-import { uriToPath } from './documents';
 import { datasetFacts, poolFacts, verdict } from './facts';
-import type { EphemeralRootServer } from './server';
+import type { Analysis } from './analysis';
 import { symbolIndex } from './symbols-index';
 import { subvolumeFacts, subvolumeVerdict } from './btrfs-facts';
 
@@ -28,11 +27,10 @@ function poolVerdict(host: HostModel, name: string): string {
   }
 }
 
-export async function codeLensesFor(server: EphemeralRootServer, params: CodeLensParams): Promise<CodeLens[]> {
-  const filePath = uriToPath(params.textDocument.uri);
-  if (!filePath || !server.workspace.source(filePath)) return [];
-  const { result } = await server.analysis(server.folderFor(filePath));
-  const index = symbolIndex(result, server.workspace);
+export function codeLensesFor(analysis: Analysis, filePath: string): CodeLens[] {
+  const { result, workspace } = analysis;
+  if (!workspace.source(filePath)) return [];
+  const index = symbolIndex(result, workspace);
   const lenses = new Map<string, { origin: Origin; verdicts: { host: string; text: string }[] }>();
   const add = (origin: Origin | undefined, host: HostModel, text: string) => {
     if (!origin || origin.file !== filePath) return;
@@ -53,7 +51,7 @@ export async function codeLensesFor(server: EphemeralRootServer, params: CodeLen
   for (const { origin, verdicts } of lenses.values()) {
     const distinct = [...new Set(verdicts.map((item) => item.text))];
     const title = distinct.length === 1 ? distinct[0] : verdicts.map((item) => `${item.host}: ${item.text}`).join(' | ');
-    list.push({ range: server.workspace.range(origin), command: { title, command: LENS_COMMAND } });
+    list.push({ range: workspace.range(origin), command: { title, command: LENS_COMMAND } });
   }
   return list.sort((a, b) => a.range.start.line - b.range.start.line);
 }

@@ -9,8 +9,7 @@ import { bindingPath } from '../fixes/nix-edit';
 import type { HostModel } from '../model/host-model';
 import type { SourceFile, SyntaxNode } from '../syntax/parser';
 import { nameCompletions } from './completion-names';
-import { uriToPath } from './documents';
-import type { EphemeralRootServer } from './server';
+import type { Analysis } from './analysis';
 
 /** The attribute path of the attribute set the cursor is in (`["disko","devices","zpool","rpool","datasets"]`). */
 export function pathAt(file: SourceFile, offset: number): string[] | undefined {
@@ -70,12 +69,11 @@ function fileSystemItems(host: HostModel): CompletionItem[] {
   return items;
 }
 
-export async function completionsFor(server: EphemeralRootServer, params: CompletionParams): Promise<CompletionItem[]> {
-  const filePath = uriToPath(params.textDocument.uri);
-  const file = filePath && server.workspace.source(filePath);
-  if (!filePath || !file) return [];
+export function completionsFor(analysis: Analysis, filePath: string, params: CompletionParams): CompletionItem[] {
+  const file = analysis.workspace.source(filePath);
+  if (!file) return [];
   const offset = file.lines.offset(params.position);
-  const { result } = await server.analysis(server.folderFor(filePath));
+  const { result } = analysis;
   const hosts = result.hosts.filter((host) => host.files.includes(filePath) || host.input.diskoFiles.includes(filePath));
   // Inside a string: dataset, snapshot, unit and mount-point names.
   const names = nameCompletions(file, offset, hosts, params);

@@ -3,14 +3,13 @@
  * its `fileSystems` entries, initrd units and persistent storage roots. Read from the host model of every host that
  * reads the file, so what the outline shows is what the analysis sees.
  */
-import { type DocumentSymbol, type DocumentSymbolParams, SymbolKind } from 'vscode-languageserver';
+import { type DocumentSymbol, SymbolKind } from 'vscode-languageserver';
 import type { Dataset } from '../model/disko';
 import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
-import { uriToPath } from './documents';
 import { datasetFacts, poolFacts, verdict } from './facts';
-import type { EphemeralRootServer } from './server';
+import type { Analysis } from './analysis';
 import { bindingOf, symbolIndex } from './symbols-index';
 
 function symbol(workspace: Workspace, name: string, detail: string, kind: SymbolKind, key: Origin, children?: DocumentSymbol[]): DocumentSymbol {
@@ -67,15 +66,14 @@ function configSymbols(workspace: Workspace, host: HostModel, file: string): Doc
   return symbols;
 }
 
-export async function documentSymbolsFor(server: EphemeralRootServer, params: DocumentSymbolParams): Promise<DocumentSymbol[]> {
-  const filePath = uriToPath(params.textDocument.uri);
-  if (!filePath || !server.workspace.source(filePath)) return [];
-  const { result } = await server.analysis(server.folderFor(filePath));
-  const index = symbolIndex(result, server.workspace);
+export function documentSymbolsFor(analysis: Analysis, filePath: string): DocumentSymbol[] {
+  const { result, workspace } = analysis;
+  if (!workspace.source(filePath)) return [];
+  const index = symbolIndex(result, workspace);
   const symbols: DocumentSymbol[] = [];
   const seen = new Set<string>();
   for (const host of index.hostsOf(filePath)) {
-    for (const item of [...diskoSymbols(server.workspace, host, filePath), ...configSymbols(server.workspace, host, filePath)]) {
+    for (const item of [...diskoSymbols(workspace, host, filePath), ...configSymbols(workspace, host, filePath)]) {
       const key = `${item.name}:${item.selectionRange.start.line}:${item.selectionRange.start.character}`;
       if (seen.has(key)) continue;
       seen.add(key);

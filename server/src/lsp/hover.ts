@@ -14,10 +14,11 @@ import path from 'node:path';
 import { type Hover, type HoverParams, MarkupKind } from 'vscode-languageserver';
 import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
-import { uriToPath, pathToUri } from './documents';
+import type { Workspace } from '../model/workspace';
+import { pathToUri } from './documents';
 import { type DatasetFacts, type MountFacts, type SurvivalPlace, datasetFacts, poolFacts, rollbackPlace, snapshotFacts, survivalFacts, survivalPlaces } from './facts';
 import { lateBecause } from '../model/activation';
-import type { EphemeralRootServer } from './server';
+import type { Analysis } from './analysis';
 import { mountMarkdown, subvolumeMarkdown } from './btrfs-symbols';
 import { type Hit, type Occurrence, symbolIndex } from './symbols-index';
 import { importUnitPool, mountUnitPath, unitDoc } from './unit-docs';
@@ -25,19 +26,19 @@ import { importUnitPool, mountUnitPath, unitDoc } from './unit-docs';
 /** Renders places as links relative to a folder. */
 export class Places {
   constructor(
-    readonly server: EphemeralRootServer,
+    readonly workspace: Workspace,
     readonly folder: string,
   ) {}
 
   label(origin: Origin): string {
-    const line = this.server.workspace.range(origin).start.line + 1;
+    const line = this.workspace.range(origin).start.line + 1;
     const relative = path.relative(this.folder, origin.file);
     return `${relative.startsWith('..') ? origin.file : relative}:${line}`;
   }
 
   link(origin: Origin | undefined): string {
     if (!origin) return '';
-    const line = this.server.workspace.range(origin).start.line + 1;
+    const line = this.workspace.range(origin).start.line + 1;
     return `[${this.label(origin)}](${pathToUri(origin.file)}#L${line})`;
   }
 
@@ -282,17 +283,15 @@ function markdownFor(places: Places, hit: Hit, offset: number): string[] {
   }
 }
 
-export async function hoverAt(server: EphemeralRootServer, params: HoverParams): Promise<Hover | null> {
-  const filePath = uriToPath(params.textDocument.uri);
-  const file = filePath && server.workspace.source(filePath);
-  if (!filePath || !file) return null;
-  const folder = server.folderFor(filePath);
-  const { result } = await server.analysis(folder);
-  const index = symbolIndex(result, server.workspace);
+export function hoverAt(analysis: Analysis, filePath: string, params: HoverParams): Hover | null {
+  const { result, workspace, folder } = analysis;
+  const file = workspace.source(filePath);
+  if (!file) return null;
+  const index = symbolIndex(result, workspace);
   const offset = file.lines.offset(params.position);
   const hits = index.at(filePath, offset);
-  const places = new Places(server, folder);
-  if (hits.length === 0) return survivalHover(server, places, result.hosts, filePath, offset);
+  const places = new Places(workspace, folder);
+  if (hits.length === 0) return survivalHover(workspace, places, result.hosts, filePath, offset);
   // One section per distinct text; hosts that say the same share it.
   const sections: { hosts: string[]; text: string }[] = [];
   for (const hit of hits) {
@@ -303,11 +302,11 @@ export async function hoverAt(server: EphemeralRootServer, params: HoverParams):
   }
   const value = sections.length === 1 && hits.length === 1 ? sections[0].text : sections.map((section) => `_Host ${section.hosts.map((name) => `\`${name}\``).join(', ')}:_\n\n${section.text}`).join('\n\n---\n\n');
   const origin = hits[0].occurrence.origin;
-  return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: server.workspace.range(origin) };
+  return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: workspace.range(origin) };
 }
 
 /** The survival hover (what keeps a path) for the places under the cursor, one section per distinct text. */
-function survivalHover(server: EphemeralRootServer, places: Places, hosts: HostModel[], filePath: string, offset: number): Hover | null {
+function survivalHover(workspace: Workspace, places: Places, hosts: HostModel[], filePath: string, offset: number): Hover | null {
   const sections: { hosts: string[]; text: string }[] = [];
   let range: Origin | undefined;
   for (const host of hosts) {
@@ -321,5 +320,5 @@ function survivalHover(server: EphemeralRootServer, places: Places, hosts: HostM
   }
   if (!range) return null;
   const value = sections.length === 1 && sections[0].hosts.length === 1 ? sections[0].text : sections.map((section) => `_Host ${section.hosts.map((name) => `\`${name}\``).join(', ')}:_\n\n${section.text}`).join('\n\n---\n\n');
-  return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: server.workspace.range(range) };
+  return { contents: { kind: MarkupKind.Markdown, value: linkFactReferences(value) }, range: workspace.range(range) };
 }

@@ -14,11 +14,11 @@ import type { HostModel } from '../model/host-model';
 import { type PathCover, describeCover, isRuntimePath } from '../model/persistence';
 import { agenixIdentities, agenixImported, hostKeys, opensshEnabled, sopsImported, sopsKeys } from '../model/secrets';
 import type { Origin } from '../model/values';
+import type { Workspace } from '../model/workspace';
 import type { HostFinding } from '../rules/engine';
 import { subvolumeFacts, subvolumeNames, subvolumeStage, subvolumeVerdict, tmpfsFacts } from './btrfs-facts';
 import { survivalPlaces } from './facts';
 import { type FindingCounts, counts, location, tally } from './layout';
-import type { EphemeralRootServer } from './server';
 import { type HostIndex, bindingOf } from './symbols-index';
 
 type Counted = { finding: HostFinding; severity: keyof FindingCounts }[];
@@ -91,13 +91,13 @@ function three(value: boolean | undefined): 'yes' | 'no' | 'unknown' {
 }
 
 /** The places that concern a subvolume: its occurrences, and the whole binding of its declaration. */
-function subvolumeRegions(server: EphemeralRootServer, index: HostIndex, name: string): Origin[] {
+function subvolumeRegions(workspace: Workspace, index: HostIndex, name: string): Origin[] {
   const result: Origin[] = [];
   for (const occurrence of index.occurrences) {
     if (occurrence.symbol.kind !== 'subvolume' || occurrence.symbol.name !== name) continue;
     result.push(occurrence.origin);
     if (occurrence.role === 'declaration') {
-      const binding = bindingOf(server.workspace, occurrence.origin);
+      const binding = bindingOf(workspace, occurrence.origin);
       if (binding) result.push(binding);
     }
   }
@@ -105,17 +105,17 @@ function subvolumeRegions(server: EphemeralRootServer, index: HostIndex, name: s
 }
 
 
-function subvolumeEntry(server: EphemeralRootServer, index: HostIndex, name: string, own: Counted): LayoutSubvolume {
+function subvolumeEntry(workspace: Workspace, index: HostIndex, name: string, own: Counted): LayoutSubvolume {
   const host = index.host;
   const facts = subvolumeFacts(host, name);
   const neededForBoot = subvolumeStage(host, facts);
   const diskoMountpoints = facts.declarations.map((subvolume) => (subvolume.mountpoint.state === 'known' ? subvolume.mountpoint.value : null)).filter((value): value is string => typeof value === 'string');
   const declaration = index.occurrences.find((occurrence) => occurrence.symbol.kind === 'subvolume' && occurrence.symbol.name === name && occurrence.role === 'declaration')?.origin ?? facts.snapshotOf[0]?.commandOrigin ?? facts.snapshotOf[0]?.origin;
-  const tallied = tally(own, subvolumeRegions(server, index, name));
+  const tallied = tally(own, subvolumeRegions(workspace, index, name));
   return {
     name,
     declared: facts.declared ?? null,
-    location: location(server, declaration),
+    location: location(workspace, declaration),
     mountPoints: facts.mounts.length > 0 ? facts.mounts.map((entry) => entry.mountPoint) : diskoMountpoints,
     fate: facts.fate.state,
     fateReason: facts.fate.reason.replace(/`/g, ''),
@@ -128,7 +128,7 @@ function subvolumeEntry(server: EphemeralRootServer, index: HostIndex, name: str
 }
 
 /** The btrfs file systems of a host with their subvolumes; subvolumes no disko btrfs holds come last, together. */
-export function btrfsEntries(server: EphemeralRootServer, index: HostIndex, own: Counted): LayoutBtrfs[] {
+export function btrfsEntries(workspace: Workspace, index: HostIndex, own: Counted): LayoutBtrfs[] {
   const host = index.host;
   const layout = host.btrfsLayout();
   const names = subvolumeNames(host);
@@ -137,14 +137,14 @@ export function btrfsEntries(server: EphemeralRootServer, index: HostIndex, own:
   for (const filesystem of layout.filesystems) {
     const own_ = [...new Set([...filesystem.subvolumes.map((subvolume) => subvolume.name), ...layout.snapshots.filter((creation) => creation.filesystem === filesystem).map((creation) => creation.snapshot)])].filter((name) => !placed.has(name));
     for (const name of own_) placed.add(name);
-    const subvolumes = own_.sort().map((name) => subvolumeEntry(server, index, name, own));
+    const subvolumes = own_.sort().map((name) => subvolumeEntry(workspace, index, name, own));
     const total = counts();
     for (const subvolume of subvolumes) for (const key of Object.keys(total) as (keyof FindingCounts)[]) total[key] += subvolume.findings[key];
-    result.push({ ...(filesystem.device ? { device: filesystem.device } : {}), declared: true, location: location(server, filesystem.origin), findings: total, subvolumes });
+    result.push({ ...(filesystem.device ? { device: filesystem.device } : {}), declared: true, location: location(workspace, filesystem.origin), findings: total, subvolumes });
   }
   const rest = names.filter((name) => !placed.has(name));
   if (rest.length > 0) {
-    const subvolumes = rest.map((name) => subvolumeEntry(server, index, name, own));
+    const subvolumes = rest.map((name) => subvolumeEntry(workspace, index, name, own));
     const total = counts();
     for (const subvolume of subvolumes) for (const key of Object.keys(total) as (keyof FindingCounts)[]) total[key] += subvolume.findings[key];
     const devices = [...new Set(host.fileSystems().entries.filter((entry) => entry.fsType.state === 'known' && entry.fsType.value === 'btrfs' && entry.device.state === 'known').map((entry) => (entry.device.state === 'known' ? entry.device.value : '')))];
@@ -154,7 +154,7 @@ export function btrfsEntries(server: EphemeralRootServer, index: HostIndex, own:
 }
 
 /** The tmpfs root of a host, or undefined when `/` is not a tmpfs. */
-export function tmpfsRootEntry(server: EphemeralRootServer, index: HostIndex, own: Counted): LayoutTmpfsRoot | undefined {
+export function tmpfsRootEntry(workspace: Workspace, index: HostIndex, own: Counted): LayoutTmpfsRoot | undefined {
   const facts = tmpfsFacts(index.host);
   if (!facts) return undefined;
   const entry = facts.root.entry;
@@ -162,12 +162,12 @@ export function tmpfsRootEntry(server: EphemeralRootServer, index: HostIndex, ow
   for (const occurrence of index.occurrences) {
     if (occurrence.symbol.kind !== 'path' || occurrence.symbol.name !== '/') continue;
     regions.push(occurrence.origin);
-    const binding = occurrence.role === 'disko-mountpoint' || occurrence.role === 'mount-key' ? bindingOf(server.workspace, occurrence.origin) : undefined;
+    const binding = occurrence.role === 'disko-mountpoint' || occurrence.role === 'mount-key' ? bindingOf(workspace, occurrence.origin) : undefined;
     if (binding) regions.push(binding);
   }
   const tallied = tally(own, regions);
   return {
-    location: location(server, entry.origin),
+    location: location(workspace, entry.origin),
     options: facts.root.options ?? null,
     ...(facts.mode !== undefined ? { mode: facts.mode } : {}),
     ...(facts.size !== undefined ? { size: facts.size } : {}),
@@ -199,7 +199,7 @@ function keptBy(cover: PathCover | undefined): LayoutSurvivalPath['keptBy'] {
  * What survives a boot on a NixOS host: undefined when the host names nothing to keep and its root is not known to be
  * erased (nothing worth a list).
  */
-export function survivalEntry(server: EphemeralRootServer, host: HostModel): LayoutSurvival | undefined {
+export function survivalEntry(workspace: Workspace, host: HostModel): LayoutSurvival | undefined {
   if (!host.isNixosHost) return undefined;
   const ephemeral = host.ephemeralRoot();
   const candidates: { path: string; what: string; origin?: Origin }[] = survivalPlaces(host).map((place) => ({ path: place.path, what: place.option, origin: place.origin }));
@@ -224,7 +224,7 @@ export function survivalEntry(server: EphemeralRootServer, host: HostModel): Lay
     const existing = paths.find((item) => item.path === candidate.path);
     if (existing) {
       // One row per path: the first description, and a place to reveal when a later one has it.
-      existing.location ??= location(server, candidate.origin);
+      existing.location ??= location(workspace, candidate.origin);
       continue;
     }
     const cover = host.coverOf(candidate.path);
@@ -233,7 +233,7 @@ export function survivalEntry(server: EphemeralRootServer, host: HostModel): Lay
     paths.push({
       path: candidate.path,
       what: candidate.what,
-      location: location(server, candidate.origin),
+      location: location(workspace, candidate.origin),
       keptBy: kept,
       keeper: cover ? describeCover(cover) : 'unknown: a fileSystems entry or a persistence list cannot be read',
       survives,
@@ -241,7 +241,7 @@ export function survivalEntry(server: EphemeralRootServer, host: HostModel): Lay
     });
   }
   return {
-    ephemeral: ephemeral ? { kind: ephemeral.kind, how: ephemeral.how, ...(ephemeral.origin ? { location: location(server, ephemeral.origin) } : {}) } : null,
+    ephemeral: ephemeral ? { kind: ephemeral.kind, how: ephemeral.how, ...(ephemeral.origin ? { location: location(workspace, ephemeral.origin) } : {}) } : null,
     paths,
   };
 }

@@ -9,10 +9,11 @@
 import type { Location } from 'vscode-languageserver';
 import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
+import type { Workspace } from '../model/workspace';
 import type { HostFinding } from '../rules/engine';
+import type { Analyses } from './analysis';
 import { pathToUri, uriToPath } from './documents';
 import { type DatasetFacts, datasetFacts, poolFacts, verdict } from './facts';
-import type { EphemeralRootServer } from './server';
 import { effectiveSeverity } from './settings';
 import { type HostIndex, bindingOf, symbolIndex } from './symbols-index';
 import { type LayoutBtrfs, type LayoutSurvival, type LayoutTmpfsRoot, btrfsEntries, survivalEntry, tmpfsRootEntry } from './layout-btrfs';
@@ -95,18 +96,18 @@ function overlaps(a: Origin, b: Origin): boolean {
   return a.file === b.file && a.start <= b.end && b.start <= a.end;
 }
 
-export function location(server: EphemeralRootServer, origin: Origin | undefined): Location | undefined {
-  return origin ? { uri: pathToUri(origin.file), range: server.workspace.range(origin) } : undefined;
+export function location(workspace: Workspace, origin: Origin | undefined): Location | undefined {
+  return origin ? { uri: pathToUri(origin.file), range: workspace.range(origin) } : undefined;
 }
 
 /** The places that concern a symbol: its occurrences and, for a declaration, the whole binding. */
-function regions(server: EphemeralRootServer, index: HostIndex, kind: 'pool' | 'dataset', name: string): Origin[] {
+function regions(workspace: Workspace, index: HostIndex, kind: 'pool' | 'dataset', name: string): Origin[] {
   const result: Origin[] = [];
   for (const occurrence of index.occurrences) {
     if (occurrence.symbol.kind !== kind || occurrence.symbol.name !== name) continue;
     result.push(occurrence.origin);
     if (occurrence.role === 'declaration' && kind === 'dataset') {
-      const binding = bindingOf(server.workspace, occurrence.origin);
+      const binding = bindingOf(workspace, occurrence.origin);
       if (binding) result.push(binding);
     }
   }
@@ -130,19 +131,19 @@ export function tally(findings: { finding: HostFinding; severity: keyof FindingC
   return { counts: result, codes: [...codes].sort() };
 }
 
-function datasetEntry(server: EphemeralRootServer, index: HostIndex, facts: DatasetFacts, findings: { finding: HostFinding; severity: keyof FindingCounts }[]): LayoutDataset {
+function datasetEntry(workspace: Workspace, index: HostIndex, facts: DatasetFacts, findings: { finding: HostFinding; severity: keyof FindingCounts }[]): LayoutDataset {
   const property = facts.property;
   const zfsMountpoint = facts.dataset ? (property ? (property.kind === 'path' ? (property.path ?? 'path') : property.kind) : 'unknown') : 'unknown';
   const mounts = facts.mounts.map((mount) => mount.entry.mountPoint);
   const diskoMountpoint = facts.dataset?.mountpoint.state === 'known' ? facts.dataset.mountpoint.value : undefined;
   const needed = facts.mounts.find((mount) => mount.neededForBoot.state === 'yes') ?? facts.mounts.find((mount) => mount.neededForBoot.state === 'unknown') ?? facts.mounts[0];
   const neededForBoot: LayoutDataset['neededForBoot'] = needed ? needed.neededForBoot.state : facts.stage.state === 'unknown' ? 'unknown' : 'not-mounted';
-  const tallied = tally(findings, regions(server, index, 'dataset', facts.name));
+  const tallied = tally(findings, regions(workspace, index, 'dataset', facts.name));
   return {
     name: facts.name.slice(facts.pool.length + 1),
     fullName: facts.name,
     declared: facts.declared ?? null,
-    location: location(server, declarationOf(index, 'dataset', facts.name)),
+    location: location(workspace, declarationOf(index, 'dataset', facts.name)),
     mountPoints: mounts.length > 0 ? mounts : diskoMountpoint ? [diskoMountpoint] : [],
     zfsMountpoint,
     fate: facts.fate.state,
@@ -156,7 +157,7 @@ function datasetEntry(server: EphemeralRootServer, index: HostIndex, facts: Data
   };
 }
 
-function hostEntry(server: EphemeralRootServer, index: HostIndex, findings: HostFinding[], severityOf: (finding: HostFinding) => keyof FindingCounts | undefined): LayoutHost | undefined {
+function hostEntry(workspace: Workspace, index: HostIndex, findings: HostFinding[], severityOf: (finding: HostFinding) => keyof FindingCounts | undefined): LayoutHost | undefined {
   const host: HostModel = index.host;
   const own = findings
     .filter((finding) => finding.host === host.name)
@@ -171,39 +172,39 @@ function hostEntry(server: EphemeralRootServer, index: HostIndex, findings: Host
     names.add(pool);
     (datasetNames.get(pool) ?? datasetNames.set(pool, new Set()).get(pool)!).add(occurrence.symbol.name);
   }
-  const btrfs = btrfsEntries(server, index, own);
-  const tmpfsRoot = tmpfsRootEntry(server, index, own);
-  const survival = survivalEntry(server, host);
+  const btrfs = btrfsEntries(workspace, index, own);
+  const tmpfsRoot = tmpfsRootEntry(workspace, index, own);
+  const survival = survivalEntry(workspace, host);
   // A host with nothing to show (no pool, no btrfs, no tmpfs root, no ephemeral root or persistence) is left out.
   if (names.size === 0 && btrfs.length === 0 && !tmpfsRoot && !survival) return undefined;
   const total = counts();
   for (const item of own) total[item.severity]++;
   const pools: LayoutPool[] = [...names].sort().map((name) => {
     const facts = poolFacts(host, name);
-    const datasets = [...(datasetNames.get(name) ?? [])].sort().map((fullName) => datasetEntry(server, index, datasetFacts(host, fullName), own));
+    const datasets = [...(datasetNames.get(name) ?? [])].sort().map((fullName) => datasetEntry(workspace, index, datasetFacts(host, fullName), own));
     return {
       name,
       declared: facts.declared ?? null,
-      location: location(server, declarationOf(index, 'pool', name)),
+      location: location(workspace, declarationOf(index, 'pool', name)),
       imported: facts.import.state,
       importReason: facts.import.reason.replace(/`/g, ''),
-      findings: tally(own, regions(server, index, 'pool', name)).counts,
+      findings: tally(own, regions(workspace, index, 'pool', name)).counts,
       datasets,
     };
   });
   return { name: host.name, kind: host.kind, root: pathToUri(host.root), findings: total, pools, btrfs, ...(tmpfsRoot ? { tmpfsRoot } : {}), ...(survival ? { survival } : {}) };
 }
 
-export async function layoutFor(server: EphemeralRootServer, params: LayoutParams): Promise<LayoutResult> {
+export async function layoutFor(analyses: Analyses, params: LayoutParams): Promise<LayoutResult> {
   const folders = (params.folders ?? []).map((uri) => uriToPath(uri)).filter((folder): folder is string => folder !== undefined);
   const result: LayoutResult = { folders: [] };
   for (const folder of folders) {
-    const { result: analysis, settings } = await server.analysis(folder);
-    const index = symbolIndex(analysis, server.workspace);
+    const { result: analysis, settings, workspace } = await analyses.analysisOf(folder);
+    const index = symbolIndex(analysis, workspace);
     const severityOf = (finding: HostFinding) => effectiveSeverity(settings, finding.code, finding.severity);
     const hosts: LayoutHost[] = [];
     for (const host of analysis.hosts) {
-      const entry = hostEntry(server, index.hostIndex(host), analysis.findings, severityOf);
+      const entry = hostEntry(workspace, index.hostIndex(host), analysis.findings, severityOf);
       if (entry) hosts.push(entry);
     }
     result.folders.push({ uri: pathToUri(folder), hosts });

@@ -7,19 +7,18 @@
 import type { DefinitionParams, Location, ReferenceParams } from 'vscode-languageserver';
 import type { HostModel } from '../model/host-model';
 import type { Origin } from '../model/values';
-import { pathToUri, uriToPath } from './documents';
+import type { Workspace } from '../model/workspace';
+import { pathToUri } from './documents';
 import { snapshotFacts } from './facts';
-import type { EphemeralRootServer } from './server';
+import type { Analysis } from './analysis';
 import { type Hit, type SymbolIndex, type SymbolRef, symbolIndex } from './symbols-index';
 import { importUnitPool, mountUnitPath } from './unit-docs';
 import { subvolumeDefinitions } from './btrfs-symbols';
 
-async function hitsAt(server: EphemeralRootServer, uri: string, position: { line: number; character: number }): Promise<{ index: SymbolIndex; hits: Hit[] } | undefined> {
-  const filePath = uriToPath(uri);
-  const file = filePath && server.workspace.source(filePath);
-  if (!filePath || !file) return undefined;
-  const { result } = await server.analysis(server.folderFor(filePath));
-  const index = symbolIndex(result, server.workspace);
+function hitsAt(analysis: Analysis, filePath: string, position: { line: number; character: number }): { index: SymbolIndex; hits: Hit[] } | undefined {
+  const file = analysis.workspace.source(filePath);
+  if (!file) return undefined;
+  const index = symbolIndex(analysis.result, analysis.workspace);
   return { index, hits: index.at(filePath, file.lines.offset(position)) };
 }
 
@@ -68,20 +67,20 @@ export function definitionsOf(index: SymbolIndex, host: HostModel, symbol: Symbo
   }
 }
 
-function toLocations(server: EphemeralRootServer, origins: Origin[]): Location[] {
+function toLocations(workspace: Workspace, origins: Origin[]): Location[] {
   const seen = new Set<string>();
   const locations: Location[] = [];
   for (const origin of origins) {
     const key = `${origin.file}:${origin.start}:${origin.end}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    locations.push({ uri: pathToUri(origin.file), range: server.workspace.range(origin) });
+    locations.push({ uri: pathToUri(origin.file), range: workspace.range(origin) });
   }
   return locations;
 }
 
-export async function definitionAt(server: EphemeralRootServer, params: DefinitionParams): Promise<Location[]> {
-  const found = await hitsAt(server, params.textDocument.uri, params.position);
+export function definitionAt(analysis: Analysis, filePath: string, params: DefinitionParams): Location[] {
+  const found = hitsAt(analysis, filePath, params.position);
   if (!found) return [];
   const origins: Origin[] = [];
   for (const hit of found.hits) {
@@ -90,11 +89,11 @@ export async function definitionAt(server: EphemeralRootServer, params: Definiti
     if (symbol.kind === 'pool' || symbol.kind === 'unit') symbol = importUnitPool(symbol.name) ? { kind: 'pool', name: importUnitPool(symbol.name)! } : symbol;
     origins.push(...definitionsOf(found.index, hit.index.host, symbol));
   }
-  return toLocations(server, origins);
+  return toLocations(analysis.workspace, origins);
 }
 
-export async function referencesAt(server: EphemeralRootServer, params: ReferenceParams): Promise<Location[]> {
-  const found = await hitsAt(server, params.textDocument.uri, params.position);
+export function referencesAt(analysis: Analysis, filePath: string, params: ReferenceParams): Location[] {
+  const found = hitsAt(analysis, filePath, params.position);
   if (!found || found.hits.length === 0) return [];
   const origins: Origin[] = [];
   for (const hit of found.hits) {
@@ -103,5 +102,5 @@ export async function referencesAt(server: EphemeralRootServer, params: Referenc
       origins.push(occurrence.origin);
     }
   }
-  return toLocations(server, origins);
+  return toLocations(analysis.workspace, origins);
 }

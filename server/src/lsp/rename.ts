@@ -14,8 +14,7 @@ import type { HostModel } from '../model/host-model';
 import type { Workspace } from '../model/workspace';
 import type { SyntaxNode } from '../syntax/parser';
 import { workspaceEdit } from './code-actions';
-import { uriToPath } from './documents';
-import type { EphemeralRootServer } from './server';
+import type { Analysis } from './analysis';
 import { type Hit, type Occurrence, type SymbolIndex, type SymbolRef, matches, relativeName, symbolIndex } from './symbols-index';
 
 /** A rename target: the symbol, the hosts it spans, all its occurrences (children of a dataset included). */
@@ -27,6 +26,11 @@ export interface RenamePlan {
 
 function fail(message: string): never {
   throw new ResponseError(LSPErrorCodes.RequestFailed, message);
+}
+
+/** The refusal of a rename in a document that is no file this server reads. */
+export function notReadable(): never {
+  fail('The document is not a file this server reads.');
 }
 
 function renamable(hit: Hit): SymbolRef | undefined {
@@ -142,12 +146,10 @@ export function renameEdits(workspace: Workspace, plan: RenamePlan, newRelative:
   return edits;
 }
 
-async function hitsAt(server: EphemeralRootServer, uri: string, position: { line: number; character: number }): Promise<{ index: SymbolIndex; hits: Hit[] }> {
-  const filePath = uriToPath(uri);
-  const file = filePath && server.workspace.source(filePath);
-  if (!filePath || !file) fail('The document is not a file this server reads.');
-  const { result } = await server.analysis(server.folderFor(filePath));
-  const index = symbolIndex(result, server.workspace);
+function hitsAt(analysis: Analysis, filePath: string, position: { line: number; character: number }): { index: SymbolIndex; hits: Hit[] } {
+  const file = analysis.workspace.source(filePath);
+  if (!file) notReadable();
+  const index = symbolIndex(analysis.result, analysis.workspace);
   return { index, hits: index.at(filePath, file.lines.offset(position)) };
 }
 
@@ -161,22 +163,24 @@ function target(hits: Hit[]): { symbol: SymbolRef; hits: Hit[] } {
   return { symbol, hits: usable.filter((hit) => hit.occurrence.symbol.kind === symbol.kind && hit.occurrence.symbol.name === symbol.name) };
 }
 
-export async function prepareRenameAt(server: EphemeralRootServer, params: PrepareRenameParams): Promise<{ range: Range; placeholder: string } | null> {
-  const { index, hits } = await hitsAt(server, params.textDocument.uri, params.position);
+export function prepareRenameAt(analysis: Analysis, filePath: string, params: PrepareRenameParams): { range: Range; placeholder: string } | null {
+  const { workspace } = analysis;
+  const { index, hits } = hitsAt(analysis, filePath, params.position);
   const { symbol, hits: mine } = target(hits);
   const plan = planRename(index, symbol, mine.map((hit) => hit.index.host));
-  checkRenamable(server.workspace, plan);
+  checkRenamable(workspace, plan);
   const occurrence = mine[0].occurrence;
   const placeholder = relativeName(symbol);
-  const range = server.workspace.range({ file: occurrence.origin.file, start: occurrence.nameStart, end: occurrence.nameStart + placeholder.length });
+  const range = workspace.range({ file: occurrence.origin.file, start: occurrence.nameStart, end: occurrence.nameStart + placeholder.length });
   return { range, placeholder };
 }
 
-export async function renameAt(server: EphemeralRootServer, params: RenameParams): Promise<WorkspaceEdit> {
-  const { index, hits } = await hitsAt(server, params.textDocument.uri, params.position);
+export function renameAt(analysis: Analysis, filePath: string, params: RenameParams): WorkspaceEdit {
+  const { workspace } = analysis;
+  const { index, hits } = hitsAt(analysis, filePath, params.position);
   const { symbol, hits: mine } = target(hits);
   const plan = planRename(index, symbol, mine.map((hit) => hit.index.host));
-  checkRenamable(server.workspace, plan);
+  checkRenamable(workspace, plan);
   const relative = normalizeNewName(symbol, params.newName);
   if (relative === relativeName(symbol)) return { documentChanges: [] };
   const full = renamedFull(symbol, relative);
@@ -185,7 +189,7 @@ export async function renameAt(server: EphemeralRootServer, params: RenameParams
   const wanted = new Set([...renamed].map((name) => full + name.slice(symbol.name.length)));
   for (const host of plan.hosts) {
     const taken = index.hostIndex(host).occurrences.find((occurrence) => occurrence.symbol.kind === symbol.kind && wanted.has(occurrence.symbol.name) && !renamed.has(occurrence.symbol.name));
-    if (taken) fail(`Cannot rename ${symbol.name} to ${full}: host ${host.name} already names ${taken.symbol.name} (${describe(server.workspace, taken)}).`);
+    if (taken) fail(`Cannot rename ${symbol.name} to ${full}: host ${host.name} already names ${taken.symbol.name} (${describe(workspace, taken)}).`);
   }
-  return workspaceEdit(server, renameEdits(server.workspace, plan, relative));
+  return workspaceEdit(analysis, renameEdits(workspace, plan, relative));
 }

@@ -28,7 +28,10 @@ import { Workspace } from '../model/workspace';
 import { type AnalysisResult, type HostFinding, type HostReuse, analyze, createHostReuse } from '../rules/engine';
 import { type Severity, docsUrl } from '../rules/types';
 import { initSyntax } from '../syntax/parser';
-import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand, noteClientCapabilities } from './code-actions';
+import { NO_FILE_CREATION } from '../fixes/registry';
+import type { FixOptions } from '../fixes/types';
+import type { Analyses, Analysis } from './analysis';
+import { FIX_ALL_KIND, FIX_COMMANDS, INSERT_ROLLBACK_KIND, codeActionsFor, executeFixCommand, fixOptionsFor } from './code-actions';
 import { codeLensesFor } from './code-lens';
 import { completionsFor } from './completion';
 import { documentSymbolsFor } from './document-symbols';
@@ -37,7 +40,7 @@ import { hoverAt } from './hover';
 import { SEMANTIC_TOKENS_LEGEND, semanticTokensFor } from './semantic-tokens';
 import { LAYOUT_REQUEST, type LayoutParams, layoutFor } from './layout';
 import { definitionAt, referencesAt } from './navigation';
-import { prepareRenameAt, renameAt } from './rename';
+import { notReadable, prepareRenameAt, renameAt } from './rename';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
 import { VM_HOSTS_REQUEST, type VmHostsParams, vmHosts } from './vm-hosts';
 import { type EvaluationInfo, EvaluationController, WORKSPACE_TRUSTED_NOTIFICATION } from './evaluation';
@@ -97,7 +100,7 @@ export interface FileInfo {
   evaluation?: EvaluationInfo;
 }
 
-export class EphemeralRootServer {
+export class EphemeralRootServer implements Analyses {
   readonly workspace = new Workspace();
   readonly documents = new Documents(this.workspace);
   private readonly folders = new Map<string, FolderState>();
@@ -106,6 +109,8 @@ export class EphemeralRootServer {
   private configurationSupport = false;
   private workspaceFoldersSupport = false;
   private watchSupport = false;
+  /** What the client can apply: whether a fix may create a module file (a WorkspaceEdit with a CreateFile operation). */
+  private fixOptions: FixOptions = NO_FILE_CREATION;
   /** Called after each publish; tests and the benchmark use it. */
   onPublished?: (folder: string) => void;
 
@@ -152,38 +157,38 @@ export class EphemeralRootServer {
     connection.onDidOpenTextDocument(({ textDocument }) => {
       const document = this.documents.opened(textDocument.uri, textDocument.version, textDocument.text);
       if (!document) return;
-      const folder = this.folderFor(document.path);
+      const folder = this.folderOf(document.path);
       this.evaluation.note(folder, document.path, 'open');
       this.schedule(folder);
     });
     connection.onDidSaveTextDocument(({ textDocument }) => {
       const filePath = uriToPath(textDocument.uri);
       if (!filePath) return;
-      const folder = this.folderFor(filePath);
+      const folder = this.folderOf(filePath);
       this.evaluation.note(folder, filePath, 'save');
       this.schedule(folder);
     });
     connection.onNotification(WORKSPACE_TRUSTED_NOTIFICATION, () => {
       this.evaluation.trusted = true;
-      for (const document of this.documents.all()) this.evaluation.note(this.folderFor(document.path), document.path, 'open');
+      for (const document of this.documents.all()) this.evaluation.note(this.folderOf(document.path), document.path, 'open');
       this.scheduleAll();
     });
     connection.onShutdown(() => this.evaluation.dispose());
     connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
       const document = this.documents.changed(textDocument.uri, textDocument.version ?? 0, contentChanges);
-      if (document) this.schedule(this.folderFor(document.path));
+      if (document) this.schedule(this.folderOf(document.path));
     });
     connection.onDidCloseTextDocument(({ textDocument }) => {
       const document = this.documents.closed(textDocument.uri);
       // The saved text on disk is what counts now (a file analysed alone is no longer analysed at all).
-      if (document && !this.dropAlone(document.path)) this.schedule(this.folderFor(document.path));
+      if (document && !this.dropAlone(document.path)) this.schedule(this.folderOf(document.path));
     });
     connection.onDidChangeWatchedFiles(({ changes }) => {
       for (const change of changes) {
         const filePath = uriToPath(change.uri);
         if (!filePath) continue;
         this.workspace.invalidate(filePath);
-        const folder = this.folderFor(filePath);
+        const folder = this.folderOf(filePath);
         this.evaluation.note(folder, filePath, 'disk');
         this.schedule(folder);
       }
@@ -191,14 +196,17 @@ export class EphemeralRootServer {
     connection.onDidChangeConfiguration(() => {
       for (const folder of this.folders.values()) folder.settings = undefined;
       // The evaluation-backed mode just turned on (or its nix changed) considers the files already open.
-      for (const document of this.documents.all()) this.evaluation.note(this.folderFor(document.path), document.path, 'open');
+      for (const document of this.documents.all()) this.evaluation.note(this.folderOf(document.path), document.path, 'open');
       this.scheduleAll();
     });
-    connection.onCodeAction((params) => this.guard<CodeAction[]>('codeAction', () => codeActionsFor(this, params)));
-    connection.onCompletion((params) => this.guard('completion', () => completionsFor(this, params)));
-    connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(this, params)));
+    const logError = (message: string) => connection.console.error(message);
+    connection.onCodeAction((params) =>
+      this.guard<CodeAction[]>('codeAction', () => this.onFile(params.textDocument.uri, () => [], (analysis, file) => codeActionsFor(analysis, file, params, { fixOptions: this.fixOptions, logError }))),
+    );
+    connection.onCompletion((params) => this.guard('completion', () => this.onFile(params.textDocument.uri, () => [], (analysis, file) => completionsFor(analysis, file, params))));
+    connection.onExecuteCommand((params) => this.guard('executeCommand', () => executeFixCommand(params, (uri) => connection.window.showDocument({ uri, external: true }))));
     connection.onRequest('ephemeralRoot/fileInfo', (params: { uri: string }) => this.guard('fileInfo', () => this.fileInfo(params.uri)));
-    connection.onHover((params) => this.guard('hover', () => hoverAt(this, params)));
+    connection.onHover((params) => this.guard('hover', () => this.onFile(params.textDocument.uri, () => null, (analysis, file) => hoverAt(analysis, file, params))));
     connection.languages.semanticTokens.on((params) =>
       this.guard('semanticTokens', () => {
         const file = uriToPath(params.textDocument.uri);
@@ -206,12 +214,12 @@ export class EphemeralRootServer {
         return { data: source ? semanticTokensFor(source) : [] };
       }),
     );
-    connection.onDefinition((params) => this.guard('definition', () => definitionAt(this, params)));
-    connection.onReferences((params) => this.guard('references', () => referencesAt(this, params)));
-    connection.onPrepareRename((params) => this.guard('prepareRename', () => prepareRenameAt(this, params)));
-    connection.onRenameRequest((params) => this.guard('rename', () => renameAt(this, params)));
-    connection.onDocumentSymbol((params) => this.guard('documentSymbol', () => documentSymbolsFor(this, params)));
-    connection.onCodeLens((params) => this.guard('codeLens', () => codeLensesFor(this, params)));
+    connection.onDefinition((params) => this.guard('definition', () => this.onFile(params.textDocument.uri, () => [], (analysis, file) => definitionAt(analysis, file, params))));
+    connection.onReferences((params) => this.guard('references', () => this.onFile(params.textDocument.uri, () => [], (analysis, file) => referencesAt(analysis, file, params))));
+    connection.onPrepareRename((params) => this.guard('prepareRename', () => this.onFile(params.textDocument.uri, notReadable, (analysis, file) => prepareRenameAt(analysis, file, params))));
+    connection.onRenameRequest((params) => this.guard('rename', () => this.onFile(params.textDocument.uri, notReadable, (analysis, file) => renameAt(analysis, file, params))));
+    connection.onDocumentSymbol((params) => this.guard('documentSymbol', () => this.onFile(params.textDocument.uri, () => [], (analysis, file) => documentSymbolsFor(analysis, file))));
+    connection.onCodeLens((params) => this.guard('codeLens', () => this.onFile(params.textDocument.uri, () => [], (analysis, file) => codeLensesFor(analysis, file))));
     connection.onRequest(LAYOUT_REQUEST, (params: LayoutParams) => this.guard('layout', () => layoutFor(this, { folders: params?.folders ?? [...this.folders.keys()].map(pathToUri) })));
     connection.onRequest(VM_HOSTS_REQUEST, (params: VmHostsParams) => this.guard('vmHosts', () => vmHosts(this, params ?? {})));
     connection.listen();
@@ -225,8 +233,7 @@ export class EphemeralRootServer {
     this.watchSupport = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     // The VS Code client says whether the workspace is trusted; other editors have no such notion (evaluation.ts).
     this.evaluation.trusted = (params.initializationOptions as { workspaceTrusted?: unknown } | undefined)?.workspaceTrusted !== false;
-    // Whether a fix may create a module file (a WorkspaceEdit with a CreateFile operation).
-    noteClientCapabilities(this, params.capabilities);
+    this.fixOptions = fixOptionsFor(params.capabilities);
     for (const folder of params.workspaceFolders ?? []) this.addFolder(uriToPath(folder.uri));
     if (this.folders.size === 0 && params.rootUri) this.addFolder(uriToPath(params.rootUri));
     return {
@@ -265,13 +272,30 @@ export class EphemeralRootServer {
    * The workspace folder holding a file. A file outside every folder (opened from `/`, or at the root of a nixpkgs
    * checkout) is analysed alone, with what it imports: scanning the folder around it could mean the whole machine.
    */
-  folderFor(filePath: string): string {
+  folderOf(filePath: string): string {
     let best: string | undefined;
     for (const [folder, state] of this.folders) {
       if (state.alone) continue;
       if ((filePath === folder || filePath.startsWith(`${folder}${path.sep}`)) && (!best || folder.length > best.length)) best = folder;
     }
     return best ?? this.addFolder(filePath, true)!.path;
+  }
+
+  /**
+   * Runs a feature on the analysis of the folder that holds a request's document, or answers `missing()` for a
+   * document that is no file this server reads (another scheme, or a file it cannot read). Once the analysis is there
+   * the feature runs without yielding, so it reads the texts the analysis was made from.
+   */
+  private async onFile<T>(uri: string, missing: () => T, feature: (analysis: Analysis, filePath: string) => T): Promise<T> {
+    const filePath = uriToPath(uri);
+    if (!filePath || !this.workspace.source(filePath)) return missing();
+    return feature(await this.analysisOf(this.folderOf(filePath)), filePath);
+  }
+
+  /** The current analysis of a folder as the features read it. */
+  async analysisOf(folder: string): Promise<Analysis> {
+    const { result, settings } = await this.analysis(folder);
+    return { folder, result, settings, workspace: this.workspace, documentVersion: (uri) => this.documents.get(uri)?.version ?? null };
   }
 
   /** Forgets a file analysed alone once its editor closes, with the diagnostics published for it. */
@@ -333,7 +357,7 @@ export class EphemeralRootServer {
   }
 
   /** The current analysis of a folder, recomputed first when documents changed since. */
-  async analysis(folderPath: string): Promise<{ state: FolderState; result: AnalysisResult; settings: Settings }> {
+  private async analysis(folderPath: string): Promise<{ state: FolderState; result: AnalysisResult; settings: Settings }> {
     const state = this.addFolder(folderPath)!;
     const settings = await this.settingsFor(state);
     if (!state.result || state.stale) {
@@ -437,7 +461,7 @@ export class EphemeralRootServer {
   async fileInfo(uri: string): Promise<FileInfo | undefined> {
     const filePath = uriToPath(uri);
     if (!filePath) return undefined;
-    const { result, settings } = await this.analysis(this.folderFor(filePath));
+    const { result, settings } = await this.analysis(this.folderOf(filePath));
     const hosts = result.hosts.filter((host) => host.files.includes(filePath));
     const counts = { error: 0, warning: 0, information: 0, hint: 0 };
     for (const { finding, diagnostic } of this.diagnostics(result.findings, settings)) {
@@ -450,7 +474,7 @@ export class EphemeralRootServer {
       result.unknowns.filter((item) => names.has(item.host)),
       (item) => item.note.what,
     ).map((group) => ({ cause: group.cause, count: group.items.length }));
-    const evaluation = this.evaluation.info(this.folderFor(filePath), settings, [...names]);
+    const evaluation = this.evaluation.info(this.folderOf(filePath), settings, [...names]);
     return { hosts: hosts.map((host) => ({ name: host.name, kind: host.kind, root: host.root })), counts, unknowns, evaluation };
   }
 

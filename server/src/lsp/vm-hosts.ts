@@ -12,8 +12,8 @@
  */
 import path from 'node:path';
 import type { HostModel } from '../model/host-model';
+import type { Analyses } from './analysis';
 import { uriToPath } from './documents';
-import type { EphemeralRootServer } from './server';
 
 export const VM_HOSTS_REQUEST = 'ephemeralRoot/vmHosts';
 
@@ -142,18 +142,18 @@ function vmHost(host: HostModel): VmHost | undefined {
 }
 
 /** Answers `ephemeralRoot/vmHosts` from the current analysis of the folders asked for. */
-export async function vmHosts(server: EphemeralRootServer, params: VmHostsParams): Promise<VmHostsResult> {
+export async function vmHosts(analyses: Analyses, params: VmHostsParams): Promise<VmHostsResult> {
   const folders = new Set<string>();
   for (const uri of params.folders ?? []) {
     const folder = uriToPath(uri);
     if (folder) folders.add(folder);
   }
   const filePath = params.uri ? uriToPath(params.uri) : undefined;
-  if (filePath) folders.add(server.folderFor(filePath));
+  if (filePath) folders.add(analyses.folderOf(filePath));
   const hosts: VmHost[] = [];
   const lenses = new Map<string, VmLens>();
   for (const folder of folders) {
-    const { result } = await server.analysis(folder);
+    const { result, workspace } = await analyses.analysisOf(folder);
     for (const host of result.hosts) {
       const item = vmHost(host);
       if (!item) continue;
@@ -162,7 +162,7 @@ export async function vmHosts(server: EphemeralRootServer, params: VmHostsParams
       for (const definition of host.input.diskoDevices?.definitions ?? []) {
         const origin = definition.keyOrigin ?? definition.origin;
         if (definition.file !== filePath || !origin || origin.file !== filePath) continue;
-        const range = server.workspace.range(origin);
+        const range = workspace.range(origin);
         const key = `${range.start.line}:${range.start.character}`;
         const lens = lenses.get(key) ?? { range, hosts: [] };
         if (!lens.hosts.includes(item.name)) lens.hosts.push(item.name);
