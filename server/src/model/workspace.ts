@@ -74,6 +74,39 @@ export class Workspace implements FileProvider {
     return this.overlays.get(absolute(filePath));
   }
 
+  /**
+   * The parse of a file's disk text when an editor opens the file with that same text. The open document then shares
+   * the parse the analysis already read: opening a file unchanged parses nothing again, and every host that read the
+   * file is reused as it is (a new parse of the same text would count as a change, `answer`).
+   */
+  parseOnDisk(filePath: string, text: string): SourceFile | undefined {
+    const cached = this.cache.get(absolute(filePath));
+    return cached && cached.file.text === text ? cached.file : undefined;
+  }
+
+  /**
+   * Takes an open document's parse back as the disk's when the editor closes it and the disk holds the same text (the
+   * file was opened and closed unchanged, or saved): closing it then changes nothing for the analysis. False when the
+   * disk text differs or cannot be read; the caller then disposes the parse.
+   */
+  keepClosedParse(file: SourceFile): boolean {
+    const resolved = absolute(file.path);
+    if (this.overlays.get(resolved) === file) return false;
+    const stats = this.stat(resolved);
+    if (!stats || !stats.isFile()) return false;
+    const read = this.policy.read(resolved, MAX_FILE_CHARS * 2);
+    if ('refused' in read || stripBom(read.bytes.toString('utf8')) !== file.text) return false;
+    const cached = this.cache.get(resolved);
+    if (cached && cached.file !== file && !this.isShared(cached.file)) cached.file.dispose();
+    this.cache.set(resolved, { stamp: `${stats.size}:${stats.mtimeMs}`, file });
+    return true;
+  }
+
+  /** Whether the workspace still holds a parse as a disk file's (an editor's document may share it). */
+  holdsParse(file: SourceFile): boolean {
+    return this.cache.get(absolute(file.path))?.file === file;
+  }
+
   /** Drops the cached parse of a disk file (after a watched-file event), and the folder listings holding it. */
   invalidate(filePath: string): void {
     const resolved = absolute(filePath);
@@ -152,7 +185,8 @@ export class Workspace implements FileProvider {
       if (read.refused !== 'too-large') return undefined;
       file = new SourceFile(resolved, '', undefined, 'too-large');
     } else file = SourceFile.fromText(resolved, stripBom(read.bytes.toString('utf8')));
-    if (cached) cached.file.dispose();
+    // An open document may share the old parse (`parseOnDisk`); its editor still shows that text.
+    if (cached && !this.isShared(cached.file)) cached.file.dispose();
     this.cache.set(resolved, { stamp, file });
     return file;
   }
