@@ -57,7 +57,7 @@ function leafType(node: SyntaxNode): TokenType | undefined {
     case 'variable_expression': {
       if (LITERALS.has(node.text)) return 'keyword';
       const grand = parent.parent;
-      if (grand?.type === 'apply_expression' && grand.childForFieldName('function')?.id === parent.id) return 'function';
+      if (grand?.type === 'apply_expression' && grand.childForFieldName('function') === parent) return 'function';
       return 'variable';
     }
     default:

@@ -97,6 +97,7 @@ function literalPathReferences(source: SourceFile | undefined): string[] {
   if (cached) return cached;
   const found: string[] = [];
   const cursor = source.root.rawWalk();
+  if (!cursor) return found;
   for (;;) {
     const node = cursor.currentNode;
     if (node.type === 'path_expression' && node.namedChildCount === 1) {

@@ -5,66 +5,150 @@
  * again on every analysis. A `SyntaxNode` reads a node's children (with their field names) once and keeps them, and
  * the nodes of a file live as long as its parse: re-analysing a host after an edit in another file touches no wasm
  * for the unchanged files. The API is the subset of web-tree-sitter's `Node` the project uses, with the same names.
+ *
+ * After an edit, the parse of the edited file is new, but most of it has the structure it had before: tree-sitter
+ * reports the ranges whose structure changed, and outside those and the edited text a node is the node it was, moved
+ * by the length the edit added or removed. Such a node copies its children from its counterpart in the previous parse
+ * (`Predecessor`) instead of asking wasm for them, so an edit of one binding of a 20,000-line file reads only the path
+ * to that binding through wasm. Every node is reached from its parent (the root aside), so a node is one object and
+ * knows its parent without a table of node ids.
  */
 import type { Node as RawNode, Point, TreeCursor } from 'web-tree-sitter';
 
 /** Node types whose children never carry a field name (tree-sitter-nix's node-types.json). */
 const FIELDLESS = new Set(['attrset_expression', 'rec_attrset_expression', 'let_attrset_expression', 'string_expression', 'indented_string_expression', 'path_expression', 'hpath_expression']);
 
-interface ChildEntry {
-  node: SyntaxNode;
-  field: string | null;
+/**
+ * The previous parse of a file edited once, and where the edit left its structure alone. Offsets are UTF-16 code
+ * units of the new text; `dirty` holds the ranges tree-sitter reports as changed and the span of the inserted text.
+ */
+export interface Predecessor {
+  root: SyntaxNode;
+  dirty: { start: number; end: number }[];
+  /** Where the edit began, the end of the inserted text, and how much longer the text became (negative: shorter). */
+  editStart: number;
+  insertedEnd: number;
+  growth: number;
 }
 
-/** The nodes of one tree, by tree-sitter's node id, so a node reached twice is one object. */
+/** The nodes of one parse: its text, and the previous parse it may copy unchanged nodes from. */
 export class NodeTable {
-  private readonly nodes = new Map<number, SyntaxNode>();
   /**
    * False once the tree is freed. A node read after that (a value kept from an older analysis, evaluated further by
-   * a hover) reads as a leaf: what was already read stays, nothing is read from freed memory.
+   * a hover) reads as a leaf when its children were never read: nothing is read from freed memory.
    */
   alive = true;
+  /** Set by the parse that made this one by an edit; dropped when this parse is edited in turn (two parses at most). */
+  predecessor: Predecessor | undefined;
+  private lineStarts: number[] | undefined;
+  /** Nodes made, and nodes whose children were read from wasm rather than copied (for tests and the benchmark). */
+  readonly counts = { made: 0, readFromWasm: 0 };
+
   constructor(readonly text: string) {}
 
-  wrap(raw: RawNode): SyntaxNode;
-  wrap(raw: RawNode | null): SyntaxNode | null;
-  wrap(raw: RawNode | null): SyntaxNode | null {
-    if (!raw) return null;
-    let node = this.nodes.get(raw.id);
-    if (!node) {
-      node = new SyntaxNode(raw, this);
-      this.nodes.set(raw.id, node);
+  /** The root node of a tree; every other node is reached from it. */
+  root(raw: RawNode): SyntaxNode {
+    return SyntaxNode.fromRaw(raw, this, null, -1, undefined);
+  }
+
+  /**
+   * The node of the predecessor with the same structure as a node of this parse at `start`–`end` of type `type`, if
+   * the edit left that range alone and the predecessor's nodes down to it were read. Ranges that touch a dirty range
+   * count as changed: a node that ends where the edit begins may have lost a token to it.
+   */
+  counterpart(start: number, end: number, type: string): SyntaxNode | undefined {
+    const predecessor = this.predecessor;
+    if (!predecessor) return undefined;
+    for (const range of predecessor.dirty) if (start <= range.end && end >= range.start) return undefined;
+    let oldStart: number;
+    let oldEnd: number;
+    if (end < predecessor.editStart) [oldStart, oldEnd] = [start, end];
+    else if (start > predecessor.insertedEnd) [oldStart, oldEnd] = [start - predecessor.growth, end - predecessor.growth];
+    else return undefined;
+    return predecessor.root.builtDescendantWithRange(oldStart, oldEnd, type);
+  }
+
+  /** Row and column of an offset, counted as tree-sitter counts them (rows end at `\n`; columns in code units). */
+  point(offset: number): Point {
+    const starts = (this.lineStarts ??= lineStartsOf(this.text));
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (starts[mid] <= offset) low = mid;
+      else high = mid - 1;
     }
-    return node;
+    return { row: low, column: offset - starts[low] };
   }
 }
 
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) starts.push(index + 1);
+  return starts;
+}
+
+const NAMED = 1;
+const MISSING = 2;
+const ERROR = 4;
+const HAS_ERROR = 8;
+
+/** The flags of a wasm node, packed into one number (a node is made per node of every parse: it is kept small). */
+function flagsOf(raw: RawNode): number {
+  return (raw.isNamed ? NAMED : 0) | (raw.isMissing ? MISSING : 0) | (raw.isError ? ERROR : 0) | (raw.hasError ? HAS_ERROR : 0);
+}
+
 export class SyntaxNode {
-  readonly id: number;
-  readonly type: string;
-  readonly startIndex: number;
-  readonly endIndex: number;
-  readonly isMissing: boolean;
-  readonly isError: boolean;
-  readonly hasError: boolean;
   /** The node's place as the model layer records it, cached there (set by the evaluator). */
   origin: { file: string; start: number; end: number } | undefined;
-  private entries: ChildEntry[] | undefined;
+  /** The children once read, and the field name of each (undefined when none has one; shared between copies). */
+  private kids: SyntaxNode[] | undefined;
+  private fields: (string | null)[] | undefined;
   private named: SyntaxNode[] | undefined;
-  private parentNode: SyntaxNode | null | undefined;
-  private indexInParent = -1;
 
-  constructor(
-    private readonly raw: RawNode,
+  private constructor(
+    readonly type: string,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    private readonly flags: number,
     private readonly table: NodeTable,
+    private readonly parentNode: SyntaxNode | null,
+    /** The index among the parent's children (tree-sitter's visible children, the same for raw and copied nodes). */
+    private readonly indexInParent: number,
+    /** The wasm node, read when a node is made from one; a copied node finds its own only if asked (`rawNode`). */
+    private raw: RawNode | undefined,
+    /** A node of the previous parse with this node's structure, moved; dropped once the children are copied. */
+    private counterpart: SyntaxNode | undefined,
   ) {
-    this.id = raw.id;
-    this.type = raw.type;
-    this.startIndex = raw.startIndex;
-    this.endIndex = raw.endIndex;
-    this.isMissing = raw.isMissing;
-    this.isError = raw.isError;
-    this.hasError = raw.hasError;
+    table.counts.made++;
+  }
+
+  static fromRaw(raw: RawNode, table: NodeTable, parent: SyntaxNode | null, indexInParent: number, counterpart: SyntaxNode | undefined): SyntaxNode {
+    return new SyntaxNode(raw.type, raw.startIndex, raw.endIndex, flagsOf(raw), table, parent, indexInParent, raw, counterpart);
+  }
+
+  /** A copy of a node of the previous parse, moved by `shift`, as the child of `parent`. */
+  private static copied(old: SyntaxNode, shift: number, table: NodeTable, parent: SyntaxNode, indexInParent: number): SyntaxNode {
+    // The old child's own counterpart when its children were never read: a chain across parses is never longer than one.
+    const counterpart = old.kids ? old : old.counterpart;
+    return new SyntaxNode(old.type, old.startIndex + shift, old.endIndex + shift, old.flags, table, parent, indexInParent, undefined, counterpart);
+  }
+
+  /** Named means: not an anonymous token such as `{` or `;` (MISSING and ERROR nodes count as named). */
+  get isNamed(): boolean {
+    return (this.flags & NAMED) !== 0;
+  }
+
+  get isMissing(): boolean {
+    return (this.flags & MISSING) !== 0;
+  }
+
+  get isError(): boolean {
+    return (this.flags & ERROR) !== 0;
+  }
+
+  get hasError(): boolean {
+    return (this.flags & HAS_ERROR) !== 0;
   }
 
   get text(): string {
@@ -72,56 +156,65 @@ export class SyntaxNode {
   }
 
   get startPosition(): Point {
-    return this.table.alive ? this.raw.startPosition : { row: 0, column: this.startIndex };
+    return this.table.point(this.startIndex);
   }
 
   get endPosition(): Point {
-    return this.table.alive ? this.raw.endPosition : { row: 0, column: this.endIndex };
+    return this.table.point(this.endIndex);
   }
 
   /**
-   * All children with their field names. The children are marshalled in one wasm call; the field names come from one
-   * TreeCursor walk over the same children, because `currentFieldName` costs O(1) per step while web-tree-sitter's
-   * `fieldNameForChild(index)` walks the children up to `index` on every call, which made a node with n children
-   * (an ERROR node over a whole hostile file) cost O(n²).
+   * All children (their field names go to `fields`). A node with a counterpart copies them from it. Otherwise the
+   * children are marshalled in one wasm call and the field names come from one TreeCursor walk over the same children,
+   * because `currentFieldName` costs O(1) per step while web-tree-sitter's `fieldNameForChild(index)` walks the children
+   * up to `index` on every call, which made a node with n children (an ERROR node over a whole hostile file) cost O(n²).
    */
-  private childEntries(): ChildEntry[] {
-    if (this.entries) return this.entries;
-    const entries: ChildEntry[] = [];
-    if (!this.table.alive) return entries;
-    const children = this.raw.childCount > 0 ? this.raw.children : [];
-    const fields = children.length > 0 && !FIELDLESS.has(this.type) ? fieldNamesOfChildren(this.raw, children.length) : undefined;
-    for (let index = 0; index < children.length; index++) {
-      const raw = children[index];
-      if (!raw) continue;
-      const child = this.table.wrap(raw);
-      child.parentNode = this;
-      child.indexInParent = entries.length;
-      entries.push({ node: child, field: fields?.[index] ?? null });
+  get children(): SyntaxNode[] {
+    if (this.kids) return this.kids;
+    const counterpart = this.counterpart;
+    if (counterpart?.kids) {
+      const shift = this.startIndex - counterpart.startIndex;
+      const kids = counterpart.kids;
+      const copies = new Array<SyntaxNode>(kids.length);
+      for (let index = 0; index < kids.length; index++) copies[index] = SyntaxNode.copied(kids[index], shift, this.table, this, index);
+      this.fields = counterpart.fields;
+      this.counterpart = undefined;
+      return (this.kids = copies);
     }
-    this.entries = entries;
-    return entries;
+    const raw = this.rawNode();
+    if (!raw) return (this.kids = []);
+    this.table.counts.readFromWasm++;
+    const children = raw.childCount > 0 ? raw.children : [];
+    const fields = children.length > 0 && !FIELDLESS.has(this.type) ? fieldNamesOfChildren(raw, children.length) : undefined;
+    const kids: SyntaxNode[] = [];
+    for (let index = 0; index < children.length; index++) {
+      const child = children[index];
+      // web-tree-sitter types a child as possibly null; a tree from the parser has none, and a node must keep its index.
+      if (!child) return (this.kids = []);
+      kids.push(SyntaxNode.fromRaw(child, this.table, this, index, this.table.counterpart(child.startIndex, child.endIndex, child.type)));
+    }
+    this.fields = fields?.some((name) => name !== null) ? fields : undefined;
+    this.counterpart = undefined;
+    return (this.kids = kids);
   }
 
-  private childList: SyntaxNode[] | undefined;
-
-  get children(): SyntaxNode[] {
-    this.childList ??= this.childEntries().map((entry) => entry.node);
-    return this.childList;
+  /** The wasm node, found through the parent's for a copied node; undefined once the tree is freed. */
+  private rawNode(): RawNode | undefined {
+    if (!this.table.alive) return undefined;
+    if (!this.raw && this.parentNode) this.raw = this.parentNode.rawNode()?.child(this.indexInParent) ?? undefined;
+    return this.raw;
   }
 
   get childCount(): number {
-    return this.childEntries().length;
+    return this.children.length;
   }
 
   child(index: number): SyntaxNode | null {
-    return this.childEntries()[index]?.node ?? null;
+    return this.children[index] ?? null;
   }
 
   get namedChildren(): SyntaxNode[] {
-    this.named ??= this.childEntries()
-      .map((entry) => entry.node)
-      .filter((node) => node.isNamed);
+    this.named ??= this.children.filter((node) => node.isNamed);
     return this.named;
   }
 
@@ -129,36 +222,27 @@ export class SyntaxNode {
     return this.namedChildren.length;
   }
 
-  /** Named means: not an anonymous token such as `{` or `;` (MISSING and ERROR nodes count as named). */
-  get isNamed(): boolean {
-    return !this.table.alive || this.raw.isNamed;
-  }
-
   childForFieldName(name: string): SyntaxNode | null {
-    return this.childEntries().find((entry) => entry.field === name)?.node ?? null;
+    const children = this.children;
+    const index = this.fields?.indexOf(name) ?? -1;
+    return index >= 0 ? children[index] : null;
   }
 
   childrenForFieldName(name: string): SyntaxNode[] {
-    return this.childEntries()
-      .filter((entry) => entry.field === name)
-      .map((entry) => entry.node);
+    const children = this.children;
+    const fields = this.fields;
+    return fields ? children.filter((_, index) => fields[index] === name) : [];
   }
 
   get parent(): SyntaxNode | null {
-    if (this.parentNode === undefined) {
-      const parent = this.table.alive ? this.table.wrap(this.raw.parent) : null;
-      if (parent) parent.childEntries();
-      if (this.parentNode === undefined) this.parentNode = parent;
-    }
     return this.parentNode;
   }
 
   private sibling(step: number, namedOnly: boolean): SyntaxNode | null {
-    const parent = this.parent;
-    if (!parent) return null;
-    const siblings = parent.childEntries();
+    const siblings = this.parentNode?.children;
+    if (!siblings) return null;
     for (let index = this.indexInParent + step; index >= 0 && index < siblings.length; index += step) {
-      const candidate = siblings[index].node;
+      const candidate = siblings[index];
       if (!namedOnly || candidate.isNamed) return candidate;
     }
     return null;
@@ -180,9 +264,57 @@ export class SyntaxNode {
     return this.sibling(-1, true);
   }
 
-  descendantForIndex(start: number, end?: number): SyntaxNode | null {
-    if (!this.table.alive) return this;
-    return this.table.wrap(this.raw.descendantForIndex(start, end ?? start));
+  /**
+   * The smallest node, named or not, that spans `start`–`end`, as tree-sitter's `descendantForIndex` finds it: a child
+   * is entered when it reaches `end`, ends after `start` (or at it, when the child is empty) and starts at or before
+   * `start`.
+   */
+  descendantForIndex(start: number, end?: number): SyntaxNode {
+    const rangeEnd = end ?? start;
+    let node: SyntaxNode = this;
+    for (;;) {
+      const children = node.children;
+      let next: SyntaxNode | undefined;
+      for (let index = firstEndingAtOrAfter(children, rangeEnd); index < children.length; index++) {
+        const child = children[index];
+        // A child must reach the end of the range and pass its start; an empty child (a missing token) may touch it.
+        if (child.endIndex < rangeEnd) continue;
+        if (child.startIndex === child.endIndex ? child.endIndex < start : child.endIndex <= start) continue;
+        if (start < child.startIndex) break;
+        next = child;
+        break;
+      }
+      if (!next) return node;
+      node = next;
+    }
+  }
+
+  /**
+   * The node of this parse (already read, no wasm) at exactly `start`–`end` with type `type`, below or at this node;
+   * undefined when it was never read or when two nested nodes would match.
+   */
+  builtDescendantWithRange(start: number, end: number, type: string): SyntaxNode | undefined {
+    let node: SyntaxNode = this;
+    let found: SyntaxNode | undefined;
+    for (;;) {
+      if (node.startIndex === start && node.endIndex === end && node.type === type) {
+        if (found) return undefined;
+        found = node;
+      }
+      const children = node.kids;
+      if (!children) return found;
+      let next: SyntaxNode | undefined;
+      for (let index = firstEndingAtOrAfter(children, end); index < children.length; index++) {
+        const child = children[index];
+        if (child.startIndex > start) break;
+        if (child.endIndex >= end) {
+          next = child;
+          break;
+        }
+      }
+      if (!next) return found;
+      node = next;
+    }
   }
 
   /** A cursor over this node's subtree that yields `SyntaxNode`s. */
@@ -191,13 +323,27 @@ export class SyntaxNode {
   }
 
   /** web-tree-sitter's own cursor, for whole-tree scans that need no node objects (cheaper, nothing is kept). */
-  rawWalk(): TreeCursor {
-    return this.raw.walk();
+  rawWalk(): TreeCursor | undefined {
+    return this.rawNode()?.walk();
   }
 
+  /** The node as an S-expression of named nodes, as tree-sitter prints it (for tests and debugging). */
   toString(): string {
-    return this.raw.toString();
+    const named = this.namedChildren;
+    return named.length === 0 ? `(${this.type})` : `(${this.type} ${named.map((child) => child.toString()).join(' ')})`;
   }
+}
+
+/** The first index whose child ends at or after `offset` (children are in order and do not overlap). */
+function firstEndingAtOrAfter(children: SyntaxNode[], offset: number): number {
+  let low = 0;
+  let high = children.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (children[mid].endIndex < offset) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /**

@@ -168,7 +168,7 @@ export class SourceFile {
   /** The root node; node objects are made once per parse and kept with the file. */
   get root(): SyntaxNode | undefined {
     if (!this.tree) return undefined;
-    this.rootNode ??= this.nodes.wrap(this.tree.rootNode);
+    this.rootNode ??= this.nodes.root(this.tree.rootNode);
     return this.rootNode;
   }
 
@@ -181,7 +181,11 @@ export class SourceFile {
     return this.text.slice(start, end);
   }
 
-  /** Applies editor changes (in order) and re-parses incrementally, reusing the old tree. */
+  /**
+   * Applies editor changes (in order) and re-parses incrementally, reusing the old tree. After a single change the new
+   * parse copies the nodes the change left alone from this one (`Predecessor` in node.ts) instead of reading them from
+   * wasm again; this parse then stops being a predecessor itself, so that no chain of parses stays alive.
+   */
   withChanges(changes: TextChange[]): SourceFile {
     if (!this.tree || this.unreadable) return SourceFile.fromText(this.path, applyChanges(this.text, changes));
     let text = this.text;
@@ -206,8 +210,21 @@ export class SourceFile {
       return new SourceFile(this.path, text, undefined, isBinary(text) ? 'binary' : 'too-complex');
     }
     const reparsed = parseText(text, tree);
+    const next = new SourceFile(this.path, text, reparsed);
+    const change = changes.length === 1 ? changes[0] : undefined;
+    if (change && this.rootNode && this.nodes.alive) {
+      // tree-sitter compares the edited old tree with the new one: the ranges it reports are where the structure changed.
+      const dirty = tree.getChangedRanges(reparsed).map((range) => ({ start: range.startIndex, end: range.endIndex }));
+      next.nodes.predecessor = { root: this.rootNode, dirty, editStart: change.start, insertedEnd: change.start + change.text.length, growth: change.text.length - (change.end - change.start) };
+    }
+    this.nodes.predecessor = undefined;
     tree.delete();
-    return new SourceFile(this.path, text, reparsed);
+    return next;
+  }
+
+  /** How many nodes of this parse were made, and how many of them read their children from wasm (the rest copied them). */
+  get nodeCounts(): { made: number; readFromWasm: number } {
+    return { ...this.nodes.counts };
   }
 
   /** Frees the wasm memory of the tree. Call when the file is replaced and nothing holds its nodes. */

@@ -334,7 +334,7 @@ function innerErrors(node: SyntaxNode, limit = 50): SyntaxNode[] {
         more = true;
         break;
       }
-      if (!cursor.gotoParent() || cursor.currentNode.id === node.id) break;
+      if (!cursor.gotoParent() || cursor.currentNode === node) break;
     }
   }
   cursor.delete();

@@ -1,0 +1,164 @@
+/**
+ * Nodes copied from the previous parse after an edit (node.ts `Predecessor`): whatever was read of the old parse and
+ * whatever the edit was, the nodes of the new parse are the nodes of the wasm tree they stand for — the same types,
+ * ranges, flags, field names and children, and the same answer to `descendantForIndex` — and an edit of one binding
+ * of a large file reads the children of only the nodes on the path to it from wasm and copies the rest.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { Node as RawNode } from 'web-tree-sitter';
+import { SourceFile, initSyntax, languageOf, type SyntaxNode } from '../../server/src/syntax/parser';
+import { generatedConfiguration } from '../bench/generate';
+import { CORPUS, REPO_ROOT } from '../support/engine';
+
+/** A node and its subtree as text, one line per node, from our objects. */
+function dumpOurs(node: SyntaxNode, field: string | null, depth: number, out: string[]): void {
+  out.push(`${' '.repeat(depth)}${field ?? '-'}:${node.type} ${node.startIndex}-${node.endIndex} n${+node.isNamed} m${+node.isMissing} e${+node.isError} h${+node.hasError}`);
+  const children = node.children;
+  children.forEach((child, index) => {
+    const fieldName = fieldOf(node, child, index);
+    dumpOurs(child, fieldName, depth + 1, out);
+  });
+}
+
+/** The field a child is under, asked the way callers ask (by field name, from the parent). */
+function fieldOf(parent: SyntaxNode, child: SyntaxNode, index: number): string | null {
+  for (const name of FIELD_NAMES) if (parent.childrenForFieldName(name).includes(child)) return name;
+  assert.equal(parent.child(index), child);
+  return null;
+}
+
+/** Every field name of the grammar (read once the grammar is loaded). */
+let FIELD_NAMES: string[] = [];
+
+/** The same from the wasm tree. */
+function dumpRaw(node: RawNode, field: string | null, depth: number, out: string[]): void {
+  out.push(`${' '.repeat(depth)}${field ?? '-'}:${node.type} ${node.startIndex}-${node.endIndex} n${+node.isNamed} m${+node.isMissing} e${+node.isError} h${+node.hasError}`);
+  const cursor = node.walk();
+  const fields: (string | null)[] = [];
+  if (cursor.gotoFirstChild()) {
+    do fields.push(cursor.currentFieldName);
+    while (cursor.gotoNextSibling());
+  }
+  cursor.delete();
+  node.children.forEach((child, index) => child && dumpRaw(child, fields[index] ?? null, depth + 1, out));
+}
+
+function assertMirrorsWasm(file: SourceFile, offsets: number[]): void {
+  assert.ok(file.root && file.tree);
+  const ours: string[] = [];
+  const theirs: string[] = [];
+  dumpOurs(file.root, null, 0, ours);
+  dumpRaw(file.tree.rootNode, null, 0, theirs);
+  assert.deepEqual(ours, theirs);
+  for (const offset of offsets) {
+    const at = Math.min(offset, file.text.length);
+    for (const end of [at, Math.min(file.text.length, at + 3)]) {
+      const our = file.root.descendantForIndex(at, end);
+      const raw: RawNode | null = file.tree.rootNode.descendantForIndex(at, end);
+      assert.deepEqual([our.type, our.startIndex, our.endIndex], [raw?.type, raw?.startIndex, raw?.endIndex], `descendantForIndex(${at}, ${end})`);
+    }
+  }
+}
+
+/** Reads a part of a parse, as an analysis does: every node, or the nodes of some subtrees only. */
+function readSome(node: SyntaxNode, keep: (node: SyntaxNode) => boolean): void {
+  if (!keep(node)) return;
+  for (const child of node.children) readSome(child, keep);
+}
+
+function bindingOf(node: SyntaxNode): SyntaxNode {
+  let current: SyntaxNode | null = node;
+  while (current && current.type !== 'binding') current = current.parent;
+  assert.ok(current);
+  return current;
+}
+
+const FRAGMENTS = [' ', '\n', ';', '{', '}', '[', ']', '(', ')', '"', "''", '${', 'x', ' = ', 'a.b', 'let ', ' in ', 'é', '# c\n', '/* ', ' */', 'rec ', 'true', './p.nix', '"s"', '1', 'if ', ' then ', ' else '];
+
+const edit = (length: number) =>
+  fc.record({
+    at: fc.integer({ min: 0, max: length }),
+    removed: fc.integer({ min: 0, max: 12 }),
+    inserted: fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 4 }).map((parts) => parts.join('')),
+    readAll: fc.boolean(),
+    readSeed: fc.integer({ min: 0, max: 1000 }),
+  });
+
+function sources(): { name: string; text: string }[] {
+  const found = [{ name: 'seed configuration.nix', text: readFileSync(path.join(REPO_ROOT, 'examples', 'seed', 'configuration.nix'), 'utf8') }, { name: 'generated 600-line host', text: generatedConfiguration(600) }];
+  const aria = path.join(CORPUS, 'notthebee__nix-config__aria', 'machines', 'nixos', 'aria', 'default.nix');
+  if (existsSync(aria)) found.push({ name: 'aria default.nix (corpus)', text: readFileSync(aria, 'utf8') });
+  return found;
+}
+
+describe('nodes copied from the previous parse', () => {
+  before(async () => {
+    await initSyntax();
+    FIELD_NAMES = languageOf().fields.filter((name): name is string => typeof name === 'string');
+  });
+
+  for (const { name, text } of sources()) {
+    it(`mirror the wasm tree after chains of random edits: ${name}`, () => {
+      fc.assert(
+        fc.property(fc.array(edit(text.length), { minLength: 1, maxLength: 4 }), (edits) => {
+          let file = SourceFile.fromText('/p/file.nix', text);
+          const older: SourceFile[] = [];
+          for (const step of edits) {
+            // Read the current parse in part or whole before the edit: only what was read can be copied.
+            let count = step.readSeed;
+            readSome(file.root!, () => step.readAll || count++ % 3 !== 0);
+            const at = Math.min(step.at, file.text.length);
+            const next = file.withChanges([{ start: at, end: Math.min(file.text.length, at + step.removed), text: step.inserted }]);
+            older.push(file);
+            file = next;
+          }
+          assertMirrorsWasm(file, edits.map((step) => step.at));
+          for (const source of [...older, file]) source.dispose();
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it('an edit of one binding of a large file reads only the path to it from wasm, and the copies mirror the wasm tree', () => {
+    const text = generatedConfiguration(3000);
+    const file = SourceFile.fromText('/p/big.nix', text);
+    readSome(file.root!, () => true);
+    const at = text.indexOf('Generated service 100');
+    assert.ok(at > 0);
+    const edited = file.withChanges([{ start: at + 18, end: at + 18, text: '7' }]);
+    assertMirrorsWasm(edited, [at, at + 19, text.length - 10]);
+    // Only the nodes on the path from the root to the edited string read their children from wasm.
+    const { made, readFromWasm } = edited.nodeCounts;
+    assert.ok(made > 40_000 && readFromWasm < 20, `${readFromWasm} of ${made} nodes read their children from wasm`);
+    // A second edit copies from the first edit's parse (its nodes were all read by assertMirrorsWasm).
+    const again = edited.withChanges([{ start: 10, end: 10, text: ' ' }]);
+    assertMirrorsWasm(again, [0, 11, at + 20]);
+    assert.ok(again.nodeCounts.made > 40_000 && again.nodeCounts.readFromWasm < 20, JSON.stringify(again.nodeCounts));
+    for (const source of [file, edited, again]) source.dispose();
+  });
+
+  it('after both trees are freed, a node still copies the children its predecessor read, and reads nothing from wasm', () => {
+    const text = generatedConfiguration(200);
+    const file = SourceFile.fromText('/p/small.nix', text);
+    readSome(file.root!, () => true);
+    const edited = file.withChanges([{ start: text.length - 30, end: text.length - 30, text: ' ' }]);
+    // Read the path to a top-level binding while the tree lives; the binding now holds its counterpart.
+    const bindings = bindingOf(edited.root!.descendantForIndex(text.indexOf('users.users.user3')));
+    const fresh = SourceFile.fromText('/p/small.nix', edited.text);
+    const expected: string[] = [];
+    dumpOurs(bindingOf(fresh.root!.descendantForIndex(text.indexOf('users.users.user3'))), null, 0, expected);
+    edited.dispose();
+    file.dispose();
+    const after: string[] = [];
+    dumpOurs(bindings, null, 0, after);
+    assert.deepEqual(after, expected);
+    // A node of the freed tree without a counterpart (the root's first token) reads as a leaf.
+    assert.equal(SourceFile.fromText('/p/x.nix', '{ a = 1; }').root!.childCount, 1);
+    fresh.dispose();
+  });
+});
