@@ -6,7 +6,8 @@ if (!require('node:fs').existsSync(bundle)) {
   process.stderr.write('ephemeral-root: the CLI is not built; run: npm run build\n');
   process.exit(2);
 }
-const cli = require(bundle);
+// Through V8's code cache (code-cache.js): a run in CI or a pre-commit hook is mostly start-up.
+const cli = require('./code-cache').loadWithCodeCache(bundle);
 cli.main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

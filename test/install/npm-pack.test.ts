@@ -43,7 +43,7 @@ before(() => {
 describe('npm pack → npm install -g --prefix (offline)', () => {
   it('the tarball carries the bundles, both wasm files and both commands, and installs no dependency', () => {
     const installed = path.join(prefix, 'lib', 'node_modules', 'nixos-ephemeral-root');
-    for (const file of ['bin/ephemeral-root.js', 'bin/ephemeral-root-ls.js', 'dist/cli.js', 'dist/server.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-nix.wasm']) {
+    for (const file of ['bin/ephemeral-root.js', 'bin/ephemeral-root-ls.js', 'bin/code-cache.js', 'dist/cli.js', 'dist/server.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-nix.wasm']) {
       assert.ok(existsSync(path.join(installed, file)), `${file} is installed`);
     }
     assert.ok(!existsSync(path.join(installed, 'node_modules')) || readdirSync(path.join(installed, 'node_modules')).length === 0, 'the bundles need no dependency');

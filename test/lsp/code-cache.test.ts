@@ -1,10 +1,11 @@
 /**
- * bin/ephemeral-root-ls.js loads the bundle through V8's code cache (a cold start skips compiling what the first
- * analysis runs): the first server writes the cache into EPHEMERAL_ROOT_CACHE_DIR (readable by the user only), the
- * next one starts from it and publishes the same diagnostics, and a cache that does not fit the bundle is refused by
- * V8 and written again, never trusted.
+ * bin/ephemeral-root-ls.js and bin/ephemeral-root.js load their bundles through V8's code cache (bin/code-cache.js: a
+ * cold start skips compiling what the first analysis runs): the first process writes the cache into `code/` of
+ * EPHEMERAL_ROOT_CACHE_DIR (readable by the user only), the next one starts from it and reports the same, and a
+ * cache that does not fit the bundle is refused by V8 and written again, never trusted.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,9 +38,9 @@ describe('code cache of the language server', () => {
 
   it('is written by the first server and used by the next, with the same diagnostics', async () => {
     const first = await firstDiagnostics(cacheDir);
-    const files = readdirSync(cacheDir).filter((name) => name.endsWith('.v8cache'));
+    const files = readdirSync(path.join(cacheDir, 'code')).filter((name) => name.endsWith('.v8cache'));
     assert.equal(files.length, 1, 'one cache file for the bundle');
-    const cacheFile = path.join(cacheDir, files[0]);
+    const cacheFile = path.join(cacheDir, 'code', files[0]);
     assert.equal(statSync(cacheFile).mode & 0o077, 0, 'readable by the user only');
     const written = statSync(cacheFile).mtimeMs;
     const second = await firstDiagnostics(cacheDir);
@@ -49,10 +50,43 @@ describe('code cache of the language server', () => {
   });
 
   it('refuses a cache that does not fit the bundle and writes a good one', async () => {
-    const cacheFile = path.join(cacheDir, readdirSync(cacheDir).find((name) => name.endsWith('.v8cache'))!);
+    const cacheFile = path.join(cacheDir, 'code', readdirSync(path.join(cacheDir, 'code')).find((name) => name.endsWith('.v8cache'))!);
     writeFileSync(cacheFile, Buffer.alloc(4096, 7));
     const diagnostics = await firstDiagnostics(cacheDir);
     assert.ok(diagnostics.length > 0);
+    assert.notDeepEqual(readFileSync(cacheFile).subarray(0, 64), Buffer.alloc(64, 7));
+  });
+});
+
+describe('code cache of the CLI', () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'code-cache-cli-'));
+  after(() => rmSync(cacheDir, { recursive: true, force: true }));
+  const check = () => {
+    const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'ephemeral-root.js'), 'check', '--format', 'json', path.join(REPO_ROOT, 'examples', 'broken-flake')], {
+      encoding: 'utf8',
+      env: { ...process.env, EPHEMERAL_ROOT_CACHE_DIR: cacheDir },
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 1, run.stderr);
+    return run.stdout;
+  };
+  const cacheFiles = () => readdirSync(path.join(cacheDir, 'code')).filter((name) => name.startsWith('cli-') && name.endsWith('.v8cache'));
+
+  it('is written by the first run and used by the next, with the same report', () => {
+    const first = check();
+    assert.equal(cacheFiles().length, 1, 'one cache file for the CLI bundle');
+    const cacheFile = path.join(cacheDir, 'code', cacheFiles()[0]);
+    assert.equal(statSync(cacheFile).mode & 0o077, 0, 'readable by the user only');
+    const written = statSync(cacheFile).mtimeMs;
+    assert.equal(check(), first);
+    assert.equal(statSync(cacheFile).mtimeMs, written, 'an accepted cache is not written again');
+  });
+
+  it('refuses a cache that does not fit the bundle and writes a good one', () => {
+    const cacheFile = path.join(cacheDir, 'code', cacheFiles()[0]);
+    const good = check();
+    writeFileSync(cacheFile, Buffer.alloc(4096, 7));
+    assert.equal(check(), good);
     assert.notDeepEqual(readFileSync(cacheFile).subarray(0, 64), Buffer.alloc(64, 7));
   });
 });

@@ -1,0 +1,70 @@
+'use strict';
+// Shared by the two commands (bin/ephemeral-root.js, bin/ephemeral-root-ls.js): loading a bundle through V8's code cache.
+
+/**
+ * Loads a bundle like `require`, through V8's code cache when one is kept: the process then skips compiling the bundle
+ * and every function its first analysis ran (Node 20 has no module.enableCompileCache). The cache lives in a folder of
+ * the user's only (`code/` in EPHEMERAL_ROOT_CACHE_DIR, which the VS Code client sets to the extension's global
+ * storage, else in $XDG_CACHE_HOME/nixos-ephemeral-root or ~/.cache/nixos-ephemeral-root), never in a shared temporary folder: cached code is run as it is. V8 refuses a cache
+ * made for another source or another V8, and the file name carries the bundle's name, size and time.
+ * EPHEMERAL_ROOT_CODE_CACHE=off loads the bundle with plain `require`.
+ *
+ * A missing or refused cache is written once the process has compiled what it runs: when it exits, or after
+ * `writeAfterMs` (a language server runs for days; the cache should hold its first analyses, not wait for its exit).
+ */
+function loadWithCodeCache(file, { writeAfterMs } = {}) {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const os = require('node:os');
+  if (process.env.EPHEMERAL_ROOT_CODE_CACHE === 'off') return require(file);
+  let cacheFile;
+  let source;
+  try {
+    const stats = fs.statSync(file);
+    // The same cache folder as Nix evaluation results (server/src/evaluation/cache.ts), in `code/` beside them.
+    const xdg = process.env.XDG_CACHE_HOME;
+    const base = process.env.EPHEMERAL_ROOT_CACHE_DIR || path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'nixos-ephemeral-root');
+    const folder = path.join(base, 'code');
+    const name = path.basename(file, '.js');
+    cacheFile = path.join(folder, `${name}-${stats.size}-${Math.round(stats.mtimeMs)}-${process.version}-${process.arch}.v8cache`);
+    source = fs.readFileSync(file, 'utf8');
+  } catch {
+    return require(file);
+  }
+  const Module = require('node:module');
+  const vm = require('node:vm');
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // `import()` inside the bundle resolves as it does under `require` (web-tree-sitter loads its runtime with it).
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  require.cache[file] = mod;
+  if (cachedData === undefined || script.cachedDataRejected) {
+    let written = false;
+    const write = () => {
+      if (written) return;
+      written = true;
+      try {
+        fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+        const temporary = `${cacheFile}.${process.pid}`;
+        fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(temporary, cacheFile);
+      } catch {
+        // No cache: the next start compiles again.
+      }
+    };
+    if (writeAfterMs !== undefined) setTimeout(write, writeAfterMs).unref();
+    process.on('exit', write);
+  }
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  mod.loaded = true;
+  return mod.exports;
+}
+
+module.exports = { loadWithCodeCache };
