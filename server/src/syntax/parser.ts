@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
 import { superlinearLexingWork } from './lexing-cost';
+import { lineContaining } from './line-starts';
 import { NodeTable, SyntaxNode } from './node';
 
 export { SyntaxNode };
@@ -109,14 +110,8 @@ export class LineIndex {
     return this.starts.length;
   }
   position(offset: number): { line: number; character: number } {
-    let low = 0;
-    let high = this.starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (this.starts[mid] <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return { line: low, character: offset - this.starts[low] };
+    const line = lineContaining(this.starts, offset);
+    return { line, character: offset - this.starts[line] };
   }
   /** The offset of an LSP position; a character past the end of its line means the line's end (LSP semantics). */
   offset(position: { line: number; character: number }): number {

@@ -9,6 +9,7 @@
  * (DESIGN.md, "Grammar").
  */
 import type { SyntaxNode, SourceFile } from './parser';
+import { lineContaining, newlineStarts } from './line-starts';
 
 export interface SyntaxProblem {
   start: number;
@@ -79,24 +80,14 @@ let textInfoCache: { text: string; starts: number[]; contentEnd: number } | unde
 
 function textInfo(text: string): { starts: number[]; contentEnd: number } {
   if (textInfoCache?.text !== text) {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    textInfoCache = { text, starts, contentEnd: text.trimEnd().length };
+    textInfoCache = { text, starts: newlineStarts(text), contentEnd: text.trimEnd().length };
   }
   return textInfoCache;
 }
 
 /** The 1-based line of an offset. */
 function lineOf(text: string, offset: number): number {
-  const { starts } = textInfo(text);
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (starts[mid] <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return low + 1;
+  return lineContaining(textInfo(text).starts, offset) + 1;
 }
 
 /** True when only blanks follow `offset`. */
