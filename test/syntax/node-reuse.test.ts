@@ -2,11 +2,14 @@
  * Nodes copied from the previous parse after an edit (node.ts `Predecessor`): whatever was read of the old parse and
  * whatever the edit was, the nodes of the new parse are the nodes of the wasm tree they stand for — the same types,
  * ranges, flags, field names and children, and the same answer to `descendantForIndex` — and an edit of one binding
- * of a large file reads the children of only the nodes on the path to it from wasm and copies the rest.
+ * of a large file reads the children of only the nodes on the path to it from wasm and copies the rest. An editing
+ * session keeps the current parse and its predecessor alive, never a chain of older ones.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Node as RawNode } from 'web-tree-sitter';
@@ -68,6 +71,11 @@ function assertMirrorsWasm(file: SourceFile, offsets: number[]): void {
 function readSome(node: SyntaxNode, keep: (node: SyntaxNode) => boolean): void {
   if (!keep(node)) return;
   for (const child of node.children) readSome(child, keep);
+}
+
+function readToDepth(node: SyntaxNode, depth: number): void {
+  if (depth === 0) return;
+  for (const child of node.children) readToDepth(child, depth - 1);
 }
 
 function bindingOf(node: SyntaxNode): SyntaxNode {
@@ -161,4 +169,33 @@ describe('nodes copied from the previous parse', () => {
     assert.equal(SourceFile.fromText('/p/x.nix', '{ a = 1; }').root!.childCount, 1);
     fresh.dispose();
   });
+
+  it('an editing session keeps the current parse and its predecessor alive, not one parse per edit', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const text = generatedConfiguration(400);
+    let file = SourceFile.fromText('/p/session.nix', text);
+    readSome(file.root!, () => true);
+    const versions = [new WeakRef(file.root!)];
+    for (let index = 0; index < 4; index++) {
+      // Type a space into the header and take it out again; as an analysis does, read the top of each new parse only,
+      // so that the nodes below still hold their counterparts in the parse before.
+      const next = file.withChanges([index % 2 === 0 ? { start: 10, end: 10, text: ' ' } : { start: 10, end: 11, text: '' }]);
+      file.dispose();
+      file = next;
+      readToDepth(file.root!, 4);
+      versions.push(new WeakRef(file.root!));
+    }
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    assert.deepEqual(
+      versions.map((version) => version.deref() !== undefined),
+      [false, false, false, true, true],
+      'parses alive, oldest first',
+    );
+    assert.deepEqual(file.root!.children.map((child) => child.type), SourceFile.fromText('/p/session.nix', file.text).root!.children.map((child) => child.type));
+    file.dispose();
+  });
 });
+

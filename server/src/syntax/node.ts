@@ -14,6 +14,7 @@
  * knows its parent without a table of node ids.
  */
 import type { Node as RawNode, Point, TreeCursor } from 'web-tree-sitter';
+import { lineContaining, newlineStarts } from './line-starts';
 
 /** Node types whose children never carry a field name (tree-sitter-nix's node-types.json). */
 const FIELDLESS = new Set(['attrset_expression', 'rec_attrset_expression', 'let_attrset_expression', 'string_expression', 'indented_string_expression', 'path_expression', 'hpath_expression']);
@@ -40,11 +41,29 @@ export class NodeTable {
   alive = true;
   /** Set by the parse that made this one by an edit; dropped when this parse is edited in turn (two parses at most). */
   predecessor: Predecessor | undefined;
+  /** Nodes made with a counterpart in the predecessor: each holds that parse alive until it copies its children. */
+  private holdingPredecessor: SyntaxNode[] = [];
   private lineStarts: number[] | undefined;
   /** Nodes made, and nodes whose children were read from wasm rather than copied (for tests and the benchmark). */
   readonly counts = { made: 0, readFromWasm: 0 };
 
   constructor(readonly text: string) {}
+
+  /**
+   * Lets go of the previous parse: called when this one is edited in turn. Nodes that never copied their children
+   * forget their counterparts (they read from wasm if asked later), so no node of this parse keeps an older one alive
+   * and an editing session holds two parses at most, not one per keystroke.
+   */
+  forgetPredecessor(): void {
+    this.predecessor = undefined;
+    for (const node of this.holdingPredecessor) node.forgetCounterpart();
+    this.holdingPredecessor = [];
+  }
+
+  /** Notes a node made with a counterpart (SyntaxNode's constructor). */
+  holdsPredecessor(node: SyntaxNode): void {
+    this.holdingPredecessor.push(node);
+  }
 
   /** The root node of a tree; every other node is reached from it. */
   root(raw: RawNode): SyntaxNode {
@@ -70,22 +89,10 @@ export class NodeTable {
 
   /** Row and column of an offset, counted as tree-sitter counts them (rows end at `\n`; columns in code units). */
   point(offset: number): Point {
-    const starts = (this.lineStarts ??= lineStartsOf(this.text));
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (starts[mid] <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return { row: low, column: offset - starts[low] };
+    const starts = (this.lineStarts ??= newlineStarts(this.text));
+    const row = lineContaining(starts, offset);
+    return { row, column: offset - starts[row] };
   }
-}
-
-function lineStartsOf(text: string): number[] {
-  const starts = [0];
-  for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) starts.push(index + 1);
-  return starts;
 }
 
 const NAMED = 1;
@@ -121,16 +128,18 @@ export class SyntaxNode {
     private counterpart: SyntaxNode | undefined,
   ) {
     table.counts.made++;
+    if (counterpart) table.holdsPredecessor(this);
   }
 
   static fromRaw(raw: RawNode, table: NodeTable, parent: SyntaxNode | null, indexInParent: number, counterpart: SyntaxNode | undefined): SyntaxNode {
-    return new SyntaxNode(raw.type, raw.startIndex, raw.endIndex, flagsOf(raw), table, parent, indexInParent, raw, counterpart);
+    return new SyntaxNode(raw.type, raw.startIndex, raw.endIndex, flagsOf(raw), table, parent, indexInParent, raw, counterpart?.kids ? counterpart : undefined);
   }
 
   /** A copy of a node of the previous parse, moved by `shift`, as the child of `parent`. */
   private static copied(old: SyntaxNode, shift: number, table: NodeTable, parent: SyntaxNode, indexInParent: number): SyntaxNode {
-    // The old child's own counterpart when its children were never read: a chain across parses is never longer than one.
-    const counterpart = old.kids ? old : old.counterpart;
+    // Only an old child whose children were read can give them; following its own counterpart further back would
+    // keep every older parse alive through the nodes nobody reads.
+    const counterpart = old.kids ? old : undefined;
     return new SyntaxNode(old.type, old.startIndex + shift, old.endIndex + shift, old.flags, table, parent, indexInParent, undefined, counterpart);
   }
 
@@ -196,6 +205,11 @@ export class SyntaxNode {
     this.fields = fields?.some((name) => name !== null) ? fields : undefined;
     this.counterpart = undefined;
     return (this.kids = kids);
+  }
+
+  /** Drops the counterpart (`NodeTable.forgetPredecessor`): the children are then read from wasm if asked. */
+  forgetCounterpart(): void {
+    this.counterpart = undefined;
   }
 
   /** The wasm node, found through the parent's for a copied node; undefined once the tree is freed. */

@@ -179,7 +179,7 @@ export class SourceFile {
   /**
    * Applies editor changes (in order) and re-parses incrementally, reusing the old tree. After a single change the new
    * parse copies the nodes the change left alone from this one (`Predecessor` in node.ts) instead of reading them from
-   * wasm again; this parse then stops being a predecessor itself, so that no chain of parses stays alive.
+   * wasm again; this parse lets go of its own predecessor, so that no chain of parses stays alive.
    */
   withChanges(changes: TextChange[]): SourceFile {
     if (!this.tree || this.unreadable) return SourceFile.fromText(this.path, applyChanges(this.text, changes));
@@ -212,7 +212,7 @@ export class SourceFile {
       const dirty = tree.getChangedRanges(reparsed).map((range) => ({ start: range.startIndex, end: range.endIndex }));
       next.nodes.predecessor = { root: this.rootNode, dirty, editStart: change.start, insertedEnd: change.start + change.text.length, growth: change.text.length - (change.end - change.start) };
     }
-    this.nodes.predecessor = undefined;
+    this.nodes.forgetPredecessor();
     tree.delete();
     return next;
   }
