@@ -45,9 +45,24 @@ function eagerConditional(definition: Definition): boolean {
 }
 
 /** A definition's condition as it can be told now: a late one is read from the merged configuration when asked. */
-function makeDefinition(base: Omit<Definition, 'conditional' | 'late' | 'eagerConditional'>, conditional: boolean, late: LateCondition[] | undefined): Definition {
-  if (!late || late.length === 0) return { ...base, conditional };
-  return Object.defineProperty({ ...base, late, eagerConditional: conditional } as Definition, 'conditional', {
+function makeDefinition(value: Value, origin: Origin | undefined, context: ExpandContext): Definition {
+  const { conditional, late } = context;
+  // Built in one literal, not spread from a base: a host makes one per option definition on every analysis.
+  const definition: Definition = {
+    value,
+    file: context.file,
+    conditional,
+    priority: context.priority ?? DEFAULT_PRIORITY,
+    order: context.order,
+    keyOrigin: context.keyOrigin,
+    origin,
+    wrappers: context.wrappers,
+    synthetic: context.synthetic,
+  };
+  if (!late || late.length === 0) return definition;
+  definition.late = late;
+  definition.eagerConditional = conditional;
+  return Object.defineProperty(definition, 'conditional', {
     get: () => conditional || !allHold(late),
     enumerable: true,
   });
@@ -117,8 +132,21 @@ const NO_DEFINITIONS: { definitions: Definition[]; uncertain: boolean } = Object
 
 const NO_SCOPED: ScopedCover[] = [];
 
+/** The covers of a node that meets none of its own (shared: covers lists are never changed once a node is made). */
+const NO_COVERS: Cover[] = Object.freeze([]) as unknown as Cover[];
+
+/**
+ * The context in which a child's definitions are expanded from one definition of its parent. Late conditions pass
+ * down undecided: deciding one here could read the very option being merged.
+ */
+function contextBelow(parent: Definition, elementLevel: boolean, keyOrigin: Origin | undefined): ExpandContext {
+  const priority = elementLevel ? undefined : parent.priority === DEFAULT_PRIORITY ? undefined : parent.priority;
+  return { conditional: eagerConditional(parent), late: parent.late, priority, order: DEFAULT_ORDER, file: parent.file, wrappers: parent.wrappers, synthetic: parent.synthetic, keyOrigin };
+}
+
 export class ConfigNode {
-  private readonly children = new Map<string, ConfigNode>();
+  /** The children asked for so far (made on the first: most nodes are leaves nobody asks below). */
+  private children: Map<string, ConfigNode> | undefined;
   private filtered: { definitions: Definition[]; uncertain: boolean } | undefined;
   private isElement: boolean | undefined;
   private allCovers: Cover[] | undefined;
@@ -154,6 +182,11 @@ export class ConfigNode {
   effective(): { definitions: Definition[]; uncertain: boolean } {
     if (this.filtered) return this.filtered;
     if (this.definitions.length === 0) return (this.filtered = NO_DEFINITIONS);
+    if (this.definitions.length === 1 && !this.definitions[0].late) {
+      // The common case, without the filtering below: one definition is kept whatever its priority, and is
+      // uncertain exactly when it is conditional.
+      return (this.filtered = { definitions: this.definitions, uncertain: this.definitions[0].conditional });
+    }
     // A definition under a late condition known to fail is not there; one still undecided keeps the answer from being
     // remembered (it is asked again once the condition is decided).
     const present = this.definitions.filter((definition) => !someFails(definition.late));
@@ -168,42 +201,42 @@ export class ConfigNode {
   }
 
   child(name: string): ConfigNode {
-    let node = this.children.get(name);
+    let node = this.children?.get(name);
     if (node) return node;
     const childPath = [...this.path, name];
-    const parents = this.elementLevel ? this.effective().definitions : this.definitions;
+    const elementLevel = this.elementLevel;
+    const parents = elementLevel ? this.effective().definitions : this.definitions;
     const definitions: Definition[] = [];
-    const covers: Cover[] = [];
+    // Most nodes meet no cover of their own: the list is made only for one that does.
+    let covers: Cover[] | undefined;
+    const addCover = (cover: Cover) => (covers ??= []).push(cover);
     for (const parent of parents) {
       const value = parent.value;
       if (value.kind === 'symbol') {
         // `fileSystems = config.x;`: a whole set we cannot see into.
-        covers.push({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: eagerConditional(parent) || !!parent.late });
+        addCover({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: eagerConditional(parent) || !!parent.late });
         continue;
       }
       if (value.kind !== 'attrs') continue;
       const entry = value.entries.get(name);
-      const inherit = this.elementLevel ? undefined : parent.priority === DEFAULT_PRIORITY ? undefined : parent.priority;
-      // Late conditions pass down undecided: deciding one here could read the very option being merged.
-      const context = { conditional: eagerConditional(parent), late: parent.late, priority: inherit, order: DEFAULT_ORDER, file: parent.file, wrappers: parent.wrappers, synthetic: parent.synthetic };
-      if (entry) expand(entry.thunk, { ...context, keyOrigin: entry.keyOrigin }, definitions, covers, childPath);
+      if (entry) expand(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), definitions, (covers ??= []), childPath);
       for (const unknownKey of value.unknownKeys) {
         const known = nameOf(unknownKey);
-        if (known === name) expand(unknownKey.thunk, { ...context, keyOrigin: unknownKey.keyOrigin }, definitions, covers, childPath);
-        else if (known === undefined) covers.push({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: eagerConditional(parent) || !!parent.late });
+        if (known === name) expand(unknownKey.thunk, contextBelow(parent, elementLevel, unknownKey.keyOrigin), definitions, (covers ??= []), childPath);
+        else if (known === undefined) addCover({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: eagerConditional(parent) || !!parent.late });
       }
-      if (value.open) covers.push({ what: value.open.reason, origin: value.origin, conditional: eagerConditional(parent) || !!parent.late });
+      if (value.open) addCover({ what: value.open.reason, origin: value.origin, conditional: eagerConditional(parent) || !!parent.late });
     }
     const below = this.scoped.length === 0 ? NO_SCOPED : this.scoped.filter((scoped) => coveredName(scoped.path[this.path.length], name));
-    for (const scoped of below) if (scoped.path.length === childPath.length) covers.push(scoped.cover);
+    for (const scoped of below) if (scoped.path.length === childPath.length) addCover(scoped.cover);
     node = new ConfigNode(
       childPath,
       definitions,
-      covers,
+      covers && covers.length > 0 ? covers : NO_COVERS,
       below.length === 0 ? NO_SCOPED : below.filter((scoped) => scoped.path.length > childPath.length),
       this.covers,
     );
-    this.children.set(name, node);
+    (this.children ??= new Map()).set(name, node);
     return node;
   }
 
@@ -264,6 +297,10 @@ export class ConfigNode {
   /** A single-valued option (str, bool, int, path): known when all effective definitions agree. */
   scalar(): Resolved<Value> {
     const { definitions, uncertain } = this.effective();
+    if (definitions.length === 1 && !uncertain && !definitions[0].conditional) {
+      // One certain definition decides the value (the loop below would compare it with itself).
+      return { state: 'known', value: definitions[0].value, definitions };
+    }
     const certain = definitions.filter((definition) => !definition.conditional);
     if (certain.length === 0) {
       // Nothing certain defines it: unset, unless something conditional or unreadable might.
@@ -427,13 +464,7 @@ function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[],
       covers.push({ what: `${path.join('.')} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional || !!context.late });
       return;
     default:
-      definitions.push(
-        makeDefinition(
-          { value, file: context.file, priority: context.priority ?? DEFAULT_PRIORITY, order: context.order, keyOrigin: context.keyOrigin, origin, wrappers: context.wrappers, synthetic: context.synthetic },
-          context.conditional,
-          context.late,
-        ),
-      );
+      definitions.push(makeDefinition(value, origin, context));
   }
 }
 

@@ -306,16 +306,21 @@ export class Evaluator implements EvaluatorLike {
   }
 
   /** Names of an attrpath, each known or unknown. */
-  private attrNames(attrpath: SyntaxNode, env: Env, file: string): { name?: string; node: SyntaxNode; reason?: UnknownValue }[] {
-    const names: { name?: string; node: SyntaxNode; reason?: UnknownValue }[] = [];
+  private attrNames(attrpath: SyntaxNode, env: Env, file: string): readonly AttrName[] {
+    if (attrpath.derived) return attrpath.derived as readonly AttrName[];
+    const names: AttrName[] = [];
+    let identifiersOnly = true;
     for (const attr of attrpath.childrenForFieldName('attr')) {
       if (!attr) continue;
+      identifiersOnly &&= attr.type === 'identifier';
       names.push(this.attrName(attr, env, file));
     }
+    // Names written with identifiers only depend on no environment: they are kept with the node (SyntaxNode.derived).
+    if (identifiersOnly) attrpath.derived = names;
     return names;
   }
 
-  attrName(attr: SyntaxNode, env: Env, file: string): { name?: string; node: SyntaxNode; reason?: UnknownValue } {
+  attrName(attr: SyntaxNode, env: Env, file: string): AttrName {
     if (attr.type === 'identifier') return { name: attr.text, node: attr };
     let value: Value;
     if (attr.type === 'interpolation') {
@@ -548,7 +553,7 @@ export class Evaluator implements EvaluatorLike {
   }
 
   /** `a.b.c = v` below an unknown name: builds `{ b.c = v; }` as a value. */
-  private nestUnder(names: { name?: string; node: SyntaxNode; reason?: UnknownValue }[], expression: SyntaxNode, env: Env, file: string): Value {
+  private nestUnder(names: readonly AttrName[], expression: SyntaxNode, env: Env, file: string): Value {
     let value: Value | undefined;
     for (let index = names.length - 1; index >= 0; index--) {
       const attr = names[index];
@@ -647,6 +652,13 @@ export class Evaluator implements EvaluatorLike {
     }
     return this.eval(body, scope, file);
   }
+}
+
+/** One name of an attribute path: known, or unknown for a reason (`"${x}"` with an unknown `x`). */
+interface AttrName {
+  name?: string;
+  node: SyntaxNode;
+  reason?: UnknownValue;
 }
 
 /** Marker set returned by `mkFlake`: `__flakePartsModule` holds the flake-parts module. */

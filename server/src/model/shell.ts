@@ -145,11 +145,18 @@ function readWord(text: string, start: number): ShellWord {
         continue;
       }
     }
-    value += char;
-    index++;
+    // A run of characters with no meaning to the shell is copied in one piece, not one character at a time.
+    PLAIN_RUN.lastIndex = index;
+    PLAIN_RUN.test(text);
+    const runEnd = Math.max(PLAIN_RUN.lastIndex, index + 1);
+    value += text.slice(index, runEnd);
+    index = runEnd;
   }
   return { text: value, dynamic, start, end: index };
 }
+
+/** Characters that readWord passes through as they are: none that ends a word, quotes, escapes or expands. */
+const PLAIN_RUN = /[^\s;&|()<>'"\\$`\uffff]*/y;
 
 /** Splits a script into simple commands with their context. */
 export function simpleCommands(text: string): SimpleCommand[] {

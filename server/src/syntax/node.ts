@@ -108,6 +108,11 @@ function flagsOf(raw: RawNode): number {
 export class SyntaxNode {
   /** The node's place as the model layer records it, cached there (set by the evaluator). */
   origin: { file: string; start: number; end: number } | undefined;
+  /**
+   * Something the model layer derives from this node alone and keeps with it (the names of an attribute path written
+   * with identifiers only): an analysis after an edit finds it on every node of the files the edit left alone.
+   */
+  derived: unknown;
   /** The children once read, and the field name of each (undefined when none has one; shared between copies). */
   private kids: SyntaxNode[] | undefined;
   private fields: (string | null)[] | undefined;
