@@ -10,6 +10,7 @@
  * NixOS's modules may extend, a path an unreadable module might define, a cycle — all stay unknown.
  */
 import type { ConfigNode, Cover } from './config';
+import { someConditionDeciding } from './late-condition';
 import { optionTypeOf } from './option-types';
 import { type ConfigReader, type Origin, type Thunk, type Value, LazyThunk, emptyAttrs, unknown } from './values';
 
@@ -202,17 +203,37 @@ function coveredBy(path: string[], cover: Cover, origin?: Origin): Value {
 export class ConfigReference implements ConfigReader {
   private root: ConfigNode | undefined;
   private declarations: Declarations | undefined;
+  /**
+   * What each read answered, by the place that reads (its origin object, shared by every read there) and path. A
+   * host reads the same option over and over: each definition under `mkIf cfg.enable` asks its late condition
+   * again while the answer is not a boolean, and every module reads `config.<its namespace>`.
+   */
+  private answers = new Map<Origin | undefined, Map<string, Value | undefined>>();
 
   /** Makes `config` readable: the host's merged configuration and the options its modules declare. */
   attach(root: ConfigNode, declarations: Declarations): void {
     this.root = root;
     this.declarations = declarations;
+    this.answers = new Map();
   }
 
   read(path: string[], origin?: Origin): Value | undefined {
     const root = this.root;
     const declarations = this.declarations;
     if (!root || !declarations) return undefined;
+    // A read made while a late condition is being decided may see it as unknown (late-condition.ts): not kept.
+    if (someConditionDeciding()) return this.answer(root, declarations, path, origin);
+    let byPath = this.answers.get(origin);
+    if (!byPath) this.answers.set(origin, (byPath = new Map()));
+    const key = path.join('\0');
+    if (byPath.has(key)) return byPath.get(key);
+    const value = this.answer(root, declarations, path, origin);
+    byPath.set(key, value);
+    return value;
+  }
+
+  /** What a read of `config.<path>` gives, computed afresh. */
+  private answer(root: ConfigNode, declarations: Declarations, path: string[], origin: Origin | undefined): Value | undefined {
     const node = root.at(...path);
     const declared = declarations.get(path);
     if (declared) return this.option(node, declared, path, origin);

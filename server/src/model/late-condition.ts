@@ -12,6 +12,17 @@
  */
 import type { ConfigReader, Thunk, Value } from './values';
 
+/** How many late conditions are being decided right now (nested: deciding one can read another). */
+let decidingNow = 0;
+
+/**
+ * Whether some late condition is being decided: a read of the merged configuration made meanwhile may see that
+ * condition as "not known" (a cycle), so what it answers holds only for this moment and must not be kept.
+ */
+export function someConditionDeciding(): boolean {
+  return decidingNow > 0;
+}
+
 export class LateCondition {
   private deciding = false;
   private decided: boolean | undefined;
@@ -35,11 +46,13 @@ export class LateCondition {
   value(): boolean | undefined {
     if (this.decided !== undefined || this.deciding) return this.decided;
     this.deciding = true;
+    decidingNow++;
     try {
       const read = this.symbol.config.read(this.symbol.path.slice(1));
       if (read?.kind === 'bool') this.decided = read.value;
     } finally {
       this.deciding = false;
+      decidingNow--;
     }
     return this.decided;
   }
