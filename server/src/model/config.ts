@@ -207,7 +207,7 @@ export class ConfigNode {
     const elementLevel = this.elementLevel;
     const parents = elementLevel ? this.effective().definitions : this.definitions;
     const definitions: Definition[] = [];
-    // Most nodes meet no cover of their own: the list is made only for one that does.
+    // Most nodes meet no cover of their own: those keep the shared empty list (NO_COVERS), not one each.
     let covers: Cover[] | undefined;
     const addCover = (cover: Cover) => (covers ??= []).push(cover);
     for (const parent of parents) {
