@@ -35,9 +35,11 @@ describe('fuzzing the language server', () => {
 
   const saved = path.join(FIXTURES, 'fuzz');
   for (const name of existsSync(saved) ? readdirSync(saved).filter((file) => file.endsWith('.json')) : []) {
-    it(`replays ${name}`, async () => {
+    it(`replays ${name}`, async (t) => {
       const record = JSON.parse(readFileSync(path.join(saved, name), 'utf8')) as { file: string; edits: Edit[] };
-      const target = fuzzTargets().find((candidate) => existsSync(path.join(candidate.folder, record.file)) && candidate.file === record.file) ?? fuzzTargets()[0];
+      const target = fuzzTargets().find((candidate) => existsSync(path.join(candidate.folder, record.file)) && candidate.file === record.file);
+      // A sequence recorded on a corpus host needs ../shared/corpus, which a clone elsewhere does not have.
+      if (!target) return t.skip(`the document it was recorded on (${record.file}) is not here`);
       const scratch = mkdtempSync(path.join(os.tmpdir(), 'replay-'));
       cpSync(target.folder, scratch, { recursive: true });
       const client = new LspClient();
