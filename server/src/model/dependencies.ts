@@ -17,11 +17,21 @@ export interface MissingImportRecord {
   origin?: Origin;
 }
 
-export interface Dependencies {
-  /** Workspace reads, as keys the workspace can answer again (`Workspace.answer`). */
-  reads?: Set<string>;
-  /** One record per import expression that met a missing file (kept by identity, so reuse adds no copies). */
-  missingImports?: Set<MissingImportRecord>;
+/**
+ * What one computation depended on. A frame holds, in the order they happened, its own reads (keys the workspace
+ * can answer again, `Workspace.answer`), the imports of missing files it met (one record per import expression, kept
+ * by identity so that reuse adds no copies), and links to the frames of the computations it used: a thunk forced
+ * inside it, or forced earlier and used again. Linking instead of copying makes handing dependencies on cost one
+ * set insertion, however much the inner computation read; a frame is closed when its computation returns and never
+ * changes after, so the links form a graph without cycles that `flattenDependencies` walks once per kept result.
+ */
+export class Dependencies {
+  /** Read keys (strings), missing-import records and linked frames, first occurrence first. */
+  items: Set<string | MissingImportRecord | Dependencies> | undefined;
+
+  add(item: string | MissingImportRecord | Dependencies): void {
+    (this.items ??= new Set()).add(item);
+  }
 }
 
 let current: Dependencies | undefined;
@@ -32,26 +42,16 @@ export function isTracking(): boolean {
 
 /** Records a read of `target` (a resolved path) of some kind; the key is built only while someone tracks. */
 export function recordRead(kind: string, target: string): void {
-  if (!current) return;
-  (current.reads ??= new Set()).add(`${kind}\0${target}`);
+  current?.add(`${kind}\0${target}`);
 }
 
 export function recordMissingImport(failure: MissingImportRecord): void {
-  if (!current) return;
-  (current.missingImports ??= new Set()).add(failure);
+  current?.add(failure);
 }
 
 /** Adds what an earlier computation depended on to the open frame (its value is being used again). */
 export function inheritDependencies(dependencies: Dependencies | undefined): void {
-  if (!current || !dependencies) return;
-  if (dependencies.reads) {
-    const reads = (current.reads ??= new Set());
-    for (const key of dependencies.reads) reads.add(key);
-  }
-  if (dependencies.missingImports) {
-    const missing = (current.missingImports ??= new Set());
-    for (const failure of dependencies.missingImports) missing.add(failure);
-  }
+  if (current && dependencies?.items && dependencies !== current) current.add(dependencies);
 }
 
 /**
@@ -60,7 +60,7 @@ export function inheritDependencies(dependencies: Dependencies | undefined): voi
  */
 export function trackDependencies<T>(compute: () => T): { value: T; dependencies: Dependencies } {
   const outer = current;
-  const frame: Dependencies = {};
+  const frame = new Dependencies();
   current = frame;
   try {
     return { value: compute(), dependencies: frame };
@@ -71,7 +71,42 @@ export function trackDependencies<T>(compute: () => T): { value: T; dependencies
 }
 
 export function isEmpty(dependencies: Dependencies): boolean {
-  return !dependencies.reads && !dependencies.missingImports;
+  return !dependencies.items;
+}
+
+/** A frame that depended on nothing but the given missing imports (a kept result reports them again). */
+export function missingImportsOnly(records: Iterable<MissingImportRecord>): Dependencies {
+  const frame = new Dependencies();
+  for (const record of records) frame.add(record);
+  return frame;
+}
+
+/**
+ * Every read and missing import of some frames and of the frames they link to, each once, in the order a copy made
+ * at each step would have had: depth first, a linked frame's items where the link stands, a frame met again skipped
+ * (all its items came before). Iterative, because a chain of thunks forced inside one another may be thousands deep.
+ */
+export function flattenDependencies(frames: Dependencies[]): { reads: Set<string>; missingImports: Set<MissingImportRecord> } {
+  const reads = new Set<string>();
+  const missingImports = new Set<MissingImportRecord>();
+  const visited = new Set<Dependencies>();
+  const stack: Iterator<string | MissingImportRecord | Dependencies>[] = [];
+  const enter = (frame: Dependencies) => {
+    if (visited.has(frame) || !frame.items) return;
+    visited.add(frame);
+    stack.push(frame.items.values());
+  };
+  for (const frame of frames) {
+    enter(frame);
+    while (stack.length > 0) {
+      const next = stack[stack.length - 1].next();
+      if (next.done) stack.pop();
+      else if (typeof next.value === 'string') reads.add(next.value);
+      else if (next.value instanceof Dependencies) enter(next.value);
+      else missingImports.add(next.value);
+    }
+  }
+  return { reads, missingImports };
 }
 
 /** Runs a computation whose reads must not count for the open frame (checking whether a kept result still holds). */
@@ -137,17 +172,12 @@ export class ReuseCache<T> {
     const kept = this.entries.get(key);
     if (kept && untracked(() => kept.reads.every(([read, answer]) => this.answer(answerer, read) === answer))) {
       this.reused.push(key);
-      inheritDependencies({ missingImports: new Set(kept.missingImports) });
+      inheritDependencies(missingImportsOnly(kept.missingImports));
       return kept.value;
     }
     this.computed.push(key);
     const { value, dependencies } = trackDependencies(compute);
-    const reads = new Set<string>();
-    const missingImports = new Set<MissingImportRecord>();
-    for (const source of [dependencies, ...alsoDependsOn]) {
-      for (const read of source.reads ?? []) reads.add(read);
-      for (const failure of source.missingImports ?? []) missingImports.add(failure);
-    }
+    const { reads, missingImports } = flattenDependencies([dependencies, ...alsoDependsOn]);
     // The analysis is synchronous, so answering the reads now gives what they answered during the computation.
     const answers = untracked(() => [...reads].map((read): [string, unknown] => [read, this.answer(answerer, read)]));
     this.entries.set(key, { reads: answers, missingImports: [...missingImports], value });

@@ -21,7 +21,7 @@ import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type Module
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
 import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
 import { Budget, type BudgetLimits, type TimeSlices, activeBudget, isStackOverflow, withBudget } from './budget';
-import { type Dependencies, type ReuseCache, inheritDependencies, trackDependencies } from './dependencies';
+import { Dependencies, type ReuseCache, flattenDependencies, inheritDependencies, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
 import { parseFlakeLock } from './flake-lock';
 
@@ -451,7 +451,7 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
   // Tracking covers the whole discovery, so that every lazy value keeps what it read, whichever host forces it.
   const { value, dependencies } = trackDependencies(() => findHosts(workspace, scopes, options));
   reuse.end();
-  value.missingImportExpressions = [...(dependencies.missingImports ?? [])].filter((failure) => failure.origin !== undefined);
+  value.missingImportExpressions = [...flattenDependencies([dependencies]).missingImports].filter((failure) => failure.origin !== undefined);
   return value;
 }
 
@@ -460,7 +460,7 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   const builder = options.builder ?? new HostBuilder(workspace, options);
   const reuse = options.reuse;
   // Dependencies are tracked only for a caller that keeps results: the CLI, which analyses once, pays nothing.
-  const track = <T>(compute: () => T): { value: T; dependencies: Dependencies } => (reuse ? trackDependencies(compute) : { value: compute(), dependencies: {} });
+  const track = <T>(compute: () => T): { value: T; dependencies: Dependencies } => (reuse ? trackDependencies(compute) : { value: compute(), dependencies: new Dependencies() });
   const files = new Set<string>();
   // The listing decides which disko files lie beside a host: every host depends on it.
   const { dependencies: listing } = track(() => {
