@@ -130,7 +130,20 @@ export interface FuzzResult {
   ordinary: number[];
   /** Response times (ms) of edits whose document held a hostile shape (bounded by the host's budget). */
   hostile: number[];
+  /** The slowest responses to ordinary documents, slowest first, with where and when they happened. */
+  slowest: SlowResponse[];
 }
+
+/** One slow response: what was edited, how far into its sequence, and when it ended (epoch ms, to line up with logs). */
+export interface SlowResponse {
+  elapsed: number;
+  file: string;
+  step: number;
+  endedAt: number;
+}
+
+/** How many of the slowest ordinary responses a run keeps. */
+const SLOWEST_KEPT = 8;
 
 export async function fuzzServer(options: FuzzOptions): Promise<FuzzResult> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'fuzz-'));
@@ -142,6 +155,7 @@ export async function fuzzServer(options: FuzzOptions): Promise<FuzzResult> {
   let total = 0;
   const ordinary: number[] = [];
   const hostile: number[] = [];
+  const slowest: SlowResponse[] = [];
   try {
     const workspaces = fuzzTargets().map((target, index) => {
       const folder = path.join(scratch, `w${index}`);
@@ -159,9 +173,14 @@ export async function fuzzServer(options: FuzzOptions): Promise<FuzzResult> {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...workspaces), fc.array(editArbitrary, { minLength: 1, maxLength: options.editsPerRun }), async (target, edits) => {
         if (options.maxEdits !== undefined && total >= options.maxEdits) return;
-        await runSequence(client, target, edits, options, errors, (elapsed, withHostileShape) => {
+        await runSequence(client, target, edits, options, errors, (elapsed, withHostileShape, step) => {
           (withHostileShape ? hostile : ordinary).push(elapsed);
           total++;
+          if (!withHostileShape && (slowest.length < SLOWEST_KEPT || elapsed > slowest[slowest.length - 1].elapsed)) {
+            slowest.push({ elapsed, file: path.relative(scratch, target.file), step, endedAt: performance.timeOrigin + performance.now() });
+            slowest.sort((a, b) => b.elapsed - a.elapsed);
+            slowest.length = Math.min(slowest.length, SLOWEST_KEPT);
+          }
         });
       }),
       { seed: options.seed, numRuns: options.runs, endOnFailure: true },
@@ -171,7 +190,7 @@ export async function fuzzServer(options: FuzzOptions): Promise<FuzzResult> {
     await client.shutdown();
     rmSync(scratch, { recursive: true, force: true });
   }
-  return { edits: total, ordinary, hostile };
+  return { edits: total, ordinary, hostile, slowest };
 }
 
 /** Replays one edit sequence on one file through the server, checking every response. */
@@ -181,7 +200,7 @@ export async function runSequence(
   edits: Edit[],
   options: Pick<FuzzOptions, 'responseLimitMs' | 'hostileLimitMs' | 'onFailure' | 'seed'>,
   errors: string[],
-  measured: (elapsed: number, withHostileShape: boolean) => void,
+  measured: (elapsed: number, withHostileShape: boolean, step: number) => void,
 ): Promise<void> {
   let version = Date.now();
   const original = readFileSync(target.file, 'utf8');
@@ -191,7 +210,7 @@ export async function runSequence(
     // Opening the document is analysed before the first edit, as in an editor (a person does not type within the
     // first millisecond): the measured time is an edit's, not the open's and the edit's together.
     await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target.file) });
-    for (const edit of edits) {
+    for (const [step, edit] of edits.entries()) {
       const { start, end } = offsets(text, edit);
       const lines = new LineIndex(text);
       const range = { start: lines.position(start), end: lines.position(end) };
@@ -201,7 +220,7 @@ export async function runSequence(
       await client.connection.sendRequest('ephemeralRoot/fileInfo', { uri: uri(target.file) });
       const elapsed = performance.now() - started;
       const hostile = holdsHostileShape(text);
-      measured(elapsed, hostile);
+      measured(elapsed, hostile, step);
       const limit = hostile ? (options.hostileLimitMs ?? HOSTILE_LIMIT_MS) : options.responseLimitMs;
       if (elapsed > limit) throw new Error(`a response took ${elapsed.toFixed(0)} ms${hostile ? ' (with a hostile shape in the document)' : ''}`);
       if (errors.length > 0) throw new Error(`the server logged an error: ${errors[0].slice(0, 400)}`);

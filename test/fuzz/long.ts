@@ -34,6 +34,10 @@ async function main(): Promise<void> {
   console.log(`fuzz: ${result.edits} edits clean in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(`fuzz: ordinary documents: ${summary(result.ordinary)}`);
   console.log(`fuzz: with a hostile shape: ${summary(result.hostile)}`);
+  console.log('fuzz: slowest ordinary responses:');
+  for (const slow of result.slowest) {
+    console.log(`  ${slow.elapsed.toFixed(1)} ms, ${slow.file}, edit ${slow.step + 1} of its sequence, ended ${new Date(slow.endedAt).toISOString()}`);
+  }
 }
 
 /** p50, p95, p99 and the slowest of a list of response times. */
