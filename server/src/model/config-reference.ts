@@ -147,23 +147,44 @@ export class Declarations {
 
   /**
    * The trie nodes a path reaches, a name matching itself or `*`, each looked into. Most paths meet no `*` on the
-   * way (every read of `config` asks), so one node is followed until a second one appears.
+   * way (every read of `config` asks, several times), so one node is followed, without a list per step, until a
+   * second one appears.
    */
-  private reach(path: string[]): DeclarationTrie[] {
+  private reach(path: string[]): readonly DeclarationTrie[] {
     this.expand(this.root);
-    let nodes: DeclarationTrie[] = [this.root];
+    let single: DeclarationTrie | undefined = this.root;
+    let nodes: DeclarationTrie[] = NONE;
     for (const name of path) {
+      if (single) {
+        const exact: DeclarationTrie | undefined = this.declaringChild(single, name);
+        const any: DeclarationTrie | undefined = name === '*' ? undefined : this.declaringChild(single, '*');
+        if (exact && any) {
+          nodes = [exact, any];
+          single = undefined;
+        } else if (exact || any) {
+          single = exact ?? any;
+        } else {
+          return NONE;
+        }
+        continue;
+      }
       const next: DeclarationTrie[] = [];
       for (const node of nodes) {
-        const exact = node.children.get(name);
-        if (exact && this.declaresBelow(exact)) next.push(exact);
-        const any = name === '*' ? undefined : node.children.get('*');
-        if (any && this.declaresBelow(any)) next.push(any);
+        const exact = this.declaringChild(node, name);
+        if (exact) next.push(exact);
+        const any = name === '*' ? undefined : this.declaringChild(node, '*');
+        if (any) next.push(any);
       }
       if (next.length === 0) return NONE;
       nodes = next;
     }
-    return nodes;
+    return single ? [single] : nodes;
+  }
+
+  /** A node's child of that name when a declaration lies at or below it. */
+  private declaringChild(node: DeclarationTrie, name: string): DeclarationTrie | undefined {
+    const child = node.children.get(name);
+    return child && this.declaresBelow(child) ? child : undefined;
   }
 
   get(path: string[]): OptionDeclaration | undefined {
@@ -284,6 +305,12 @@ export class ConfigReference implements ConfigReader {
     return resolved.state === 'known' ? resolved.value : undefined;
   }
 
+  /** A member of a set of options, read when it is used (most members of a namespace never are). */
+  private member(path: string[], name: string, origin: Origin | undefined): Value {
+    const childPath = [...path, name];
+    return this.read(childPath, origin) ?? { kind: 'symbol', path: ['config', ...childPath], origin, config: this };
+  }
+
   /**
    * A set of options: an attribute set whose members read on. It is open (a missing member is unknown, not absent)
    * unless the host's own modules declare the whole namespace and nothing unreadable defines into it.
@@ -292,10 +319,7 @@ export class ConfigReference implements ConfigReader {
     const attrs = emptyAttrs(origin);
     const names = new Set(node.childNames());
     for (const name of this.declarations?.childrenOf(path) ?? []) names.add(name);
-    for (const name of names) {
-      const childPath = [...path, name];
-      attrs.entries.set(name, { thunk: new LazyThunk(() => this.read(childPath, origin) ?? { kind: 'symbol', path: ['config', ...childPath], origin, config: this }, origin) });
-    }
+    for (const name of names) attrs.entries.set(name, { thunk: new LazyThunk(() => this.member(path, name, origin), origin) });
     if (!ownNamespace || node.open) {
       attrs.open = unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin);
       // A member nothing in reach defines stays `config.<path>` by name (an option of NixOS or of an input module,
