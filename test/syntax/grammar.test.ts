@@ -60,7 +60,16 @@ describe('grammar', () => {
 
   it('a node of a freed parse reads as a leaf, never from freed memory', async () => {
     await initSyntax();
-    const file = SourceFile.fromText('/x.nix', '{ a = { b = 1; }; c = [ 1 2 ]; }');
+    // A fresh parse builds its whole tree at the first read; freed, it still answers from what it built.
+    const fresh = SourceFile.fromText('/x.nix', '{ a = { b = 1; }; c = [ 1 2 ]; }');
+    const built = fresh.expression!;
+    fresh.dispose();
+    assert.deepEqual(built.namedChildren.map((child) => child.type), ['binding_set']);
+    // After an edit, nodes are read one level at a time (copied from the previous parse where they can be).
+    const original = SourceFile.fromText('/x.nix', '{ a = { b = 1; }; c = [ 1 2 ]; }');
+    assert.ok(original.root);
+    const file = original.withChanges([{ start: 1, end: 1, text: ' ' }]);
+    original.dispose();
     const attrs = file.expression!;
     assert.equal(attrs.type, 'attrset_expression');
     file.dispose();
@@ -68,6 +77,6 @@ describe('grammar', () => {
     assert.deepEqual(attrs.children, []);
     assert.equal(attrs.childForFieldName('binding'), null);
     assert.equal(attrs.descendantForIndex(3), attrs);
-    assert.equal(attrs.text, '{ a = { b = 1; }; c = [ 1 2 ]; }');
+    assert.equal(attrs.text, '{  a = { b = 1; }; c = [ 1 2 ]; }');
   });
 });

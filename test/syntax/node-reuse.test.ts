@@ -6,7 +6,7 @@
  * session keeps the current parse and its predecessor alive, never a chain of older ones.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -102,6 +102,96 @@ function sources(): { name: string; text: string }[] {
   if (existsSync(aria)) found.push({ name: 'aria default.nix (corpus)', text: readFileSync(aria, 'utf8') });
   return found;
 }
+
+/** Every .nix file of the corpus, when it is there. */
+function corpusFiles(): string[] {
+  if (!existsSync(CORPUS)) return [];
+  const found: string[] = [];
+  const folders = [CORPUS];
+  while (folders.length > 0) {
+    const folder = folders.pop() as string;
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) folders.push(full);
+      else if (entry.name.endsWith('.nix')) found.push(full);
+    }
+  }
+  return found.sort();
+}
+
+/** Every node of a parse, read without recursion (a test file may be nested deeper than the call stack allows). */
+function readAllIteratively(root: SyntaxNode): SyntaxNode[] {
+  const nodes: SyntaxNode[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as SyntaxNode;
+    nodes.push(node);
+    for (const child of node.children) stack.push(child);
+  }
+  return nodes;
+}
+
+describe('nodes of a fresh parse, built in one cursor walk', () => {
+  before(async () => {
+    await initSyntax();
+    FIELD_NAMES = languageOf().fields.filter((name): name is string => typeof name === 'string');
+  });
+
+  it('mirror the wasm tree for every corpus file, read from wasm in one walk', () => {
+    const files = corpusFiles();
+    for (const file of files.length > 0 ? files : [path.join(REPO_ROOT, 'examples', 'seed', 'configuration.nix')]) {
+      const source = SourceFile.fromText(file, readFileSync(file, 'utf8'));
+      assertMirrorsWasm(source, [0, Math.floor(source.text.length / 2)]);
+      // The root's first `children` built the whole tree: no other node went to wasm for its children.
+      assert.equal(source.nodeCounts.readFromWasm, 1, file);
+      source.dispose();
+    }
+  });
+
+  it('mirror the wasm tree for broken text: flags, error marks and field names come out as tree-sitter has them', () => {
+    const texts = sources().map((source) => source.text);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: texts.length - 1 }), fc.array(edit(4000), { minLength: 1, maxLength: 6 }), (which, edits) => {
+        let text = texts[which];
+        for (const step of edits) {
+          const at = Math.min(step.at, text.length);
+          text = text.slice(0, at) + step.inserted + text.slice(Math.min(text.length, at + step.removed));
+        }
+        const source = SourceFile.fromText('/p/broken.nix', text);
+        assertMirrorsWasm(source, edits.map((step) => step.at));
+        source.dispose();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a file larger than one walk is read level by level at the top and in walks below, and mirrors the wasm tree', () => {
+    const text = generatedConfiguration(12000);
+    assert.ok(text.length > 256 * 1024, `${text.length} code units`);
+    const source = SourceFile.fromText('/p/large.nix', text);
+    assertMirrorsWasm(source, [10, Math.floor(text.length / 2), text.length - 5]);
+    const { made, readFromWasm } = source.nodeCounts;
+    // Read one level at a time, every node would read its children from wasm (about half of them have some).
+    assert.ok(readFromWasm > 1 && readFromWasm < made / 20, JSON.stringify(source.nodeCounts));
+    source.dispose();
+  });
+
+  it('a file nested 50,000 deep is built and found back in wasm without exhausting the stack', () => {
+    const depth = 50_000;
+    const text = '['.repeat(depth) + ']'.repeat(depth);
+    const source = SourceFile.fromText('/p/deep.nix', text);
+    const nodes = readAllIteratively(source.root!);
+    assert.ok(nodes.length > depth, `${nodes.length} nodes`);
+    // The deepest node was made by the walk without its wasm node; asking for a cursor finds that node through its
+    // ancestors, in a loop.
+    const deepest = source.root!.descendantForIndex(depth - 1, depth + 1);
+    const cursor = deepest.rawWalk();
+    assert.ok(cursor, 'the wasm node of the deepest list');
+    assert.deepEqual([cursor.nodeType, cursor.startIndex, cursor.endIndex], [deepest.type, deepest.startIndex, deepest.endIndex]);
+    cursor.delete();
+    source.dispose();
+  });
+});
 
 describe('nodes copied from the previous parse', () => {
   before(async () => {

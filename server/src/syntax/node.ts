@@ -100,6 +100,16 @@ const MISSING = 2;
 const ERROR = 4;
 const HAS_ERROR = 8;
 
+/**
+ * The largest node (in UTF-16 code units of its text) whose subtree a fresh parse builds in one cursor walk when its
+ * children are first asked for. Larger nodes read their children one level at a time, so a huge file is not built
+ * whole before anything else can happen; their smaller descendants are then built in one walk each.
+ */
+const EAGER_SUBTREE_SPAN = 256 * 1024;
+
+/** The children of a leaf: one shared array, frozen so that no caller can add to every leaf at once. */
+const NO_CHILDREN: SyntaxNode[] = Object.freeze([]) as unknown as SyntaxNode[];
+
 /** The flags of a wasm node, packed into one number (a node is made per node of every parse: it is kept small). */
 function flagsOf(raw: RawNode): number {
   return (raw.isNamed ? NAMED : 0) | (raw.isMissing ? MISSING : 0) | (raw.isError ? ERROR : 0) | (raw.hasError ? HAS_ERROR : 0);
@@ -122,7 +132,8 @@ export class SyntaxNode {
     readonly type: string,
     readonly startIndex: number,
     readonly endIndex: number,
-    private readonly flags: number,
+    /** NAMED, MISSING, ERROR and HAS_ERROR; HAS_ERROR of a node built by a cursor walk is set once its subtree is. */
+    private flags: number,
     private readonly table: NodeTable,
     private readonly parentNode: SyntaxNode | null,
     /** The index among the parent's children (tree-sitter's visible children, the same for raw and copied nodes). */
@@ -198,6 +209,10 @@ export class SyntaxNode {
     const raw = this.rawNode();
     if (!raw) return (this.kids = []);
     this.table.counts.readFromWasm++;
+    if (!this.table.predecessor && this.endIndex - this.startIndex <= EAGER_SUBTREE_SPAN) {
+      this.buildSubtree(raw);
+      return this.kids ?? [];
+    }
     const children = raw.childCount > 0 ? raw.children : [];
     const fields = children.length > 0 && !FIELDLESS.has(this.type) ? fieldNamesOfChildren(raw, children.length) : undefined;
     const kids: SyntaxNode[] = [];
@@ -212,6 +227,64 @@ export class SyntaxNode {
     return (this.kids = kids);
   }
 
+  /**
+   * Builds this node's whole subtree in one TreeCursor walk. A fresh parse (no predecessor to copy from) is read in
+   * full by the analysis that asked for it, and the cursor reads a node's type, range, flags and field name for about a
+   * third of what `Node.children` costs (the nodes of the aria corpus repository: 30–45 ms against 100–130 ms), because
+   * it makes no wasm `Node` objects. The walk keeps its own stack, so a deeply nested file cannot exhaust the call
+   * stack. `hasError` is computed on the way back up, as tree-sitter sums error costs: a MISSING node, an ERROR node
+   * with children, and every node above one of those (test/syntax/node-reuse.test.ts compares every flag with the wasm
+   * tree's, on the corpus and on broken text).
+   */
+  private buildSubtree(raw: RawNode): void {
+    const cursor = raw.walk();
+    try {
+      if (!cursor.gotoFirstChild()) {
+        this.kids = NO_CHILDREN;
+        return;
+      }
+      const frames: SubtreeFrame[] = [new SubtreeFrame(this)];
+      for (;;) {
+        const frame = frames[frames.length - 1];
+        const type = cursor.nodeType;
+        const missing = cursor.nodeIsMissing;
+        const error = type === 'ERROR';
+        const flags = (cursor.nodeIsNamed ? NAMED : 0) | (missing ? MISSING : 0) | (error ? ERROR : 0);
+        const child = new SyntaxNode(type, cursor.startIndex, cursor.endIndex, flags, this.table, frame.node, frame.kids.length, undefined, undefined);
+        frame.add(child, frame.fieldless ? null : cursor.currentFieldName);
+        if (cursor.gotoFirstChild()) {
+          frames.push(new SubtreeFrame(child));
+          continue;
+        }
+        // A leaf counts as having an error only when it is MISSING: tree-sitter gives an ERROR leaf (one unexpected
+        // character) no error cost of its own; the ERROR node around it has one.
+        child.kids = NO_CHILDREN;
+        if (missing) child.flags |= HAS_ERROR;
+        frame.childError ||= missing;
+        while (!cursor.gotoNextSibling()) {
+          const done = frames.pop() as SubtreeFrame;
+          const hasError = done.finish();
+          if (frames.length === 0) return;
+          frames[frames.length - 1].childError ||= hasError;
+          cursor.gotoParent();
+        }
+      }
+    } finally {
+      cursor.delete();
+    }
+  }
+
+  /** Takes the children a cursor walk read (`SubtreeFrame`); returns whether this node has an error. */
+  adoptChildren(kids: SyntaxNode[], fields: (string | null)[] | undefined, childError: boolean): boolean {
+    this.kids = kids;
+    this.fields = fields;
+    // The node the walk started from was made from its wasm node and has tree-sitter's own answer already.
+    if (this.raw) return this.hasError;
+    const hasError = childError || (this.flags & (MISSING | ERROR)) !== 0;
+    if (hasError) this.flags |= HAS_ERROR;
+    return hasError;
+  }
+
   /** Drops the counterpart (`NodeTable.forgetPredecessor`): the children are then read from wasm if asked. */
   forgetCounterpart(): void {
     this.counterpart = undefined;
@@ -220,7 +293,20 @@ export class SyntaxNode {
   /** The wasm node, found through the parent's for a copied node; undefined once the tree is freed. */
   private rawNode(): RawNode | undefined {
     if (!this.table.alive) return undefined;
-    if (!this.raw && this.parentNode) this.raw = this.parentNode.rawNode()?.child(this.indexInParent) ?? undefined;
+    if (this.raw || !this.parentNode) return this.raw;
+    // Up to the nearest node that holds its wasm node, then down again by child index: a loop, because the chain is
+    // as long as the file is deep.
+    const path: SyntaxNode[] = [];
+    let holder: SyntaxNode | null = this;
+    while (holder && !holder.raw) {
+      path.push(holder);
+      holder = holder.parentNode;
+    }
+    let raw = holder?.raw;
+    for (let index = path.length - 1; index >= 0 && raw; index--) {
+      raw = raw.child(path[index].indexInParent) ?? undefined;
+      path[index].raw = raw;
+    }
     return this.raw;
   }
 
@@ -413,5 +499,27 @@ export class NodeCursor {
   }
   delete(): void {
     this.path.length = 1;
+  }
+}
+
+/** A node whose children a cursor walk (`SyntaxNode.buildSubtree`) is reading, with what it has read so far. */
+class SubtreeFrame {
+  readonly kids: SyntaxNode[] = [];
+  private readonly fields: (string | null)[] = [];
+  private anyField = false;
+  readonly fieldless: boolean;
+  /** Whether a child read so far has an error (or is one). */
+  childError = false;
+  constructor(readonly node: SyntaxNode) {
+    this.fieldless = FIELDLESS.has(node.type);
+  }
+  add(child: SyntaxNode, field: string | null): void {
+    this.kids.push(child);
+    this.fields.push(field);
+    if (field !== null) this.anyField = true;
+  }
+  /** Hands the children to the node; returns whether the node has an error. */
+  finish(): boolean {
+    return this.node.adoptChildren(this.kids, this.anyField ? this.fields : undefined, this.childError);
   }
 }
