@@ -11,6 +11,7 @@
  *
  * A missing or refused cache is written once the process has compiled what it runs: when it exits, or after
  * `writeAfterMs` (a language server runs for days; the cache should hold its first analyses, not wait for its exit).
+ * Writing a cache removes the caches of older builds of the same bundle.
  */
 function loadWithCodeCache(file, { writeAfterMs } = {}) {
   const fs = require('node:fs');
@@ -55,6 +56,7 @@ function loadWithCodeCache(file, { writeAfterMs } = {}) {
         const temporary = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(temporary, cacheFile);
+        removeStaleCaches(fs, path, cacheFile, path.basename(file, '.js'));
       } catch {
         // No cache: the next start compiles again.
       }
@@ -65,6 +67,23 @@ function loadWithCodeCache(file, { writeAfterMs } = {}) {
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
   mod.loaded = true;
   return mod.exports;
+}
+
+/**
+ * Removes the caches of older builds of the same bundle, left behind when the extension or the package was updated
+ * (a cache is 1–2 MB, and one was added per build until the folder held dozens). Only files of this bundle's name that
+ * end in `.v8cache` go; a process of another version still running writes its own again when it exits, at worst.
+ */
+function removeStaleCaches(fs, path, cacheFile, name) {
+  const folder = path.dirname(cacheFile);
+  for (const entry of fs.readdirSync(folder)) {
+    if (!entry.startsWith(`${name}-`) || !entry.endsWith('.v8cache') || entry === path.basename(cacheFile)) continue;
+    try {
+      fs.unlinkSync(path.join(folder, entry));
+    } catch {
+      // Another process removed it first, or it is not ours to remove: leave it.
+    }
+  }
 }
 
 module.exports = { loadWithCodeCache };

@@ -1,12 +1,13 @@
 /**
  * bin/ephemeral-root-ls.js and bin/ephemeral-root.js load their bundles through V8's code cache (bin/code-cache.js: a
  * cold start skips compiling what the first analysis runs): the first process writes the cache into `code/` of
- * EPHEMERAL_ROOT_CACHE_DIR (readable by the user only), the next one starts from it and reports the same, and a
- * cache that does not fit the bundle is refused by V8 and written again, never trusted.
+ * EPHEMERAL_ROOT_CACHE_DIR (readable by the user only), the next one starts from it and reports the same, a
+ * cache that does not fit the bundle is refused by V8 and written again, never trusted, and writing a cache removes
+ * those of older builds.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -88,5 +89,18 @@ describe('code cache of the CLI', () => {
     writeFileSync(cacheFile, Buffer.alloc(4096, 7));
     assert.equal(check(), good);
     assert.notDeepEqual(readFileSync(cacheFile).subarray(0, 64), Buffer.alloc(64, 7));
+  });
+
+  it('removes the caches of older builds when it writes one, and leaves other files alone', () => {
+    const folder = path.join(cacheDir, 'code');
+    const current = cacheFiles()[0];
+    // What an update leaves behind: caches of an older CLI bundle, and files that are not its caches.
+    const stale = ['cli-1000-1700000000000-v20.0.0-x64.v8cache', 'cli-2000-1700000000001-v20.20.2-x64.v8cache'];
+    const kept = ['server-1000-1700000000000-v20.0.0-x64.v8cache', 'cli-notes.txt'];
+    for (const name of [...stale, ...kept]) writeFileSync(path.join(folder, name), 'x');
+    rmSync(path.join(folder, current));
+    check();
+    assert.deepEqual(cacheFiles(), [current]);
+    for (const name of kept) assert.ok(existsSync(path.join(folder, name)), name);
   });
 });
