@@ -11,7 +11,7 @@
  *
  * A missing or refused cache is written once the process has compiled what it runs: when it exits, or after
  * `writeAfterMs` (a language server runs for days; the cache should hold its first analyses, not wait for its exit).
- * Writing a cache removes the caches of older builds of the same bundle.
+ * Writing a cache removes the caches of older builds of the same bundle but the two most recent.
  */
 function loadWithCodeCache(file, { writeAfterMs } = {}) {
   const fs = require('node:fs');
@@ -71,15 +71,27 @@ function loadWithCodeCache(file, { writeAfterMs } = {}) {
 
 /**
  * Removes the caches of older builds of the same bundle, left behind when the extension or the package was updated
- * (a cache is 1–2 MB, and one was added per build until the folder held dozens). Only files of this bundle's name that
- * end in `.v8cache` go; a process of another version still running writes its own again when it exits, at worst.
+ * (a cache is 1–2 MB, and one was added per build until the folder held dozens). The two most recently written
+ * besides the current one stay: two installed versions in use at once (an editor window still running the previous
+ * release, or the npm package beside a Nix profile) would otherwise remove each other's cache at every exit. Only files
+ * of this bundle's name that end in `.v8cache` are considered.
  */
 function removeStaleCaches(fs, path, cacheFile, name) {
+  const KEPT_BESIDE_CURRENT = 2;
   const folder = path.dirname(cacheFile);
+  const others = [];
   for (const entry of fs.readdirSync(folder)) {
     if (!entry.startsWith(`${name}-`) || !entry.endsWith('.v8cache') || entry === path.basename(cacheFile)) continue;
     try {
-      fs.unlinkSync(path.join(folder, entry));
+      others.push({ file: path.join(folder, entry), written: fs.statSync(path.join(folder, entry)).mtimeMs });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+  others.sort((a, b) => b.written - a.written);
+  for (const { file } of others.slice(KEPT_BESIDE_CURRENT)) {
+    try {
+      fs.unlinkSync(file);
     } catch {
       // Another process removed it first, or it is not ours to remove: leave it.
     }

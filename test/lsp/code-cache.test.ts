@@ -3,11 +3,11 @@
  * cold start skips compiling what the first analysis runs): the first process writes the cache into `code/` of
  * EPHEMERAL_ROOT_CACHE_DIR (readable by the user only), the next one starts from it and reports the same, a
  * cache that does not fit the bundle is refused by V8 and written again, never trusted, and writing a cache removes
- * those of older builds.
+ * those of older builds but the two most recent.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -91,16 +91,21 @@ describe('code cache of the CLI', () => {
     assert.notDeepEqual(readFileSync(cacheFile).subarray(0, 64), Buffer.alloc(64, 7));
   });
 
-  it('removes the caches of older builds when it writes one, and leaves other files alone', () => {
+  it('keeps the two most recent caches of older builds when it writes one, removes the rest, and leaves other files alone', () => {
     const folder = path.join(cacheDir, 'code');
     const current = cacheFiles()[0];
-    // What an update leaves behind: caches of an older CLI bundle, and files that are not its caches.
-    const stale = ['cli-1000-1700000000000-v20.0.0-x64.v8cache', 'cli-2000-1700000000001-v20.20.2-x64.v8cache'];
+    // What updates leave behind: caches of older CLI bundles, written one after the other, and files that are not its
+    // caches.
+    const older = ['cli-1000-1700000000000-v20.0.0-x64.v8cache', 'cli-2000-1700000000001-v20.20.2-x64.v8cache', 'cli-3000-1700000000002-v20.20.2-x64.v8cache', 'cli-4000-1700000000003-v20.20.2-x64.v8cache'];
     const kept = ['server-1000-1700000000000-v20.0.0-x64.v8cache', 'cli-notes.txt'];
-    for (const name of [...stale, ...kept]) writeFileSync(path.join(folder, name), 'x');
+    older.forEach((name, index) => {
+      writeFileSync(path.join(folder, name), 'x');
+      utimesSync(path.join(folder, name), 1_700_000_000 + index, 1_700_000_000 + index);
+    });
+    for (const name of kept) writeFileSync(path.join(folder, name), 'x');
     rmSync(path.join(folder, current));
     check();
-    assert.deepEqual(cacheFiles(), [current]);
+    assert.deepEqual(cacheFiles().sort(), [current, older[2], older[3]].sort());
     for (const name of kept) assert.ok(existsSync(path.join(folder, name)), name);
   });
 });
