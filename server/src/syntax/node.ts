@@ -44,6 +44,8 @@ export class NodeTable {
   /** Nodes made with a counterpart in the predecessor: each holds that parse alive until it copies its children. */
   private holdingPredecessor: SyntaxNode[] = [];
   private lineStarts: number[] | undefined;
+  /** Whether nodes of a type id are named, learnt from the first node of each type a cursor walk meets. */
+  readonly namedByType: boolean[] = [];
   /** Nodes made, and nodes whose children were read from wasm rather than copied (for tests and the benchmark). */
   readonly counts = { made: 0, readFromWasm: 0 };
 
@@ -238,6 +240,13 @@ export class SyntaxNode {
    */
   private buildSubtree(raw: RawNode): void {
     const cursor = raw.walk();
+    // Every getter of a cursor is a call into wasm, so the walk asks as few as it can. Without an error below the
+    // start, no node is MISSING (a MISSING node counts as an error all the way up). Whether a type is named is the same
+    // for every node of that type (tree-sitter's public symbols differ in name or in being named), so it is asked once
+    // per type.
+    const mayBeMissing = this.hasError;
+    const types = raw.tree.language.types;
+    const namedByType = this.table.namedByType;
     try {
       if (!cursor.gotoFirstChild()) {
         this.kids = NO_CHILDREN;
@@ -246,10 +255,13 @@ export class SyntaxNode {
       const frames: SubtreeFrame[] = [new SubtreeFrame(this)];
       for (;;) {
         const frame = frames[frames.length - 1];
-        const type = cursor.nodeType;
-        const missing = cursor.nodeIsMissing;
+        const typeId = cursor.nodeTypeId;
+        const type = types[typeId] || 'ERROR';
+        const missing = mayBeMissing && cursor.nodeIsMissing;
         const error = type === 'ERROR';
-        const flags = (cursor.nodeIsNamed ? NAMED : 0) | (missing ? MISSING : 0) | (error ? ERROR : 0);
+        let named = namedByType[typeId];
+        if (named === undefined) named = namedByType[typeId] = cursor.nodeIsNamed;
+        const flags = (named ? NAMED : 0) | (missing ? MISSING : 0) | (error ? ERROR : 0);
         const child = new SyntaxNode(type, cursor.startIndex, cursor.endIndex, flags, this.table, frame.node, frame.kids.length, undefined, undefined);
         frame.add(child, frame.fieldless ? null : cursor.currentFieldName);
         if (cursor.gotoFirstChild()) {
