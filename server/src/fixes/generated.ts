@@ -31,9 +31,28 @@ const DO_NOT_CHANGE = /\b(do\s+not|don['’]t)\s+(modify|edit)\b/i;
 const ORIGIN_AT_LINE_START = /^(generated\s+by\b|auto-?generated\b|automatically\s+generated\b|@generated\b)/i;
 const ORIGIN_OF_THIS_FILE = /\b(this\s+file\s+(was|is|has\s+been)\s+(auto-?|automatically\s+)?generated|it\s+was\s+generated\s+by)\b/i;
 
+/**
+ * The first `count` lines of a text, without their line ends. Only those are split off: this runs for every edit a
+ * fix proposes, and splitting a whole large file for its first ten lines was 1 % of a CLI run over 1,000 hosts.
+ */
+function firstLines(text: string, count: number): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  while (lines.length < count) {
+    const end = text.indexOf('\n', start);
+    if (end < 0) {
+      lines.push(text.slice(start));
+      break;
+    }
+    lines.push(text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end));
+    start = end + 1;
+  }
+  return lines;
+}
+
 /** The text of the comment lines that open a file (without the comment markers), one entry per line. */
 export function headerComments(text: string): string[] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).slice(0, HEADER_LINES);
+  const lines = firstLines(text.replace(/^\uFEFF/, ''), HEADER_LINES);
   const comments: string[] = [];
   let inBlock = false;
   for (const raw of lines) {
