@@ -12,6 +12,10 @@
  * (`Predecessor`) instead of asking wasm for them, so an edit of one binding of a 20,000-line file reads only the path
  * to that binding through wasm. Every node is reached from its parent (the root aside), so a node is one object and
  * knows its parent without a table of node ids.
+ *
+ * A fresh parse (a file opened or read by the CLI) has nothing to copy from, and the analysis that asks for its root
+ * reads nearly all of it: there the first read of a node's children builds its whole subtree in one TreeCursor walk
+ * (`buildSubtree`), which costs a fraction of asking wasm node by node.
  */
 import type { Node as RawNode, Point, TreeCursor } from 'web-tree-sitter';
 import { lineContaining, newlineStarts } from './line-starts';
