@@ -39,6 +39,7 @@ import { Documents, pathToUri, uriToPath } from './documents';
 import { hoverAt } from './hover';
 import { SEMANTIC_TOKENS_LEGEND, semanticTokensFor } from './semantic-tokens';
 import { LAYOUT_REQUEST, type LayoutParams, layoutFor } from './layout';
+import { IdleCollector } from './idle-collection';
 import { definitionAt, referencesAt } from './navigation';
 import { notReadable, prepareRenameAt, renameAt } from './rename';
 import { DEFAULT_SETTINGS, type Settings, effectiveSeverity, readSettings } from './settings';
@@ -106,6 +107,8 @@ export class EphemeralRootServer implements Analyses {
   private readonly folders = new Map<string, FolderState>();
   private readonly pending = new Set<string>();
   private flushScheduled = false;
+  /** Collects the young generation once the analyses of a burst of edits are published (idle-collection.ts). */
+  readonly idle = new IdleCollector(() => this.flushScheduled || this.pending.size > 0 || [...this.folders.values()].some((state) => state.running !== undefined));
   private configurationSupport = false;
   private workspaceFoldersSupport = false;
   private watchSupport = false;
@@ -336,6 +339,7 @@ export class EphemeralRootServer implements Analyses {
         this.connection.console.error(`analysis of ${folder} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       }
     }
+    this.idle.workDone();
   }
 
   async settingsFor(folder: FolderState): Promise<Settings> {
