@@ -27,6 +27,9 @@ const EDITS = Number(process.env.BENCH_EDITS ?? 500);
 const MEMORY_EDITS = Number(process.env.BENCH_MEMORY_EDITS ?? 10_000);
 /** Edits of the generated 20,000-line host (each re-evaluates the whole host today); 0 leaves it out. */
 const LARGE_EDITS = Number(process.env.BENCH_LARGE_EDITS ?? Math.min(EDITS, 50));
+/** Edits typed at a person's pace (one every PACE_MS) on the seed and the corpus host, after the back-to-back ones. */
+const PACED_EDITS = Number(process.env.BENCH_PACED_EDITS ?? 500);
+const PACE_MS = 40;
 
 interface Percentiles {
   p50: number;
@@ -51,10 +54,12 @@ function memoryOf(pid: number): { rss: number; peak: number } {
  * Types and deletes a space at a fixed place, `count` times, timing each edit until the server publishes the
  * diagnostics of `watched` that answer it (the publication of that document version, or of the other file).
  */
-async function editLatency(client: LspClient, edited: string, watched: string, count: number, line: number, limitMs = 60_000): Promise<number[]> {
+async function editLatency(client: LspClient, edited: string, watched: string, count: number, line: number, limitMs = 60_000, paceMs = 0): Promise<number[]> {
   const samples: number[] = [];
   let version = 1000;
   for (let index = 0; index < count; index++) {
+    // A person leaves the server idle between keystrokes (its idle scavenge runs then, lsp/idle-collection.ts).
+    if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
     const insert = index % 2 === 0;
     const before = client.published.length;
     const started = performance.now();
@@ -150,7 +155,9 @@ async function main(): Promise<void> {
       rows.push(['seed host: edit → diagnostics', fmt(sameFile)]);
       const crossFile = percentiles(await editLatency(client, disko, configuration, EDITS, 1));
       rows.push(['seed host: edit in disko.nix → configuration.nix', fmt(crossFile)]);
-      json.seed = { sameFile, crossFile, load: load() };
+      const paced = percentiles(await editLatency(client, configuration, configuration, PACED_EDITS, 1, 60_000, PACE_MS));
+      rows.push([`seed host: edit → diagnostics, one edit every ${PACE_MS} ms`, fmt(paced)]);
+      json.seed = { sameFile, crossFile, paced: { ...paced, paceMs: PACE_MS }, load: load() };
     });
 
     const corpusHost = path.join(CORPUS, 'notthebee__nix-config__aria-2025-01');
@@ -163,7 +170,10 @@ async function main(): Promise<void> {
         await published;
         const result = percentiles(await editLatency(client, file, file, EDITS, 1));
         rows.push(['largest corpus host (aria-2025-01, 66 files): edit → diagnostics', fmt(result)]);
+        const paced = percentiles(await editLatency(client, file, file, PACED_EDITS, 1, 60_000, PACE_MS));
+        rows.push([`largest corpus host: edit → diagnostics, one edit every ${PACE_MS} ms`, fmt(paced)]);
         json.corpus = { ...result, load: load() };
+        json.corpusPaced = { ...paced, paceMs: PACE_MS };
       });
     }
 
