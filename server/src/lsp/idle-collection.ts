@@ -11,8 +11,8 @@
  * (`--max-semi-space-size=8` on the server's command line) and usually runs without any collection, and the idle
  * scavenge copies only what is still alive: the current model, once. Typing one edit every 40 ms on the largest corpus
  * host, the median response went from 15.1 to 10.5 ms and the slowest of 1,000 from 56.5 to 29.5 ms
- * (docs/performance.md). When edits come back to back with no pause, the scavenge is paid before the next one instead
- * of inside it, which is still a little less.
+ * (docs/performance.md). When edits come back to back with no pause, the scavenge is paid right before the next edit
+ * instead of inside it; measured that way, the difference is within the noise.
  *
  * `gc` exists only when Node runs with `--expose-gc` (bin/ephemeral-root-ls.js and the extension pass it). Started any
  * other way, the server leaves collection to V8.

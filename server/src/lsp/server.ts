@@ -108,7 +108,7 @@ export class EphemeralRootServer implements Analyses {
   private readonly pending = new Set<string>();
   private flushScheduled = false;
   /** Collects the young generation once the analyses of a burst of edits are published (idle-collection.ts). */
-  readonly idle = new IdleCollector(() => this.flushScheduled || this.pending.size > 0 || [...this.folders.values()].some((state) => state.running !== undefined));
+  private readonly idle = new IdleCollector(() => this.flushScheduled || this.pending.size > 0 || [...this.folders.values()].some((state) => state.running !== undefined));
   private configurationSupport = false;
   private workspaceFoldersSupport = false;
   private watchSupport = false;
