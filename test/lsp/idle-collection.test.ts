@@ -1,43 +1,81 @@
 /**
- * The idle scavenge (server/src/lsp/idle-collection.ts): it runs once per burst of work, after the turn that ended
- * it, never while work is queued, and the server's launchers give Node the flag that makes it possible.
+ * The idle scavenge (server/src/lsp/idle-collection.ts): it runs once per burst of work when the server has then been
+ * idle for a moment, never while edits keep coming or work is queued, and the server's launchers give Node the flag
+ * that makes it possible.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { IdleCollector } from '../../server/src/lsp/idle-collection';
+import { IDLE_DELAY_MS, IdleCollector } from '../../server/src/lsp/idle-collection';
 import { REPO_ROOT } from '../support/engine';
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** A clock the test moves by hand: timers fire when `advance` passes their time. */
+class ManualClock {
+  time = 0;
+  private timers: { at: number; callback: () => void }[] = [];
+  now = () => this.time;
+  after = (ms: number, callback: () => void) => {
+    this.timers.push({ at: this.time + ms, callback });
+  };
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.time = next.at;
+      next.callback();
+    }
+    this.time = end;
+  }
+}
 
 describe('idle scavenge', () => {
-  it('runs once after a burst of work, on the next turn, only when nothing is queued', async () => {
+  it('runs once the server has been idle for the delay after a burst of work', () => {
+    const clock = new ManualClock();
     const calls: unknown[] = [];
+    const collector = new IdleCollector(() => false, (options) => calls.push(options), clock);
+    collector.workDone();
+    collector.workDone();
+    clock.advance(IDLE_DELAY_MS - 1);
+    assert.equal(calls.length, 0, 'not before the delay');
+    clock.advance(1);
+    assert.deepEqual(calls, [{ type: 'minor' }], 'once for the burst');
+    clock.advance(10 * IDLE_DELAY_MS);
+    assert.equal(collector.collections, 1);
+  });
+
+  it('waits while edits keep coming, and skips while work is queued', () => {
+    const clock = new ManualClock();
     let busy = false;
-    const collector = new IdleCollector(() => busy, (options) => calls.push(options));
-    collector.workDone();
-    collector.workDone();
-    assert.equal(calls.length, 0, 'not inside the turn that ended the work');
-    await nextTurn();
-    assert.deepEqual(calls, [{ type: 'minor' }]);
+    const collector = new IdleCollector(() => busy, () => undefined, clock);
+    // Edits every 2 ms, back to back: never idle long enough.
+    for (let edit = 0; edit < 20; edit++) {
+      collector.workDone();
+      clock.advance(2);
+    }
+    assert.equal(collector.collections, 0);
+    clock.advance(IDLE_DELAY_MS);
+    assert.equal(collector.collections, 1, 'once they stop');
     busy = true;
     collector.workDone();
-    await nextTurn();
-    assert.equal(calls.length, 1, 'not while work is queued');
+    clock.advance(2 * IDLE_DELAY_MS);
+    assert.equal(collector.collections, 1, 'not while work is queued');
     busy = false;
     collector.workDone();
-    await nextTurn();
-    assert.equal(calls.length, 2);
+    clock.advance(IDLE_DELAY_MS);
     assert.equal(collector.collections, 2);
   });
 
-  it('does nothing when Node was started without --expose-gc', async () => {
-    const collector = new IdleCollector(() => false, undefined);
+  it('does nothing when Node was started without --expose-gc', () => {
+    const clock = new ManualClock();
+    const collector = new IdleCollector(() => false, undefined, clock);
     assert.equal(collector.available, false);
     collector.workDone();
-    await nextTurn();
+    clock.advance(10 * IDLE_DELAY_MS);
     assert.equal(collector.collections, 0);
   });
 
