@@ -173,7 +173,7 @@ async function main(): Promise<void> {
         const paced = percentiles(await editLatency(client, file, file, PACED_EDITS, 1, 60_000, PACE_MS));
         rows.push([`largest corpus host: edit → diagnostics, one edit every ${PACE_MS} ms`, fmt(paced)]);
         json.corpus = { ...result, load: load() };
-        json.corpusPaced = { ...paced, paceMs: PACE_MS };
+        json.corpusPaced = { ...paced, paceMs: PACE_MS, load: load() };
       });
     }
 
