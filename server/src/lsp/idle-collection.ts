@@ -7,12 +7,11 @@
  * analysis time in a loop of edits, and made its slowest responses.
  *
  * So the server scavenges by itself once the analyses of a burst of edits are published and nothing else came for
- * `IDLE_DELAY_MS`: a pause between keystrokes.
- * The next analysis then starts with an empty young generation large enough to hold what it allocates
- * (`--max-semi-space-size=8` on the server's command line) and usually runs without any collection, and the idle
- * scavenge copies only what is still alive: the current model, once. Typing one edit every 40 ms on the largest corpus
- * host, the median response went from 18–20 to 11–13 ms and p95 from 31 to 19–22 ms
- * (docs/performance.md). When edits come back to back with no pause (a replay, a fuzzer, a formatter's many edits),
+ * `IDLE_DELAY_MS`, a pause between keystrokes. The next analysis then starts with an empty young generation large
+ * enough to hold what it allocates (`--max-semi-space-size=8` on the server's command line) and usually runs without
+ * any collection, and the idle scavenge copies only what is still alive: the current model, once. Typing one edit
+ * every 40 ms on the largest corpus host, the median response went from 18–20 to 11–13 ms and p95 from 31 to
+ * 19–22 ms (docs/performance.md). When edits come back to back with no pause (a replay, a fuzzer, a formatter's many edits),
  * there is no idle moment, and V8 collects as it would without this: scavenging right after every analysis there
  * only moved the cost in front of the next edit, and made small hosts slower.
  *
