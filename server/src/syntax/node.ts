@@ -154,7 +154,12 @@ export class SyntaxNode {
   }
 
   static fromRaw(raw: RawNode, table: NodeTable, parent: SyntaxNode | null, indexInParent: number, counterpart: SyntaxNode | undefined): SyntaxNode {
-    return new SyntaxNode(raw.type, raw.startIndex, raw.endIndex, flagsOf(raw), table, parent, indexInParent, raw, counterpart?.kids ? counterpart : undefined);
+    const flags = flagsOf(raw);
+    // Below a syntax error the same text over the same range may be recovered another way: a token the old parse
+    // took as an identifier is the keyword `then` in the new one, and tree-sitter's changed ranges do not say so.
+    // Such a node reads its children from wasm.
+    const copyable = counterpart?.kids !== undefined && !counterpart.hasError && (flags & HAS_ERROR) === 0;
+    return new SyntaxNode(raw.type, raw.startIndex, raw.endIndex, flags, table, parent, indexInParent, raw, copyable ? counterpart : undefined);
   }
 
   /** A copy of a node of the previous parse, moved by `shift`, as the child of `parent`. */
