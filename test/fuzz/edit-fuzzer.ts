@@ -115,7 +115,7 @@ export function fuzzTargets(): { folder: string; file: string }[] {
 }
 
 /** Where an edit lands, kept off the inside of surrogate pairs (an editor never splits a character). */
-function offsets(text: string, edit: Edit): { start: number; end: number } {
+export function offsets(text: string, edit: Edit): { start: number; end: number } {
   let start = Math.floor(edit.at * text.length);
   if (start > 0 && start < text.length && /[\udc00-\udfff]/.test(text[start])) start--;
   let end = start + Math.min(200, Math.floor(edit.remove * (text.length - start)));

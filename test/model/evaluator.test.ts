@@ -100,7 +100,7 @@ describe('module merge', () => {
   async function merged(files: Record<string, string>) {
     const workspace = await workspaceWith(files);
     const evaluator = new Evaluator(workspace);
-    const set = new ModuleCollector(evaluator, moduleArguments(undefined, evaluator.library(), new ConfigReference())).collect([{ value: known({ kind: 'path', path: '/virtual/configuration.nix' }) }]);
+    const set = new ModuleCollector(evaluator, known(moduleArguments(undefined, evaluator.library(), new ConfigReference()))).collect([{ value: known({ kind: 'path', path: '/virtual/configuration.nix' }) }]);
     return { set, config: mergeModules(set.modules, set.opaque) };
   }
 

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { Workspace } from '../../server/src/model/workspace';
 import { type AnalysisResult, type HostReuse, analyze, createHostReuse } from '../../server/src/rules/engine';
 import { SourceFile, initSyntax } from '../../server/src/syntax/parser';
-import { CORPUS, REPO_ROOT, listNix } from '../support/engine';
+import { CORPUS, REPO_ROOT, analysisSummary, listNix } from '../support/engine';
 
 const SEED = path.join(REPO_ROOT, 'examples', 'seed');
 
@@ -72,19 +72,6 @@ in
   );
 }
 
-/** What an analysis says, in a form two analyses can be compared by. */
-function summary(result: AnalysisResult, root: string): string {
-  const relative = (file: string) => path.relative(root, file);
-  return JSON.stringify({
-    hosts: result.hosts.map((host) => [host.name, host.kind, relative(host.root), [...host.files].map(relative).sort()]),
-    findings: result.findings
-      .map((finding) => JSON.stringify([finding.code, finding.severity, finding.host, relative(finding.origin.file), finding.origin.start, finding.origin.end, finding.message, finding.related.map((item) => [relative(item.origin.file), item.origin.start, item.message])]))
-      .sort(),
-    unknowns: result.unknowns.map((item) => JSON.stringify([item.host, item.note.what, item.note.origin && [relative(item.note.origin.file), item.note.origin.start]])).sort(),
-    faults: result.faults.length,
-  });
-}
-
 /** The flake hosts an analysis built afresh, and those it reused (keys are `flake\0<file>\0<host>`). */
 function flakeHosts(keys: string[]): string[] {
   return keys.filter((key) => key.startsWith('flake\0')).map((key) => key.split('\0')[2]);
@@ -114,7 +101,7 @@ describe('reusing hosts between analyses', () => {
       // The reusing analysis, proven equal to a fresh one of the same texts on every call.
       check: () => {
         const kept = analyze(workspace, [root], { reuse });
-        assert.equal(summary(kept, root), summary(analyze(workspace, [root]), root));
+        assert.equal(analysisSummary(kept, root), analysisSummary(analyze(workspace, [root]), root));
         return kept;
       },
     };
@@ -243,7 +230,7 @@ describe('reusing hosts between analyses', () => {
             // The last "mutation" closes the document: the disk text comes back, in a new parse.
             if (step.mutation === mutations.length) workspace.removeOverlay(step.file);
             else edit(workspace, step.file, mutations[step.mutation]);
-            assert.equal(summary(analyze(workspace, [folder], { reuse }), folder), summary(analyze(workspace, [folder]), folder));
+            assert.equal(analysisSummary(analyze(workspace, [folder], { reuse }), folder), analysisSummary(analyze(workspace, [folder]), folder));
           }
         }),
         { seed: 20261125, numRuns: folder === root ? 60 : 25 },

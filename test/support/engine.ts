@@ -34,3 +34,19 @@ export function fixtureRelease(folder: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * What an analysis says, in a form two analyses can be compared by: hosts with their files, findings, unknowns and the
+ * number of rule faults (paths relative to `root`). Tests of reuse compare a reusing analysis with a fresh one by it.
+ */
+export function analysisSummary(result: AnalysisResult, root: string): string {
+  const relative = (file: string) => path.relative(root, file);
+  return JSON.stringify({
+    hosts: result.hosts.map((host) => [host.name, host.kind, relative(host.root), [...host.files].map(relative).sort()]),
+    findings: result.findings
+      .map((finding) => JSON.stringify([finding.code, finding.severity, finding.host, relative(finding.origin.file), finding.origin.start, finding.origin.end, finding.message, finding.related.map((item) => [relative(item.origin.file), item.origin.start, item.message])]))
+      .sort(),
+    unknowns: result.unknowns.map((item) => JSON.stringify([item.host, item.note.what, item.note.origin && [relative(item.note.origin.file), item.note.origin.start]])).sort(),
+    faults: result.faults.length,
+  });
+}

@@ -390,7 +390,7 @@ export class EphemeralRootServer implements Analyses {
       if (edits !== state.edits) {
         edits = state.edits;
         slices = new TimeSlices(SLICE_MS);
-        builder = new HostBuilder(this.workspace, { release });
+        builder = new HostBuilder(this.workspace, { release }, state.reuse.values);
       }
       slices!.next();
       state.stale = false;

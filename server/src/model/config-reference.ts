@@ -10,6 +10,7 @@
  * NixOS's modules may extend, a path an unreadable module might define, a cycle — all stay unknown.
  */
 import type { ConfigNode, Cover } from './config';
+import { recordAnalysisLocal } from './dependencies';
 import { someConditionDeciding } from './late-condition';
 import { optionTypeOf } from './option-types';
 import { type ConfigReader, type Origin, type Thunk, type Value, LazyThunk, emptyAttrs, unknown } from './values';
@@ -238,7 +239,20 @@ export class ConfigReference implements ConfigReader {
     this.answers = new Map();
   }
 
+  /**
+   * Makes `config` unreadable again, as it is while a host's modules are collected: a reference kept for the next
+   * analysis of the same host (value-reuse.ts) starts that analysis as a new one would.
+   */
+  detach(): void {
+    this.root = undefined;
+    this.declarations = undefined;
+    this.answers = new Map();
+  }
+
   read(path: string[], origin?: Origin): Value | undefined {
+    // Recorded whether or not the configuration is merged yet: a value computed before the merge saw nothing here,
+    // and one computed after saw this merge; neither holds for another analysis.
+    recordAnalysisLocal();
     const root = this.root;
     const declarations = this.declarations;
     if (!root || !declarations) return undefined;

@@ -8,6 +8,7 @@
  * *cover*: the path it covers, and everything below, may hold anything, so "unset" is never claimed there.
  * Nodes are built lazily: only the paths a rule asks for are ever evaluated.
  */
+import { currentRevision } from './dependencies';
 import { LateCondition, allHold, someFails } from './late-condition';
 import type { ModuleDefinition, OpaqueModule } from './modules';
 import { describeUnknown } from './operators';
@@ -395,7 +396,12 @@ export interface LinesResult {
  * `config` becomes known once the host's modules are merged (config-reference.ts). A name found is kept.
  */
 function nameOf(entry: UnknownKeyEntry): string | undefined {
-  if (entry.name === undefined && entry.retry) entry.name = entry.retry();
+  if (!entry.retry) return entry.name;
+  if (entry.nameRevision !== currentRevision()) {
+    entry.name = undefined;
+    entry.nameRevision = currentRevision();
+  }
+  entry.name ??= entry.retry();
   return entry.name;
 }
 

@@ -28,6 +28,11 @@ export interface MissingImportRecord {
 export class Dependencies {
   /** Read keys (strings), missing-import records and linked frames, first occurrence first. */
   items: Set<string | MissingImportRecord | Dependencies> | undefined;
+  /** The revision (see `Revisions`) in which the computation ran: its reads answered then as they were recorded. */
+  readonly revision = revisionNow;
+  /** The last revision in which `holds` checked this frame, and what it found. */
+  checkedIn = -1;
+  held = false;
 
   add(item: string | MissingImportRecord | Dependencies): void {
     (this.items ??= new Set()).add(item);
@@ -36,13 +41,40 @@ export class Dependencies {
 
 let current: Dependencies | undefined;
 
+/**
+ * The revision of the workspace the current analysis reads. Lazy values kept from an earlier analysis (value-reuse.ts)
+ * are checked against it before they are used again: a value whose reads all answer as they did when it was computed
+ * still holds (`holds`), any other is computed again.
+ */
+let revisionNow = 0;
+
+/** The reads of one workspace, each with its answer and the revision in which that answer last changed. */
+let revisions: Revisions | undefined;
+
+/**
+ * The key of a read that holds for the current analysis only. Two kinds of value record it: one that read a host's
+ * merged `config` (made of every module of the host, so never answered again on its own), and one that names the
+ * place it was first asked for from (a file that cannot be imported is unknown "at" the import that reached it
+ * first). A lazy value that recorded it is computed again in the next analysis (value-reuse.ts). A kept host needs no
+ * such check, as its reads of the files it consists of decide both, so `ReuseCache.obtain` skips the key.
+ */
+export const ANALYSIS_LOCAL = 'local\0';
+
+/** Records that what the open frame computes holds for the current analysis only (see `ANALYSIS_LOCAL`). */
+export function recordAnalysisLocal(): void {
+  current?.add(ANALYSIS_LOCAL);
+}
+
 export function isTracking(): boolean {
   return current !== undefined;
 }
 
 /** Records a read of `target` (a resolved path) of some kind; the key is built only while someone tracks. */
 export function recordRead(kind: string, target: string): void {
-  current?.add(`${kind}\0${target}`);
+  if (!current) return;
+  const key = `${kind}\0${target}`;
+  current.add(key);
+  revisions?.remember(key);
 }
 
 export function recordMissingImport(failure: MissingImportRecord): void {
@@ -178,6 +210,7 @@ export class ReuseCache<T> {
     this.computed.push(key);
     const { value, dependencies } = trackDependencies(compute);
     const { reads, missingImports } = flattenDependencies([dependencies, ...alsoDependsOn]);
+    reads.delete(ANALYSIS_LOCAL);
     // The analysis is synchronous, so answering the reads now gives what they answered during the computation.
     const answers = untracked(() => [...reads].map((read): [string, unknown] => [read, this.answer(answerer, read)]));
     this.entries.set(key, { reads: answers, missingImports: [...missingImports], value });
@@ -196,4 +229,121 @@ export class ReuseCache<T> {
     for (const key of this.entries.keys()) if (!this.used.has(key)) this.entries.delete(key);
     this.answers.clear();
   }
+}
+
+// ------------------------------------------------------------------------------------------------ revisions
+
+export function currentRevision(): number {
+  return revisionNow;
+}
+
+/** Whether some analysis has kept lazy values for a later one in this process (value-reuse.ts). */
+let valuesOutliveAnalyses = false;
+
+/** Whether a lazy value must keep how to compute itself after it is forced: a later analysis may need it again. */
+export function keepsRecomputation(): boolean {
+  return valuesOutliveAnalyses;
+}
+
+export class Revisions {
+  private readonly answers = new Map<string, unknown>();
+  private readonly changedIn = new Map<string, number>();
+
+  constructor(private readonly answerer: ReadAnswerer) {
+    valuesOutliveAnalyses = true;
+  }
+
+  /**
+   * Starts a new revision (an analysis of the workspace as it is now): every read recorded so far is answered again,
+   * and those whose answer differs are marked as changed in it.
+   */
+  begin(): void {
+    revisionNow++;
+    const active = revisions;
+    revisions = undefined;
+    try {
+      for (const [key, answer] of this.answers) {
+        const now = untracked(() => this.answerer.answer(key));
+        if (now === answer) continue;
+        this.answers.set(key, now);
+        this.changedIn.set(key, revisionNow);
+      }
+    } finally {
+      revisions = active;
+    }
+  }
+
+  /**
+   * Runs one slice of an analysis of the current revision: reads are remembered with what they answer, and kept
+   * values are checked against this workspace. Outside (between slices, in a hover) the workspace may have changed
+   * since `begin`, so nothing kept is trusted there.
+   */
+  during<T>(compute: () => T): T {
+    const outer = revisions;
+    revisions = this;
+    try {
+      return compute();
+    } finally {
+      revisions = outer;
+    }
+  }
+
+  /** Remembers what a read answers now, the first time it is made. */
+  remember(key: string): void {
+    if (this.answers.has(key)) return;
+    // Answering reads the workspace again: those reads are not the computation's, and must not be remembered here.
+    revisions = undefined;
+    try {
+      this.answers.set(key, untracked(() => this.answerer.answer(key)));
+    } finally {
+      revisions = this;
+    }
+    this.changedIn.set(key, revisionNow);
+  }
+
+  /** Whether a read answers now as it did in `revision` (a read never remembered is taken as changed). */
+  unchangedSince(key: string, revision: number): boolean {
+    const changed = this.changedIn.get(key);
+    return changed !== undefined && changed <= revision;
+  }
+}
+
+/**
+ * Whether what a frame depended on still answers the same in the current revision: no read of it or of the frames it
+ * links to changed since the revision each frame was computed in, and none holds for its own analysis only. Each frame
+ * is decided once per revision. The walk is depth first and iterative, as chains of forced thunks may be thousands
+ * deep: a frame holds once everything it links to was walked and held; a changed read fails the frames on the way
+ * to it.
+ */
+export function holds(frame: Dependencies): boolean {
+  const checker = revisions;
+  if (!checker) return false;
+  if (frame.checkedIn === revisionNow) return frame.held;
+  const stack: { frame: Dependencies; items: Iterator<string | MissingImportRecord | Dependencies> | undefined }[] = [];
+  const enter = (next: Dependencies) => {
+    next.checkedIn = revisionNow;
+    next.held = true;
+    stack.push({ frame: next, items: next.items?.values() });
+  };
+  enter(frame);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const step = top.items?.next();
+    if (!step || step.done) {
+      stack.pop();
+      continue;
+    }
+    const item = step.value;
+    let failed = false;
+    if (typeof item === 'string') failed = item === ANALYSIS_LOCAL || !checker.unchangedSince(item, top.frame.revision);
+    else if (item instanceof Dependencies) {
+      if (item.checkedIn !== revisionNow) enter(item);
+      else failed = !item.held;
+    }
+    if (failed) {
+      for (const open of stack) open.frame.held = false;
+      return false;
+    }
+  }
+  return frame.held;
 }

@@ -12,7 +12,7 @@ import { type SourceFile, type SyntaxNode, unreadableText } from '../syntax/pars
 import { activeBudget, allocate, allocateString } from './budget';
 import { refusalText } from './confinement';
 import { globalScope, libraryForInput } from './builtins';
-import { type MissingImportRecord, recordMissingImport } from './dependencies';
+import { type MissingImportRecord, currentRevision, recordAnalysisLocal, recordMissingImport } from './dependencies';
 import { binaryOperation, budgetReason, describeUnknown } from './operators';
 import { buildString } from './strings';
 import {
@@ -51,8 +51,15 @@ export interface FileProvider {
 export type MissingImport = MissingImportRecord;
 
 
+/** A file's value, with the import that reached it first in the analysis it was last asked for in. */
+interface FileValue {
+  thunk: Thunk;
+  site: CallSite | undefined;
+  revision: number;
+}
+
 export class Evaluator implements EvaluatorLike {
-  private readonly fileValues = new Map<string, Thunk>();
+  private readonly fileValues = new Map<string, FileValue>();
   readonly missingImports: MissingImport[] = [];
   readonly filesRead = new Set<string>();
   private depth = 0;
@@ -104,15 +111,30 @@ export class Evaluator implements EvaluatorLike {
     return true;
   }
 
-  /** The value of a whole file, evaluated once per evaluator (files are closed terms). */
+  /**
+   * Forgets the missing imports recorded so far. An evaluator kept from one analysis to the next (value-reuse.ts)
+   * starts each analysis with none; what its kept values met is handed on through their dependencies instead.
+   */
+  forgetMissingImports(): void {
+    this.missingImports.length = 0;
+  }
+
+  /**
+   * The value of a whole file, evaluated once per evaluator (files are closed terms), and kept by an evaluator that
+   * outlives its analysis while what it read holds (value-reuse.ts). A file that cannot be evaluated is unknown at
+   * the import that reached it first in the current analysis.
+   */
   evalFile(filePath: string, site?: CallSite): Value {
     const resolved = this.resolveImportPath(filePath);
-    let thunk = this.fileValues.get(resolved);
-    if (!thunk) {
-      thunk = new LazyThunk(() => this.computeFile(resolved, site?.origin));
-      this.fileValues.set(resolved, thunk);
+    let file = this.fileValues.get(resolved);
+    if (!file) {
+      const created: FileValue = { site, revision: currentRevision(), thunk: new LazyThunk(() => this.computeFile(resolved, created.site?.origin)) };
+      this.fileValues.set(resolved, (file = created));
+    } else if (file.revision !== currentRevision()) {
+      file.revision = currentRevision();
+      file.site = site;
     }
-    return thunk.force();
+    return file.thunk.force();
   }
 
   /** `import ./dir` means `./dir/default.nix`. */
@@ -122,19 +144,24 @@ export class Evaluator implements EvaluatorLike {
   }
 
   private computeFile(filePath: string, origin?: Origin): Value {
+    const failed = (reason: string): Value => {
+      // The value names the import that reached the file first in this analysis, which may be another in the next.
+      recordAnalysisLocal();
+      return unknown(reason, origin);
+    };
     // A path outside the folders being analysed is neither read nor reported missing: that would tell whether it exists.
-    if (this.files.isOutside(filePath)) return unknown(refusalText(filePath, 'outside'), origin);
+    if (this.files.isOutside(filePath)) return failed(refusalText(filePath, 'outside'));
     const source = this.files.source(filePath);
     if (!source) {
       const failure = { path: filePath, origin };
       this.missingImports.push(failure);
       recordMissingImport(failure);
-      return unknown(`file not found: ${filePath}`, origin);
+      return failed(`file not found: ${filePath}`);
     }
     this.filesRead.add(filePath);
-    if (source.unreadable) return unknown(`${filePath} is not analysed: ${unreadableText(source.unreadable)}`, origin);
+    if (source.unreadable) return failed(`${filePath} is not analysed: ${unreadableText(source.unreadable)}`);
     const expression = source.expression;
-    if (!expression) return unknown(`${filePath} has no expression`, origin);
+    if (!expression) return failed(`${filePath} has no expression`);
     return this.eval(expression, this.globals, filePath);
   }
 

@@ -19,7 +19,8 @@ import { Evaluator, FLAKE_PARTS_MARKER } from './evaluator';
 import { type EvaluationFailure, HostModel, type HostKind } from './host-model';
 import { type ImportFailure, type ModuleDefinition, type ModuleRoot, type ModuleSet, ModuleCollector, moduleArguments } from './modules';
 import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } from './release';
-import { type AttrsValue, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
+import type { ValueStore } from './value-reuse';
+import { type AttrsValue, type CallSite, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
 import { Budget, type BudgetLimits, type TimeSlices, activeBudget, isStackOverflow, withBudget } from './budget';
 import { Dependencies, type ReuseCache, flattenDependencies, inheritDependencies, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
@@ -119,20 +120,40 @@ function literalPathReferences(source: SourceFile | undefined): string[] {
   return found;
 }
 
+/**
+ * What a collection of modules starts from, as a name that stays the same from one analysis to the next while the
+ * text that lists its roots does (value-reuse.ts keeps each collection's arguments under it).
+ */
+function collectionStart(spec: Pick<HostSpec, 'roots' | 'flake'> & { kind?: HostKind }): string {
+  const roots = spec.roots.map((root) => `${root.listedIn ?? ''}:${root.origin ? `${root.origin.file}:${root.origin.start}:${root.origin.end}` : ''}`);
+  return [spec.kind ?? '', spec.flake?.file ?? '', ...roots].join('\0');
+}
+
 export class HostBuilder {
   readonly evaluator: Evaluator;
 
   constructor(
     readonly workspace: Workspace,
     readonly options: AnalysisOptions = {},
+    /** The language server's values kept from one analysis to the next (value-reuse.ts); a builder is one analysis. */
+    private readonly values?: ValueStore,
   ) {
-    this.evaluator = new Evaluator(workspace);
+    this.evaluator = values ? values.begin(workspace) : new Evaluator(workspace);
   }
 
   collect(spec: Pick<HostSpec, 'roots' | 'specialArgs' | 'flake'> & { kind?: HostKind }): ModuleSet {
-    const reference = new ConfigReference();
-    const args = moduleArguments(spec.specialArgs, this.libValue(), reference, spec.kind !== undefined && spec.kind !== 'nixos');
-    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs, reference, spec.flake?.inputUrls);
+    const alone = spec.kind !== undefined && spec.kind !== 'nixos';
+    let reference: ConfigReference;
+    let args: Thunk;
+    if (this.values) {
+      ({ reference, args } = this.values.argumentsFor(collectionStart(spec), spec.specialArgs, this.libValue(), alone));
+    } else {
+      reference = new ConfigReference();
+      args = known(moduleArguments(spec.specialArgs, this.libValue(), reference, alone));
+    }
+    const values = this.values;
+    const apply = values ? (fn: Value, argument: Thunk, site: CallSite) => values.apply(this.evaluator, fn, argument, site) : undefined;
+    const collector = new ModuleCollector(this.evaluator, args, spec.flake ? path.dirname(spec.flake.file) : undefined, spec.flake?.outputs, reference, spec.flake?.inputUrls, apply);
     return collector.collect(spec.roots);
   }
 
@@ -144,24 +165,29 @@ export class HostBuilder {
   flakeHosts(flakeFile: string): HostSpec[] {
     const flake = this.evaluator.evalFile(flakeFile);
     if (flake.kind !== 'attrs') return [];
-    const inputsArg = emptyAttrs();
     const declared = flake.entries.get('inputs')?.thunk.force();
-    if (declared?.kind === 'attrs') {
-      for (const name of declared.entries.keys()) inputsArg.entries.set(name, { thunk: known({ kind: 'symbol', path: ['inputs', name] }) });
-    }
-    inputsArg.entries.set('self', { thunk: known({ kind: 'symbol', path: ['self'] }) });
-    inputsArg.open = unknown('a flake input that flake.nix does not declare');
     const outputsFn = flake.entries.get('outputs')?.thunk.force();
     if (!outputsFn) return [];
-    // Inputs not declared in `inputs` (flake registry ids like `nixpkgs`) are still flake inputs.
-    if (outputsFn.kind === 'lambda') {
-      const formals = outputsFn.node.childForFieldName('formals');
-      for (const formal of formals?.childrenForFieldName('formal') ?? []) {
-        const name = formal?.childForFieldName('name')?.text;
-        if (name && !inputsArg.entries.has(name)) inputsArg.entries.set(name, { thunk: known({ kind: 'symbol', path: ['inputs', name] }) });
+    const inputs = (): AttrsValue => {
+      const inputsArg = emptyAttrs();
+      if (declared?.kind === 'attrs') {
+        for (const name of declared.entries.keys()) inputsArg.entries.set(name, { thunk: known({ kind: 'symbol', path: ['inputs', name] }) });
       }
-    }
-    const outputs = this.evaluator.apply(outputsFn, known(inputsArg), { origin: fileOrigin(flakeFile), evaluator: this.evaluator });
+      inputsArg.entries.set('self', { thunk: known({ kind: 'symbol', path: ['self'] }) });
+      inputsArg.open = unknown('a flake input that flake.nix does not declare');
+      // Inputs not declared in `inputs` (flake registry ids like `nixpkgs`) are still flake inputs.
+      if (outputsFn.kind === 'lambda') {
+        const formals = outputsFn.node.childForFieldName('formals');
+        for (const formal of formals?.childrenForFieldName('formal') ?? []) {
+          const name = formal?.childForFieldName('name')?.text;
+          if (name && !inputsArg.entries.has(name)) inputsArg.entries.set(name, { thunk: known({ kind: 'symbol', path: ['inputs', name] }) });
+        }
+      }
+      return inputsArg;
+    };
+    const site = { origin: fileOrigin(flakeFile), evaluator: this.evaluator };
+    const inputsArg = this.values ? this.values.inputsOf(outputsFn, declared, inputs) : known(inputs());
+    const outputs = this.values ? this.values.apply(this.evaluator, outputsFn, inputsArg, site) : this.evaluator.apply(outputsFn, inputsArg, site);
     let configurations: { name: string; value: Value; origin?: Origin }[] = [];
     if (outputs.kind === 'attrs' && outputs.entries.has(FLAKE_PARTS_MARKER)) {
       configurations = this.flakePartsConfigurations(outputs, inputsArg, flakeFile);
@@ -223,17 +249,17 @@ export class HostBuilder {
     return urls;
   }
 
-  private flakePartsConfigurations(marker: AttrsValue, inputsArg: AttrsValue, flakeFile: string): { name: string; value: Value; origin?: Origin }[] {
+  private flakePartsConfigurations(marker: AttrsValue, inputsArg: Thunk, flakeFile: string): { name: string; value: Value; origin?: Origin }[] {
     const module = marker.entries.get(FLAKE_PARTS_MARKER)?.thunk;
     if (!module) return [];
     const args = emptyAttrs();
-    args.entries.set('inputs', { thunk: known(inputsArg) });
+    args.entries.set('inputs', { thunk: inputsArg });
     const selfSymbol = { kind: 'symbol' as const, path: ['self'] };
     args.entries.set('self', { thunk: known(selfSymbol) });
     args.entries.set('lib', { thunk: known(this.libValue()) });
     args.entries.set('config', { thunk: known({ kind: 'symbol', path: ['config'] }) });
     args.open = unknown('a flake-parts module argument');
-    const collector = new ModuleCollector(this.evaluator, args, path.dirname(flakeFile));
+    const collector = new ModuleCollector(this.evaluator, known(args), path.dirname(flakeFile));
     const set = collector.collect([{ value: module, origin: fileOrigin(flakeFile), listedIn: flakeFile }]);
     const node = mergeModules(set.modules, []).at('flake', 'nixosConfigurations');
     const result: { name: string; value: Value; origin?: Origin }[] = [];
@@ -437,6 +463,11 @@ export interface DiscoveryOptions<R> extends AnalysisOptions {
   slices?: TimeSlices;
   /** The host builder of an analysis resumed after `SliceExpired` (its evaluator holds the values finished so far). */
   builder?: HostBuilder;
+  /**
+   * Values kept from one analysis to the next (value-reuse.ts): the language server's, with `reuse`. A builder made
+   * here takes its evaluator from it; one given in `builder` must have been made with the same store.
+   */
+  values?: ValueStore;
   /** Called on every host built, inside the host's dependency frame: what it reads decides when to recompute. */
   finish?: (host: HostModel) => R;
   /** Hosts kept from the previous analysis (the language server's): reused while nothing they read changed. */
@@ -449,7 +480,8 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
   if (!reuse) return findHosts(workspace, scopes, options);
   reuse.begin(JSON.stringify({ release: options.release, host: options.host, refine: options.refineKey }));
   // Tracking covers the whole discovery, so that every lazy value keeps what it read, whichever host forces it.
-  const { value, dependencies } = trackDependencies(() => findHosts(workspace, scopes, options));
+  const track = () => trackDependencies(() => findHosts(workspace, scopes, options));
+  const { value, dependencies } = options.values ? options.values.during(workspace, track) : track();
   reuse.end();
   value.missingImportExpressions = [...flattenDependencies([dependencies]).missingImports].filter((failure) => failure.origin !== undefined);
   return value;
@@ -457,7 +489,7 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
 
 function findHosts<R>(workspace: Workspace, scopes: string[], options: DiscoveryOptions<R>): Discovery<R> {
   for (const scope of scopes) workspace.allowScope(scope);
-  const builder = options.builder ?? new HostBuilder(workspace, options);
+  const builder = options.builder ?? new HostBuilder(workspace, options, options.reuse ? options.values : undefined);
   const reuse = options.reuse;
   // Dependencies are tracked only for a caller that keeps results: the CLI, which analyses once, pays nothing.
   const track = <T>(compute: () => T): { value: T; dependencies: Dependencies } => (reuse ? trackDependencies(compute) : { value: compute(), dependencies: new Dependencies() });

@@ -15,7 +15,7 @@ import { refusalText } from './confinement';
 import { isSecretsModule, knownInputModules } from './input-modules';
 import type { Evaluator } from './evaluator';
 import { describeUnknown } from './operators';
-import { type AttrsValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
+import { type AttrsValue, type CallSite, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
 
 /** One module's contribution: the value of its `config` (or the shorthand body), where it came from. */
 export interface ModuleDefinition {
@@ -102,11 +102,11 @@ export function moduleArguments(specialArgs: Value | undefined, lib: Value, conf
 export class ModuleCollector {
   private readonly seenKeys = new Set<string>();
   private readonly result: ModuleSet;
-  private readonly args: Thunk;
 
   constructor(
     private readonly evaluator: Evaluator,
-    args: AttrsValue,
+    /** The module arguments (`moduleArguments`), as one thunk: a kept application is found by its identity. */
+    private readonly args: Thunk,
     /** The folder of the flake that lists the modules, for `"${self}/…"` paths. */
     private readonly flakeRoot?: string,
     /** The flake's outputs, to follow `self.nixosModules.x`. */
@@ -114,8 +114,9 @@ export class ModuleCollector {
     configReference = new ConfigReference(),
     /** The URLs of the flake's inputs, by name (for the table of well-known input modules). */
     private readonly inputUrls: ReadonlyMap<string, string> = new Map(),
+    /** Applies a module function to the arguments: the language server's keeps applications (value-reuse.ts). */
+    private readonly applyModule: (fn: Value, args: Thunk, site: CallSite) => Value = (fn, args, site) => evaluator.apply(fn, args, site),
   ) {
-    this.args = known(args);
     this.result = { modules: [], opaque: [], library: [], files: [], missing: [], declarations: [], configReference };
   }
 
@@ -203,7 +204,7 @@ export class ModuleCollector {
       }
       case 'lambda':
       case 'primop': {
-        const applied = this.evaluator.apply(value, this.args, { origin, evaluator: this.evaluator });
+        const applied = this.applyModule(value, this.args, { origin, evaluator: this.evaluator });
         this.addModuleValue(applied, origin, listedIn, depth);
         return;
       }
@@ -261,7 +262,7 @@ export class ModuleCollector {
     const forced = value.force();
     if (forced.kind === 'lambda' || forced.kind === 'primop') {
       const fileOrigin = { file: resolved, start: 0, end: 0 };
-      this.addModuleValue(this.evaluator.apply(forced, this.args, { origin: fileOrigin, evaluator: this.evaluator }), fileOrigin, resolved, depth, resolved);
+      this.addModuleValue(this.applyModule(forced, this.args, { origin: fileOrigin, evaluator: this.evaluator }), fileOrigin, resolved, depth, resolved);
     } else this.addModuleValue(forced, origin, resolved, depth, resolved);
   }
 

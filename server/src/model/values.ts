@@ -9,7 +9,7 @@
  */
 import type { SyntaxNode } from '../syntax/parser';
 import { activeBudget, allocate, textCells } from './budget';
-import { type Dependencies, inheritDependencies, isEmpty, isTracking, trackDependencies } from './dependencies';
+import { type Dependencies, currentRevision, holds, inheritDependencies, isEmpty, isTracking, keepsRecomputation, trackDependencies } from './dependencies';
 
 /** A place in a file, in UTF-16 offsets. */
 export interface Origin {
@@ -90,6 +90,11 @@ export interface UnknownKeyEntry {
   retry?: () => string | undefined;
   /** The name `retry` found, once it found one. */
   name?: string;
+  /**
+   * The revision (dependencies.ts) `name` was found in. A set kept from an earlier analysis (value-reuse.ts) asks
+   * again: the name may come from `config`, which another analysis merged differently.
+   */
+  nameRevision?: number;
 }
 
 export interface AttrsValue {
@@ -219,23 +224,36 @@ export class ValueThunk implements Thunk {
 export class LazyThunk implements Thunk {
   private state: 'idle' | 'forcing' | 'done' = 'idle';
   private value: Value | undefined;
+  /** The revision (dependencies.ts) in which the value was computed or last found to hold. */
+  private revision = 0;
   constructor(
     private compute: (() => Value) | undefined,
     readonly origin?: Origin,
   ) {}
   /** What computing the value read (only while a caller tracks dependencies); handed on each time it is used. */
   private dependencies: Dependencies | undefined;
+  /** Whether the value was computed while reads were tracked (so `dependencies` says all it read). */
+  private tracked = false;
   force(): Value {
     if (this.state === 'done') {
-      inheritDependencies(this.dependencies);
-      return this.value as Value;
+      if (this.compute === undefined || this.revision === currentRevision() || this.holdsAgain()) {
+        this.revision = currentRevision();
+        inheritDependencies(this.dependencies);
+        return this.value as Value;
+      }
+      // Kept from an earlier analysis, and something it read has changed since, or it was computed where nothing
+      // recorded what it read, or this host's budget is spent: computed again, as a fresh analysis would.
+      this.state = 'idle';
+      this.value = undefined;
+      this.dependencies = undefined;
     }
     if (this.state === 'forcing') return unknown('infinite recursion while evaluating this value', this.origin);
     this.state = 'forcing';
     let value: Value;
     let dependencies: Dependencies | undefined;
+    const tracking = isTracking();
     try {
-      if (isTracking()) {
+      if (tracking) {
         const tracked = trackDependencies(this.compute as () => Value);
         value = tracked.value;
         if (!isEmpty(tracked.dependencies)) dependencies = tracked.dependencies;
@@ -257,8 +275,21 @@ export class LazyThunk implements Thunk {
     this.state = 'done';
     this.value = value;
     this.dependencies = dependencies;
-    this.compute = undefined;
+    this.tracked = tracking;
+    this.revision = currentRevision();
+    // A later analysis may ask for the value again (value-reuse.ts) and need to compute it again.
+    if (!keepsRecomputation()) this.compute = undefined;
     return value;
+  }
+
+  /**
+   * Whether a value computed in an earlier analysis holds in this one: it was computed while its reads were tracked
+   * and they all still answer the same. Not once the active host's budget is spent: a fresh analysis would compute
+   * nothing more then, and a kept value must not let this one see further than that.
+   */
+  private holdsAgain(): boolean {
+    if (!this.tracked || activeBudget().exceeded) return false;
+    return this.dependencies === undefined || holds(this.dependencies);
   }
 }
 

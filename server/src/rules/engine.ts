@@ -9,6 +9,7 @@ import { SliceExpired, type TimeSlices, activeBudget } from '../model/budget';
 import { ReuseCache } from '../model/dependencies';
 import { type AnalysisOptions, type HostBuilder, type HostOutcome, discoverHosts } from '../model/hosts';
 import type { ImportFailure } from '../model/modules';
+import { ValueStore } from '../model/value-reuse';
 import type { Origin } from '../model/values';
 import type { Workspace } from '../model/workspace';
 import { unreadableText } from '../syntax/parser';
@@ -71,11 +72,16 @@ interface HostReport {
   faults: RuleFault[];
 }
 
-/** Hosts kept between analyses (see `ReuseCache`): the language server keeps one per workspace folder. */
-export type HostReuse = ReuseCache<HostOutcome<HostReport>>;
+/**
+ * Hosts kept between analyses (see `ReuseCache`), and inside a host the lazy values its analysis computed
+ * (value-reuse.ts): the language server keeps one per workspace folder.
+ */
+export class HostReuse extends ReuseCache<HostOutcome<HostReport>> {
+  readonly values = new ValueStore();
+}
 
 export function createHostReuse(): HostReuse {
-  return new ReuseCache();
+  return new HostReuse();
 }
 
 /** How modules.ts names a secrets file of a flake input among the host's library modules. */
@@ -99,7 +105,7 @@ function reportOn(host: HostModel): HostReport {
 }
 
 export function analyze(workspace: Workspace, scopes: string[], options: AnalysisOptions & { reuse?: HostReuse; slices?: TimeSlices; builder?: HostBuilder } = {}): AnalysisResult {
-  const discovery = discoverHosts(workspace, scopes, { ...options, finish: reportOn });
+  const discovery = discoverHosts(workspace, scopes, { ...options, values: options.reuse?.values, finish: reportOn });
   const findings: HostFinding[] = [];
   const faults: RuleFault[] = [];
 

@@ -1,0 +1,126 @@
+/**
+ * Reuse inside a host: lazy values kept from one analysis to the next.
+ *
+ * Host reuse (`ReuseCache` in dependencies.ts) keeps a whole host while none of its files changed; an edit in one of
+ * a host's 45 files still rebuilt all 45, every module function applied again and every value computed again. The
+ * language server now keeps one evaluator per workspace folder from one analysis to the next (a `ValueStore`), and
+ * with it the value of every file, every module function applied to its host's arguments and every flake's outputs
+ * applied to its inputs. A kept lazy value is used again only while everything it read answers as it did
+ * (`holds` in dependencies.ts, checked in `LazyThunk.force`); a value that read a host's merged `config` is computed
+ * again in every analysis, as the merge it saw is gone.
+ *
+ * An application is found again only when it is applied to the same objects. So each collection of a host's modules
+ * keeps its `config` reference (made unreadable again at the start of each analysis, as a new one is) and its module
+ * arguments while the values they are made of (the host's special arguments) are the same, and a flake keeps the
+ * inputs its outputs function is applied to. Which collection is which is told by what it starts from (its roots and
+ * their places) and by how many collections with the same start came before it in the analysis: a name given to
+ * another collection than the last time costs reuse, never correctness, as every value that read `config` is
+ * computed again anyway.
+ *
+ * The CLI analyses once and keeps nothing.
+ */
+import { ConfigReference } from './config-reference';
+import { type ReadAnswerer, Revisions } from './dependencies';
+import { Evaluator, type FileProvider } from './evaluator';
+import { moduleArguments } from './modules';
+import { type AttrsValue, type CallSite, type Thunk, type Value, LazyThunk, known } from './values';
+
+/** The `config` reference and module arguments of one collection of a host's modules. */
+export interface KeptArguments {
+  reference: ConfigReference;
+  args: Thunk;
+}
+
+interface KeptCollection extends KeptArguments {
+  specialArgs: Value | undefined;
+  lib: Value;
+  alone: boolean;
+}
+
+export class ValueStore {
+  private evaluator: Evaluator | undefined;
+  private files: FileProvider | undefined;
+  private revisions: Revisions | undefined;
+  private collections = new Map<string, KeptCollection>();
+  /** How many collections of each start the current analysis has made so far. */
+  private readonly taken = new Map<string, number>();
+  /** The collections the current analysis made (the others belong to hosts that are gone). */
+  private readonly used = new Set<string>();
+  private readonly applications = new WeakMap<Value, WeakMap<Thunk, LazyThunk>>();
+  private readonly flakeInputs = new WeakMap<Value, { declared: Value | undefined; inputs: Thunk }>();
+  /** Module applications the current analysis asked for, and how many of them it computed (not kept, or changed). */
+  applied = { asked: 0, computed: 0 };
+
+  /**
+   * Starts an analysis of the workspace as it is now (a new revision) and answers the evaluator that keeps values
+   * from one analysis to the next. A store used with another workspace starts over.
+   */
+  begin(files: FileProvider & ReadAnswerer): Evaluator {
+    const { evaluator, revisions } = this.for(files);
+    revisions.begin();
+    for (const key of this.collections.keys()) if (!this.used.has(key)) this.collections.delete(key);
+    this.used.clear();
+    this.taken.clear();
+    evaluator.forgetMissingImports();
+    this.applied = { asked: 0, computed: 0 };
+    return evaluator;
+  }
+
+  /** Runs one slice of the current analysis, with kept values checked against the workspace (dependencies.ts). */
+  during<T>(files: FileProvider & ReadAnswerer, compute: () => T): T {
+    return this.for(files).revisions.during(compute);
+  }
+
+  /** The evaluator and the record of reads kept for a workspace; a store used with another one starts over. */
+  private for(files: FileProvider & ReadAnswerer): { evaluator: Evaluator; revisions: Revisions } {
+    if (!this.evaluator || !this.revisions || this.files !== files) {
+      this.evaluator = new Evaluator(files);
+      this.files = files;
+      this.revisions = new Revisions(files);
+      this.collections = new Map();
+    }
+    return { evaluator: this.evaluator, revisions: this.revisions };
+  }
+
+  /** The reference and arguments of a collection of modules that starts as `start` says (see the header). */
+  argumentsFor(start: string, specialArgs: Value | undefined, lib: Value, alone: boolean): KeptArguments {
+    const occurrence = this.taken.get(start) ?? 0;
+    this.taken.set(start, occurrence + 1);
+    const key = `${start}#${occurrence}`;
+    this.used.add(key);
+    const kept = this.collections.get(key);
+    if (kept && kept.specialArgs === specialArgs && kept.lib === lib && kept.alone === alone) {
+      kept.reference.detach();
+      return kept;
+    }
+    const reference = new ConfigReference();
+    const collection: KeptCollection = { reference, args: known(moduleArguments(specialArgs, lib, reference, alone)), specialArgs, lib, alone };
+    this.collections.set(key, collection);
+    return collection;
+  }
+
+  /** A function applied to an argument, kept for the next analysis while what it read holds. */
+  apply(evaluator: Evaluator, fn: Value, argument: Thunk, site: CallSite): Value {
+    let byArgument = this.applications.get(fn);
+    if (!byArgument) this.applications.set(fn, (byArgument = new WeakMap()));
+    let application = byArgument.get(argument);
+    if (!application) {
+      application = new LazyThunk(() => {
+        this.applied.computed++;
+        return evaluator.apply(fn, argument, site);
+      }, site.origin);
+      byArgument.set(argument, application);
+    }
+    this.applied.asked++;
+    return application.force();
+  }
+
+  /** The inputs a flake's outputs function is applied to, the same while the function and the declared inputs are. */
+  inputsOf(outputs: Value, declared: Value | undefined, build: () => AttrsValue): Thunk {
+    const kept = this.flakeInputs.get(outputs);
+    if (kept && kept.declared === declared) return kept.inputs;
+    const inputs = known(build());
+    this.flakeInputs.set(outputs, { declared, inputs });
+    return inputs;
+  }
+}
