@@ -291,7 +291,9 @@ function startRequestPoller(page) {
       log(`request ${name} failed: ${status}`);
     }
     try { fs.unlinkSync(base + '.request'); } catch { /* already gone */ }
-    fs.writeFileSync(base + '.done', status + '\n');
+    // Written whole under another name and then renamed: a test that polls for `.done` must never read it empty.
+    fs.writeFileSync(base + '.done.tmp', status + '\n');
+    fs.renameSync(base + '.done.tmp', base + '.done');
   };
   const timer = setInterval(() => {
     if (stopped) return;
