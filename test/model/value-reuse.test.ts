@@ -76,6 +76,29 @@ describe('reusing values inside a host', () => {
     assert.equal(mismatches(), 0);
   });
 
+  it('keeps a value that read config while what it read answers the same', () => {
+    const workspace = new Workspace();
+    workspace.watched = true;
+    const reuse = createHostReuse();
+    /** The rollback script of the analysis as a value: the string configuration.nix builds from `config`. */
+    const rollbackScript = () => {
+      const [host] = analyze(workspace, [folder], { reuse }).hosts;
+      const unit = host.initrdUnits().units.find((candidate) => candidate.name === 'initrd-rollback-root');
+      assert.ok(unit && unit.scripts.length === 1, 'the host still has its rollback unit with one script');
+      return unit.scripts[0].value;
+    };
+    const first = rollbackScript();
+    // options.nix changes (a new parse, new declarations), but `config.rollback.snapshot` answers the same value.
+    edit(workspace, path.join(folder, 'options.nix'), (text) => `${text}# a comment\n`);
+    assert.equal(rollbackScript(), first);
+    // snapshot.nix changes what it answers: the script is computed again.
+    edit(workspace, path.join(folder, 'snapshot.nix'), (text) => text.replace('@start', '@blank'));
+    const changed = rollbackScript();
+    assert.notEqual(changed, first);
+    assert.match(JSON.stringify(changed), /@blank/);
+    edit(workspace, path.join(folder, 'snapshot.nix'), (text) => text.replace('@blank', '@start'));
+  });
+
   it('reports a file that cannot be evaluated at the import that reaches it in this analysis', () => {
     const workspace = new Workspace();
     workspace.watched = true;
@@ -128,6 +151,59 @@ describe('reusing values inside a host agrees with a fresh analysis (property)',
   it('on a host that reads its snapshot through config', () => {
     agreesUnderEdits(scratch, path.join(scratch, 'configuration.nix'), 25);
     agreesUnderEdits(scratch, path.join(scratch, 'snapshot.nix'), 25);
+  });
+
+  it('on a host whose modules change what they declare, define and read through config', () => {
+    // Whole-file variants, each a valid module: edits that change answers of `config` across files (a late
+    // condition, a set of options read as a whole, a default, a priority) rather than the syntax around them.
+    const variants: Record<string, string[]> = {
+      'options.nix': [
+        '{ lib, ... }:\n{\n  options.rollback.snapshot = lib.mkOption { type = lib.types.str; };\n}\n',
+        '{ lib, ... }:\n{\n  options.rollback.snapshot = lib.mkOption { type = lib.types.str; default = "rpool/nixos/empty@start"; };\n}\n',
+        '{ lib, ... }:\n{\n  options.rollback = {\n    enable = lib.mkEnableOption "rollback";\n    snapshot = lib.mkOption { type = lib.types.str; default = "rpool/nixos/empty@blank"; };\n  };\n}\n',
+        '{ lib, ... }:\n{\n  options.rollback.enable = lib.mkOption { type = lib.types.bool; default = true; };\n  options.rollback.snapshot = lib.mkOption { type = lib.types.str; };\n}\n',
+      ],
+      'snapshot.nix': [
+        '{\n  rollback.snapshot = "rpool/nixos/empty@start";\n}\n',
+        '{\n  rollback.snapshot = "rpool/nixos/empty@blank";\n}\n',
+        '{ lib, ... }:\n{\n  rollback.snapshot = lib.mkDefault "rpool/nixos/empty@start";\n}\n',
+        '{ }\n',
+        '{\n  rollback.enable = true;\n  rollback.snapshot = "rpool/nixos/empty@start";\n}\n',
+        '{ config, lib, ... }:\n{\n  rollback.enable = lib.mkDefault false;\n  rollback.snapshot = lib.mkIf config.rollback.enable "rpool/nixos/empty@start";\n}\n',
+      ],
+      'configuration.nix': [
+        'script = "zfs rollback -r ${config.rollback.snapshot}";',
+        'script = let cfg = config.rollback; in "zfs rollback -r ${cfg.snapshot}";',
+        'script = lib.mkIf config.rollback.enable "zfs rollback -r ${config.rollback.snapshot}";',
+        'script = "zfs rollback -r rpool/nixos/empty@start";',
+      ],
+    };
+    const host = mkdtempSync(path.join(os.tmpdir(), 'value-reuse-modules-'));
+    try {
+      writeSnapshotOptionHost(host);
+      const configuration = readFileSync(path.join(host, 'configuration.nix'), 'utf8');
+      const scriptLine = variants['configuration.nix'][0];
+      assert.ok(configuration.includes(scriptLine), 'the configuration still has the script line this test varies');
+      const files = Object.keys(variants);
+      const step = fc.record({ file: fc.constantFrom(...files), variant: fc.nat() });
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 1, maxLength: 10 }), (steps) => {
+          const workspace = new Workspace();
+          workspace.watched = true;
+          const reuse = createHostReuse();
+          analyze(workspace, [host], { reuse });
+          for (const { file, variant } of steps) {
+            const chosen = variants[file][variant % variants[file].length];
+            const text = file === 'configuration.nix' ? configuration.replace(scriptLine, chosen) : chosen;
+            workspace.setOverlay(SourceFile.fromText(path.join(host, file), text));
+            assert.equal(analysisSummary(analyze(workspace, [host], { reuse }), host), analysisSummary(analyze(workspace, [host]), host));
+          }
+        }),
+        { seed: 20261207, numRuns: 60 },
+      );
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 
   it('on a generated 2,000-line host (one file of many bindings)', () => {

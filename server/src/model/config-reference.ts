@@ -10,10 +10,10 @@
  * NixOS's modules may extend, a path an unreadable module might define, a cycle — all stay unknown.
  */
 import type { ConfigNode, Cover } from './config';
-import { recordAnalysisLocal } from './dependencies';
+import { AnswerCheck, currentRevision, isolated, recordAnswerCheck } from './dependencies';
 import { someConditionDeciding } from './late-condition';
 import { optionTypeOf } from './option-types';
-import { type ConfigReader, type Origin, type Thunk, type Value, LazyThunk, emptyAttrs, unknown } from './values';
+import { type AttrsValue, type ConfigReader, type ListValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, unknown } from './values';
 
 /** An option a module of the host declares (`lib.mkOption`, `lib.mkEnableOption`), by its path. */
 export interface OptionDeclaration {
@@ -218,9 +218,56 @@ export class Declarations {
 }
 
 /** The value of a declared option that something unreadable might define: unknown, naming what. */
-function coveredBy(path: string[], cover: Cover, origin?: Origin): Value {
+function coveredBy(path: string[], cover: Cover, origin?: Origin): UnknownValue {
   return unknown(`config.${path.join('.')}, which ${cover.what} might define`, origin);
 }
+
+/**
+ * A read of `config` made after the merge, as a value kept for the next analysis depends on it (value-reuse.ts): the
+ * value holds there while the same read answers the very same value object. Answers are compared by identity, which
+ * needs no deep comparison and is never wrong: a definition in a module whose value was kept answers the same object,
+ * and so do sets of options and lists whose members are the same (`ConfigReference.keep`); anything else is a new
+ * object, and the value that read it is computed again.
+ */
+class ConfigAnswer extends AnswerCheck {
+  /** When the check was last decided (a revision and the reference's state then), and what it found. */
+  private checkedIn = -1;
+  private checkedInState = -1;
+  private held = false;
+
+  constructor(
+    private readonly reference: ConfigReference,
+    private readonly path: string[],
+    private readonly origin: Origin | undefined,
+    readonly answer: Value | undefined,
+  ) {
+    super();
+  }
+
+  stillHolds(): boolean {
+    // While a late condition is being decided, the same read may answer otherwise than outside (late-condition.ts):
+    // asked then, the check is decided for that moment only.
+    if (someConditionDeciding()) return this.askAgain() === this.answer;
+    const revision = currentRevision();
+    const state = this.reference.state;
+    if (this.checkedIn !== revision || this.checkedInState !== state) {
+      this.checkedIn = revision;
+      this.checkedInState = state;
+      // Decided as failing while it is asked: met again inside its own answer (a cycle), it fails.
+      this.held = false;
+      this.held = this.askAgain() === this.answer;
+    }
+    return this.held;
+  }
+
+  /** The read made again now: in a frame of its own, as what it computes belongs to no value being computed. */
+  private askAgain(): Value | undefined {
+    return isolated(() => this.reference.read(this.path, this.origin));
+  }
+}
+
+/** A value of a read that is made anew from the merge (a set of options, a list, an unknown), kept to be answered again. */
+type Stable = AttrsValue | ListValue | UnknownValue;
 
 export class ConfigReference implements ConfigReader {
   private root: ConfigNode | undefined;
@@ -230,13 +277,26 @@ export class ConfigReference implements ConfigReader {
    * host reads the same option over and over: each definition under `mkIf cfg.enable` asks its late condition
    * again while the answer is not a boolean, and every module reads `config.<its namespace>`.
    */
-  private answers = new Map<Origin | undefined, Map<string, Value | undefined>>();
+  private answers = new Map<Origin | undefined, Map<string, ConfigAnswer>>();
+  /**
+   * The values made anew for a read in earlier analyses, by place and path: a read that makes an equal one answers the
+   * kept one instead, so that what read it can be kept too (`ConfigAnswer`). By origin object weakly: the places of
+   * an edited file are new objects, and what was kept for the old ones goes with them.
+   */
+  private readonly made = new WeakMap<Origin, Map<string, Stable>>();
+  private readonly madeWithoutOrigin = new Map<string, Stable>();
+  /** The checks of reads made while `config` is unreadable (they answer nothing), kept as `made` is. */
+  private readonly unreadable = new WeakMap<Origin, Map<string, ConfigAnswer>>();
+  private readonly unreadableWithoutOrigin = new Map<string, ConfigAnswer>();
+  /** Counts the changes between readable and unreadable: a check decided in one state is asked again in the next. */
+  state = 0;
 
   /** Makes `config` readable: the host's merged configuration and the options its modules declare. */
   attach(root: ConfigNode, declarations: Declarations): void {
     this.root = root;
     this.declarations = declarations;
     this.answers = new Map();
+    this.state++;
   }
 
   /**
@@ -247,24 +307,60 @@ export class ConfigReference implements ConfigReader {
     this.root = undefined;
     this.declarations = undefined;
     this.answers = new Map();
+    this.state++;
   }
 
   read(path: string[], origin?: Origin): Value | undefined {
-    // Recorded whether or not the configuration is merged yet: a value computed before the merge saw nothing here,
-    // and one computed after saw this merge; neither holds for another analysis.
-    recordAnalysisLocal();
     const root = this.root;
     const declarations = this.declarations;
-    if (!root || !declarations) return undefined;
-    // A read made while a late condition is being decided may see it as unknown (late-condition.ts): not kept.
-    if (someConditionDeciding()) return this.answer(root, declarations, path, origin);
+    // A value computed before the merge saw nothing here. The next analysis may compute it before its merge too, and
+    // then sees the same; computed after, the check asks the merged configuration and finds whether it differs.
+    if (!root || !declarations) {
+      recordAnswerCheck(this.unreadableCheck(path, origin));
+      return undefined;
+    }
+    // A read made while a late condition is being decided may see it as unknown (late-condition.ts): its answer is
+    // not kept for other reads, and its check compares what the read answers wherever it is asked again.
+    if (someConditionDeciding()) {
+      const answer = this.answer(root, declarations, path, origin);
+      recordAnswerCheck(new ConfigAnswer(this, path, origin, answer));
+      return answer;
+    }
     let byPath = this.answers.get(origin);
     if (!byPath) this.answers.set(origin, (byPath = new Map()));
     const key = path.join('\0');
-    if (byPath.has(key)) return byPath.get(key);
-    const value = this.answer(root, declarations, path, origin);
-    byPath.set(key, value);
-    return value;
+    let answered = byPath.get(key);
+    if (!answered) {
+      answered = new ConfigAnswer(this, path, origin, this.answer(root, declarations, path, origin));
+      byPath.set(key, answered);
+    }
+    recordAnswerCheck(answered);
+    return answered.answer;
+  }
+
+  private unreadableCheck(path: string[], origin: Origin | undefined): ConfigAnswer {
+    let byPath = origin ? this.unreadable.get(origin) : this.unreadableWithoutOrigin;
+    if (!byPath) this.unreadable.set(origin!, (byPath = new Map()));
+    const key = path.join('\0');
+    let check = byPath.get(key);
+    if (!check) byPath.set(key, (check = new ConfigAnswer(this, path, origin, undefined)));
+    return check;
+  }
+
+  /**
+   * A value this reference makes anew for a read (a set of options, a list of definitions, an unknown), or the one an
+   * earlier analysis made at the same place and path when they are equal: a set of options with the same names and
+   * openness (its members are read on lazily, each a read of its own), a list of the same item thunks, an unknown for
+   * the same reason. Values read from definitions pass through as they are, never through this.
+   */
+  private keep<T extends Stable>(origin: Origin | undefined, path: string[], made: T): T {
+    let byPath = origin ? this.made.get(origin) : this.madeWithoutOrigin;
+    if (!byPath) this.made.set(origin!, (byPath = new Map()));
+    const key = path.join('\0');
+    const kept = byPath.get(key);
+    if (kept && sameMade(kept, made)) return kept as T;
+    byPath.set(key, made);
+    return made;
   }
 
   /** What a read of `config.<path>` gives, computed afresh. */
@@ -299,7 +395,7 @@ export class ConfigReference implements ConfigReader {
     if (definitions.length === 0) {
       // A module that cannot be read might define it: the value is unknown for that module's sake, and says so (so
       // --explain counts it under the module's cause: a missing file, an unknown input).
-      if (node.covers.length > 0) return coveredBy(path, node.covers[0], origin);
+      if (node.covers.length > 0) return this.keep(origin, path, coveredBy(path, node.covers[0], origin));
       if (!declared.default) return undefined;
       return declared.default.force();
     }
@@ -312,8 +408,9 @@ export class ConfigReference implements ConfigReader {
     }
     if (definitions.every((definition) => definition.value.kind === 'list')) {
       const list = node.list();
-      if (node.covers.length > 0) return coveredBy(path, node.covers[0], origin);
-      return list.open || list.items.some((item) => item.definition.conditional) ? undefined : { kind: 'list', items: list.items.map((item) => item.thunk), origin };
+      if (node.covers.length > 0) return this.keep(origin, path, coveredBy(path, node.covers[0], origin));
+      if (list.open || list.items.some((item) => item.definition.conditional)) return undefined;
+      return this.keep(origin, path, { kind: 'list', items: list.items.map((item) => item.thunk), origin });
     }
     const resolved = node.scalar();
     return resolved.state === 'known' ? resolved.value : undefined;
@@ -340,6 +437,20 @@ export class ConfigReference implements ConfigReader {
       // such as `config.sops.secrets.<n>.path`), as it was before the merge: rules recognise such names.
       attrs.fallback = (name, at) => ({ kind: 'symbol', path: ['config', ...path, name], origin: at ?? origin, config: this });
     }
-    return attrs;
+    return this.keep(origin, path, attrs);
   }
+}
+
+/** Whether two values made anew for one read say the same (see `ConfigReference.keep`). */
+function sameMade(kept: Stable, made: Stable): boolean {
+  if (kept.kind === 'unknown' || made.kind === 'unknown') return kept.kind === 'unknown' && made.kind === 'unknown' && kept.reason === made.reason;
+  if (kept.kind === 'list' || made.kind === 'list') {
+    if (kept.kind !== 'list' || made.kind !== 'list' || kept.items.length !== made.items.length) return false;
+    return kept.items.every((item, index) => item === made.items[index]);
+  }
+  if (kept.entries.size !== made.entries.size || (kept.open === undefined) !== (made.open === undefined)) return false;
+  if (kept.unknownKeys.length > 0 || made.unknownKeys.length > 0) return false;
+  const names = made.entries.keys();
+  for (const name of kept.entries.keys()) if (names.next().value !== name) return false;
+  return true;
 }

@@ -18,6 +18,18 @@ export interface MissingImportRecord {
 }
 
 /**
+ * A read whose answer is not a file's but a computation's (a host's merged `config`): checked by asking it again and
+ * comparing the answers (config-reference.ts). Asking may evaluate, so `holds` asks only once a frame's file reads
+ * all hold, and in a frame of its own (`isolated`).
+ */
+export abstract class AnswerCheck {
+  /** Whether the read, made again now, answers what it answered when it was recorded. */
+  abstract stillHolds(): boolean;
+}
+
+type Item = string | MissingImportRecord | Dependencies | AnswerCheck;
+
+/**
  * What one computation depended on. A frame holds, in the order they happened, its own reads (keys the workspace
  * can answer again, `Workspace.answer`), the imports of missing files it met (one record per import expression, kept
  * by identity so that reuse adds no copies), and links to the frames of the computations it used: a thunk forced
@@ -26,15 +38,15 @@ export interface MissingImportRecord {
  * changes after, so the links form a graph without cycles that `flattenDependencies` walks once per kept result.
  */
 export class Dependencies {
-  /** Read keys (strings), missing-import records and linked frames, first occurrence first. */
-  items: Set<string | MissingImportRecord | Dependencies> | undefined;
+  /** Read keys (strings), missing-import records, answer checks and linked frames, first occurrence first. */
+  items: Set<Item> | undefined;
   /** The revision (see `Revisions`) in which the computation ran: its reads answered then as they were recorded. */
   readonly revision = revisionNow;
   /** The last revision in which `holds` checked this frame, and what it found. */
   checkedIn = -1;
   held = false;
 
-  add(item: string | MissingImportRecord | Dependencies): void {
+  add(item: Item): void {
     (this.items ??= new Set()).add(item);
   }
 }
@@ -52,11 +64,11 @@ let revisionNow = 0;
 let revisions: Revisions | undefined;
 
 /**
- * The key of a read that holds for the current analysis only. Two kinds of value record it: one that read a host's
- * merged `config` (made of every module of the host, so never answered again on its own), and one that names the
- * place it was first asked for from (a file that cannot be imported is unknown "at" the import that reached it
- * first). A lazy value that recorded it is computed again in the next analysis (value-reuse.ts). A kept host needs no
- * such check, as its reads of the files it consists of decide both, so `ReuseCache.obtain` skips the key.
+ * The key of a read that holds for the current analysis only: a value that names the place it was first asked for
+ * from records it (a file that cannot be imported is unknown "at" the import that reached it first). A lazy value
+ * that recorded it is computed again in the next analysis (value-reuse.ts). A kept host needs no such check, as its
+ * reads of the files it consists of decide it, so `ReuseCache.obtain` skips the key. (Reads of a host's merged
+ * `config` are checked by asking them again instead: `AnswerCheck`.)
  */
 export const ANALYSIS_LOCAL = 'local\0';
 
@@ -79,6 +91,11 @@ export function recordRead(kind: string, target: string): void {
 
 export function recordMissingImport(failure: MissingImportRecord): void {
   current?.add(failure);
+}
+
+/** Records a read that a later analysis checks by asking it again (see `AnswerCheck`). */
+export function recordAnswerCheck(check: AnswerCheck): void {
+  current?.add(check);
 }
 
 /** Adds what an earlier computation depended on to the open frame (its value is being used again). */
@@ -122,7 +139,7 @@ export function flattenDependencies(frames: Dependencies[]): { reads: Set<string
   const reads = new Set<string>();
   const missingImports = new Set<MissingImportRecord>();
   const visited = new Set<Dependencies>();
-  const stack: Iterator<string | MissingImportRecord | Dependencies>[] = [];
+  const stack: Iterator<Item>[] = [];
   const enter = (frame: Dependencies) => {
     if (visited.has(frame) || !frame.items) return;
     visited.add(frame);
@@ -135,10 +152,26 @@ export function flattenDependencies(frames: Dependencies[]): { reads: Set<string
       if (next.done) stack.pop();
       else if (typeof next.value === 'string') reads.add(next.value);
       else if (next.value instanceof Dependencies) enter(next.value);
-      else missingImports.add(next.value);
+      // A kept host is decided by the files it read (see `ANALYSIS_LOCAL`): answer checks are for values inside it.
+      else if (!(next.value instanceof AnswerCheck)) missingImports.add(next.value);
     }
   }
   return { reads, missingImports };
+}
+
+/**
+ * Runs a computation whose reads must not count for the open frame, but are still recorded by every lazy value it
+ * computes (asking an answer check again evaluates, and a value computed then may be used later by a value that must
+ * know what it read).
+ */
+export function isolated<T>(compute: () => T): T {
+  const outer = current;
+  current = new Dependencies();
+  try {
+    return compute();
+  } finally {
+    current = outer;
+  }
 }
 
 /** Runs a computation whose reads must not count for the open frame (checking whether a kept result still holds). */
@@ -208,6 +241,9 @@ export class ReuseCache<T> {
       return kept.value;
     }
     this.computed.push(key);
+    // The kept result is replaced below: dropping it first lets what only it holds be collected while the new one is
+    // computed, instead of being copied by every scavenge on the way and promoted.
+    this.entries.delete(key);
     const { value, dependencies } = trackDependencies(compute);
     const { reads, missingImports } = flattenDependencies([dependencies, ...alsoDependsOn]);
     reads.delete(ANALYSIS_LOCAL);
@@ -310,40 +346,49 @@ export class Revisions {
 
 /**
  * Whether what a frame depended on still answers the same in the current revision: no read of it or of the frames it
- * links to changed since the revision each frame was computed in, and none holds for its own analysis only. Each frame
- * is decided once per revision. The walk is depth first and iterative, as chains of forced thunks may be thousands
- * deep: a frame holds once everything it links to was walked and held; a changed read fails the frames on the way
- * to it.
+ * links to changed since the revision each frame was computed in, none holds for its own analysis only, and every
+ * answer check (a read of a host's merged `config`) answers again what it answered. Each frame is decided once per
+ * revision. The walk is depth first and iterative, as chains of forced thunks may be thousands deep: a frame holds
+ * once everything it links to was walked and held and then its own answer checks held; a changed read fails the
+ * frames on the way to it.
+ *
+ * Answer checks evaluate, and evaluating may ask again about a frame this walk has entered but not decided (a value
+ * that the answer is computed from): such a frame reads as not holding until it is decided, so that the value is
+ * computed afresh rather than trusted before its own checks ran.
  */
 export function holds(frame: Dependencies): boolean {
   const checker = revisions;
   if (!checker) return false;
   if (frame.checkedIn === revisionNow) return frame.held;
-  const stack: { frame: Dependencies; items: Iterator<string | MissingImportRecord | Dependencies> | undefined }[] = [];
+  const stack: { frame: Dependencies; items: Iterator<Item> | undefined; checks: AnswerCheck[] }[] = [];
   const enter = (next: Dependencies) => {
     next.checkedIn = revisionNow;
-    next.held = true;
-    stack.push({ frame: next, items: next.items?.values() });
+    next.held = false;
+    stack.push({ frame: next, items: next.items?.values(), checks: [] });
   };
   enter(frame);
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const step = top.items?.next();
-    if (!step || step.done) {
-      stack.pop();
-      continue;
-    }
-    const item = step.value;
     let failed = false;
-    if (typeof item === 'string') failed = item === ANALYSIS_LOCAL || !checker.unchangedSince(item, top.frame.revision);
-    else if (item instanceof Dependencies) {
-      if (item.checkedIn !== revisionNow) enter(item);
-      else failed = !item.held;
+    if (!step || step.done) {
+      // Everything the frame links to holds: now ask its own checks again (which may evaluate).
+      failed = !top.checks.every((check) => check.stillHolds());
+      if (!failed) {
+        top.frame.held = true;
+        stack.pop();
+        continue;
+      }
+    } else {
+      const item = step.value;
+      if (typeof item === 'string') failed = item === ANALYSIS_LOCAL || !checker.unchangedSince(item, top.frame.revision);
+      else if (item instanceof Dependencies) {
+        if (item.checkedIn !== revisionNow) enter(item);
+        else failed = !item.held;
+      } else if (item instanceof AnswerCheck) top.checks.push(item);
     }
-    if (failed) {
-      for (const open of stack) open.frame.held = false;
-      return false;
-    }
+    // Every frame still open leads to the failure; they were marked as not holding on entry.
+    if (failed) return false;
   }
   return frame.held;
 }

@@ -6,16 +6,18 @@
  * language server now keeps one evaluator per workspace folder from one analysis to the next (a `ValueStore`), and
  * with it the value of every file, every module function applied to its host's arguments and every flake's outputs
  * applied to its inputs. A kept lazy value is used again only while everything it read answers as it did
- * (`holds` in dependencies.ts, checked in `LazyThunk.force`); a value that read a host's merged `config` is computed
- * again in every analysis, as the merge it saw is gone.
+ * (`holds` in dependencies.ts, checked in `LazyThunk.force`). A value that read a host's merged `config` is checked
+ * by asking each of its reads again of the new merge: it is kept while every one answers the very same value
+ * (config-reference.ts, `ConfigAnswer`), so an edit of one module recomputes the values that read what it defines,
+ * not every value that read `config`.
  *
  * An application is found again only when it is applied to the same objects. So each collection of a host's modules
  * keeps its `config` reference (made unreadable again at the start of each analysis, as a new one is) and its module
  * arguments while the values they are made of (the host's special arguments) are the same, and a flake keeps the
  * inputs its outputs function is applied to. Which collection is which is told by what it starts from (its roots and
  * their places) and by how many collections with the same start came before it in the analysis: a name given to
- * another collection than the last time costs reuse, never correctness, as every value that read `config` is
- * computed again anyway.
+ * another collection than the last time costs reuse, never correctness: a read of another collection's `config`
+ * answers other objects, and the value that made it is computed again.
  *
  * The CLI analyses once and keeps nothing.
  */
