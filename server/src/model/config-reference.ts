@@ -348,19 +348,28 @@ export class ConfigReference implements ConfigReader {
   }
 
   /**
-   * A value this reference makes anew for a read (a set of options, a list of definitions, an unknown), or the one an
-   * earlier analysis made at the same place and path when they are equal: a set of options with the same names and
-   * openness (its members are read on lazily, each a read of its own), a list of the same item thunks, an unknown for
-   * the same reason. Values read from definitions pass through as they are, never through this.
+   * A value this reference makes anew for a read (a list of definitions, an unknown), or the one an earlier analysis
+   * made at the same place and path when they are equal: a list of the same item thunks, an unknown for the same
+   * reason. (A set of options is kept by `namespace` itself, while it has the same names and openness: its members
+   * are read on lazily, each a read of its own.) Values read from definitions pass through as they are, never
+   * through this.
    */
   private keep<T extends Stable>(origin: Origin | undefined, path: string[], made: T): T {
+    const kept = this.madeAt(origin, path);
+    if (kept && sameMade(kept, made)) return kept as T;
+    this.remember(origin, path, made);
+    return made;
+  }
+
+  /** What an earlier analysis made for a read at this place and path (see `keep`). */
+  private madeAt(origin: Origin | undefined, path: string[]): Stable | undefined {
+    return (origin ? this.made.get(origin) : this.madeWithoutOrigin)?.get(path.join('\0'));
+  }
+
+  private remember(origin: Origin | undefined, path: string[], made: Stable): void {
     let byPath = origin ? this.made.get(origin) : this.madeWithoutOrigin;
     if (!byPath) this.made.set(origin!, (byPath = new Map()));
-    const key = path.join('\0');
-    const kept = byPath.get(key);
-    if (kept && sameMade(kept, made)) return kept as T;
-    byPath.set(key, made);
-    return made;
+    byPath.set(path.join('\0'), made);
   }
 
   /** What a read of `config.<path>` gives, computed afresh. */
@@ -427,18 +436,32 @@ export class ConfigReference implements ConfigReader {
    * unless the host's own modules declare the whole namespace and nothing unreadable defines into it.
    */
   private namespace(node: ConfigNode, path: string[], origin: Origin | undefined, ownNamespace: boolean): Value {
-    const attrs = emptyAttrs(origin);
     const names = new Set(node.childNames());
     for (const name of this.declarations?.childrenOf(path) ?? []) names.add(name);
+    const open = !ownNamespace || node.open;
+    // The set an earlier analysis made here, when it says the same, before making a member for every name: a set
+    // such as `config.systemd.services` has hundreds, and most reads of it find it unchanged.
+    const kept = this.madeAt(origin, path);
+    if (kept?.kind === 'attrs' && (kept.open !== undefined) === open && sameNames(kept, names)) return kept;
+    const attrs = emptyAttrs(origin);
     for (const name of names) attrs.entries.set(name, { thunk: new LazyThunk(() => this.member(path, name, origin), origin) });
-    if (!ownNamespace || node.open) {
+    if (open) {
       attrs.open = unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin);
       // A member nothing in reach defines stays `config.<path>` by name (an option of NixOS or of an input module,
       // such as `config.sops.secrets.<n>.path`), as it was before the merge: rules recognise such names.
       attrs.fallback = (name, at) => ({ kind: 'symbol', path: ['config', ...path, name], origin: at ?? origin, config: this });
     }
-    return this.keep(origin, path, attrs);
+    this.remember(origin, path, attrs);
+    return attrs;
   }
+}
+
+/** Whether a kept set of options has exactly these names, in this order, and no names it could not read. */
+function sameNames(kept: AttrsValue, names: Set<string>): boolean {
+  if (kept.entries.size !== names.size || kept.unknownKeys.length > 0) return false;
+  const wanted = names.values();
+  for (const name of kept.entries.keys()) if (wanted.next().value !== name) return false;
+  return true;
 }
 
 /** Whether two values made anew for one read say the same (see `ConfigReference.keep`). */
@@ -448,9 +471,6 @@ function sameMade(kept: Stable, made: Stable): boolean {
     if (kept.kind !== 'list' || made.kind !== 'list' || kept.items.length !== made.items.length) return false;
     return kept.items.every((item, index) => item === made.items[index]);
   }
-  if (kept.entries.size !== made.entries.size || (kept.open === undefined) !== (made.open === undefined)) return false;
-  if (kept.unknownKeys.length > 0 || made.unknownKeys.length > 0) return false;
-  const names = made.entries.keys();
-  for (const name of kept.entries.keys()) if (names.next().value !== name) return false;
-  return true;
+  // Sets of options are compared before they are made (`ConfigReference.namespace`): a set made anew is a new one.
+  return false;
 }
