@@ -269,6 +269,25 @@ class ConfigAnswer extends AnswerCheck {
 /** A value of a read that is made anew from the merge (a set of options, a list, an unknown), kept to be answered again. */
 type Stable = AttrsValue | ListValue | UnknownValue;
 
+/**
+ * Something kept from one analysis to the next for a read, by its place and path. By origin object weakly: the places
+ * of an edited file are new objects, and what was kept for the old ones goes with them.
+ */
+class KeptByPlace<T> {
+  private readonly byOrigin = new WeakMap<Origin, Map<string, T>>();
+  private readonly withoutOrigin = new Map<string, T>();
+
+  get(origin: Origin | undefined, path: string[]): T | undefined {
+    return (origin ? this.byOrigin.get(origin) : this.withoutOrigin)?.get(path.join('\0'));
+  }
+
+  set(origin: Origin | undefined, path: string[], value: T): void {
+    let byPath = origin ? this.byOrigin.get(origin) : this.withoutOrigin;
+    if (!byPath) this.byOrigin.set(origin!, (byPath = new Map()));
+    byPath.set(path.join('\0'), value);
+  }
+}
+
 export class ConfigReference implements ConfigReader {
   private root: ConfigNode | undefined;
   private declarations: Declarations | undefined;
@@ -279,15 +298,12 @@ export class ConfigReference implements ConfigReader {
    */
   private answers = new Map<Origin | undefined, Map<string, ConfigAnswer>>();
   /**
-   * The values made anew for a read in earlier analyses, by place and path: a read that makes an equal one answers the
-   * kept one instead, so that what read it can be kept too (`ConfigAnswer`). By origin object weakly: the places of
-   * an edited file are new objects, and what was kept for the old ones goes with them.
+   * The values made anew for a read in earlier analyses: a read that makes an equal one answers the kept one instead,
+   * so that what read it can be kept too (`ConfigAnswer`).
    */
-  private readonly made = new WeakMap<Origin, Map<string, Stable>>();
-  private readonly madeWithoutOrigin = new Map<string, Stable>();
-  /** The checks of reads made while `config` is unreadable (they answer nothing), kept as `made` is. */
-  private readonly unreadable = new WeakMap<Origin, Map<string, ConfigAnswer>>();
-  private readonly unreadableWithoutOrigin = new Map<string, ConfigAnswer>();
+  private readonly made = new KeptByPlace<Stable>();
+  /** The checks of reads made while `config` is unreadable (they answer nothing). */
+  private readonly unreadable = new KeptByPlace<ConfigAnswer>();
   /** Counts the changes between readable and unreadable: a check decided in one state is asked again in the next. */
   state = 0;
 
@@ -339,11 +355,8 @@ export class ConfigReference implements ConfigReader {
   }
 
   private unreadableCheck(path: string[], origin: Origin | undefined): ConfigAnswer {
-    let byPath = origin ? this.unreadable.get(origin) : this.unreadableWithoutOrigin;
-    if (!byPath) this.unreadable.set(origin!, (byPath = new Map()));
-    const key = path.join('\0');
-    let check = byPath.get(key);
-    if (!check) byPath.set(key, (check = new ConfigAnswer(this, path, origin, undefined)));
+    let check = this.unreadable.get(origin, path);
+    if (!check) this.unreadable.set(origin, path, (check = new ConfigAnswer(this, path, origin, undefined)));
     return check;
   }
 
@@ -355,21 +368,10 @@ export class ConfigReference implements ConfigReader {
    * through this.
    */
   private keep<T extends Stable>(origin: Origin | undefined, path: string[], made: T): T {
-    const kept = this.madeAt(origin, path);
+    const kept = this.made.get(origin, path);
     if (kept && sameMade(kept, made)) return kept as T;
-    this.remember(origin, path, made);
+    this.made.set(origin, path, made);
     return made;
-  }
-
-  /** What an earlier analysis made for a read at this place and path (see `keep`). */
-  private madeAt(origin: Origin | undefined, path: string[]): Stable | undefined {
-    return (origin ? this.made.get(origin) : this.madeWithoutOrigin)?.get(path.join('\0'));
-  }
-
-  private remember(origin: Origin | undefined, path: string[], made: Stable): void {
-    let byPath = origin ? this.made.get(origin) : this.madeWithoutOrigin;
-    if (!byPath) this.made.set(origin!, (byPath = new Map()));
-    byPath.set(path.join('\0'), made);
   }
 
   /** What a read of `config.<path>` gives, computed afresh. */
@@ -441,7 +443,7 @@ export class ConfigReference implements ConfigReader {
     const open = !ownNamespace || node.open;
     // The set an earlier analysis made here, when it says the same, before making a member for every name: a set
     // such as `config.systemd.services` has hundreds, and most reads of it find it unchanged.
-    const kept = this.madeAt(origin, path);
+    const kept = this.made.get(origin, path);
     if (kept?.kind === 'attrs' && (kept.open !== undefined) === open && sameNames(kept, names)) return kept;
     const attrs = emptyAttrs(origin);
     for (const name of names) attrs.entries.set(name, { thunk: new LazyThunk(() => this.member(path, name, origin), origin) });
@@ -451,7 +453,7 @@ export class ConfigReference implements ConfigReader {
       // such as `config.sops.secrets.<n>.path`), as it was before the merge: rules recognise such names.
       attrs.fallback = (name, at) => ({ kind: 'symbol', path: ['config', ...path, name], origin: at ?? origin, config: this });
     }
-    this.remember(origin, path, attrs);
+    this.made.set(origin, path, attrs);
     return attrs;
   }
 }

@@ -165,19 +165,17 @@ export function flattenDependencies(frames: Dependencies[]): { reads: Set<string
  * know what it read).
  */
 export function isolated<T>(compute: () => T): T {
-  const outer = current;
-  current = new Dependencies();
-  try {
-    return compute();
-  } finally {
-    current = outer;
-  }
+  return inFrame(new Dependencies(), compute);
 }
 
 /** Runs a computation whose reads must not count for the open frame (checking whether a kept result still holds). */
 export function untracked<T>(compute: () => T): T {
+  return inFrame(undefined, compute);
+}
+
+function inFrame<T>(frame: Dependencies | undefined, compute: () => T): T {
   const outer = current;
-  current = undefined;
+  current = frame;
   try {
     return compute();
   } finally {
@@ -360,11 +358,11 @@ export function holds(frame: Dependencies): boolean {
   const checker = revisions;
   if (!checker) return false;
   if (frame.checkedIn === revisionNow) return frame.held;
-  const stack: { frame: Dependencies; items: Iterator<Item> | undefined; checks: AnswerCheck[] }[] = [];
+  const stack: { frame: Dependencies; items: Iterator<Item> | undefined; checks?: AnswerCheck[] }[] = [];
   const enter = (next: Dependencies) => {
     next.checkedIn = revisionNow;
     next.held = false;
-    stack.push({ frame: next, items: next.items?.values(), checks: [] });
+    stack.push({ frame: next, items: next.items?.values() });
   };
   enter(frame);
   while (stack.length > 0) {
@@ -373,7 +371,7 @@ export function holds(frame: Dependencies): boolean {
     let failed = false;
     if (!step || step.done) {
       // Everything the frame links to holds: now ask its own checks again (which may evaluate).
-      failed = !top.checks.every((check) => check.stillHolds());
+      failed = top.checks !== undefined && !top.checks.every((check) => check.stillHolds());
       if (!failed) {
         top.frame.held = true;
         stack.pop();
@@ -385,7 +383,7 @@ export function holds(frame: Dependencies): boolean {
       else if (item instanceof Dependencies) {
         if (item.checkedIn !== revisionNow) enter(item);
         else failed = !item.held;
-      } else if (item instanceof AnswerCheck) top.checks.push(item);
+      } else if (item instanceof AnswerCheck) (top.checks ??= []).push(item);
     }
     // Every frame still open leads to the failure; they were marked as not holding on entry.
     if (failed) return false;
