@@ -96,13 +96,26 @@ const ELEMENT_LEVELS: string[][] = [
   ['virtualisation', 'fileSystems', '*'],
 ];
 
-function matches(pattern: string[], path: string[]): boolean {
-  if (pattern.length !== path.length) return false;
-  return pattern.every((part, index) => part === '*' || part === path[index]);
+/**
+ * The patterns of `ELEMENT_LEVELS` a path can still match or grow into, one bit each: a node knows its own from its
+ * parent's and its name, so it can tell whether it is at an element level without making its path.
+ */
+const ANY_ELEMENT_LEVEL = (1 << ELEMENT_LEVELS.length) - 1;
+
+function elementPatternsBelow(patterns: number, depth: number, name: string): number {
+  let below = 0;
+  for (let index = 0; index < ELEMENT_LEVELS.length; index++) {
+    if ((patterns & (1 << index)) === 0) continue;
+    const part = ELEMENT_LEVELS[index][depth];
+    if (part === '*' || part === name) below |= 1 << index;
+  }
+  return below;
 }
 
-function isElementLevel(path: string[]): boolean {
-  return ELEMENT_LEVELS.some((pattern) => matches(pattern, path));
+function elementPatternsOf(path: string[]): number {
+  let patterns = ANY_ELEMENT_LEVEL;
+  for (let depth = 0; depth < path.length && patterns !== 0; depth++) patterns = elementPatternsBelow(patterns, depth, path[depth]);
+  return patterns;
 }
 
 /** What a path evaluates to in the merged configuration. */
@@ -110,6 +123,9 @@ export type Resolved<T> =
   | { state: 'known'; value: T; definitions: Definition[] }
   | { state: 'absent' }
   | { state: 'unknown'; what: string; origin?: Origin };
+
+/** The answer for a path nothing defines (shared: an answer is never changed by its readers). */
+const ABSENT: Resolved<never> = Object.freeze({ state: 'absent' });
 
 interface ExpandContext {
   conditional: boolean;
@@ -133,6 +149,12 @@ const NO_DEFINITIONS: { definitions: Definition[]; uncertain: boolean } = Object
 
 const NO_SCOPED: ScopedCover[] = [];
 
+/** The definitions of a node nothing defines (shared: a node's definitions are never changed once it is made). */
+const NO_DEFINITION_LIST: Definition[] = Object.freeze([]) as unknown as Definition[];
+
+/** The path of a node made below another, until it is asked for (`ConfigNode.path`). */
+const NO_PATH: string[] = Object.freeze([]) as unknown as string[];
+
 /** The covers of a node that meets none of its own (shared: covers lists are never changed once a node is made). */
 const NO_COVERS: Cover[] = Object.freeze([]) as unknown as Cover[];
 
@@ -151,9 +173,20 @@ export class ConfigNode {
   private filtered: { definitions: Definition[]; uncertain: boolean } | undefined;
   private isElement: boolean | undefined;
   private allCovers: Cover[] | undefined;
+  /**
+   * The path, made when first asked. A child knows its parent and its name: most nodes are leaves a rule reads once
+   * (the disko layout asks every dataset for a dozen options it seldom sets) and never ask for their path.
+   */
+  private fullPath: string[] | undefined;
+  private parentNode: ConfigNode | undefined;
+  private nameInParent = '';
+  /** The length of the path, known without making it. */
+  private depth: number;
+  /** The element levels the path matches or leads to (`elementPatternsBelow`). */
+  private elementPatterns: number;
 
   constructor(
-    readonly path: string[],
+    path: string[],
     readonly definitions: Definition[],
     /** Covers met at this node itself (those of the nodes above it are `inherited`). */
     private readonly ownCovers: Cover[],
@@ -165,7 +198,29 @@ export class ConfigNode {
      * allocate a list per option read.
      */
     private readonly inherited: readonly Cover[] = [],
-  ) {}
+  ) {
+    this.fullPath = path;
+    this.depth = path.length;
+    this.elementPatterns = elementPatternsOf(path);
+  }
+
+  /** A child node, which makes its path from its parent's when asked. */
+  private static below(parent: ConfigNode, name: string, definitions: Definition[], ownCovers: Cover[], scoped: ScopedCover[]): ConfigNode {
+    const node = new ConfigNode(NO_PATH, definitions, ownCovers, scoped, parent.covers);
+    node.fullPath = undefined;
+    node.parentNode = parent;
+    node.nameInParent = name;
+    node.depth = parent.depth + 1;
+    node.elementPatterns = parent.elementPatterns === 0 ? 0 : elementPatternsBelow(parent.elementPatterns, parent.depth, name);
+    return node;
+  }
+
+  get path(): string[] {
+    if (this.fullPath) return this.fullPath;
+    this.fullPath = [...this.parentNode!.path, this.nameInParent];
+    this.parentNode = undefined;
+    return this.fullPath;
+  }
 
   /** Contributions that might define anything at this path: the node's own and those of every node above it. */
   get covers(): Cover[] {
@@ -175,7 +230,12 @@ export class ConfigNode {
   }
 
   get elementLevel(): boolean {
-    this.isElement ??= isElementLevel(this.path);
+    if (this.isElement === undefined) {
+      this.isElement = false;
+      for (let index = 0; index < ELEMENT_LEVELS.length && !this.isElement; index++) {
+        this.isElement = (this.elementPatterns & (1 << index)) !== 0 && ELEMENT_LEVELS[index].length === this.depth;
+      }
+    }
     return this.isElement;
   }
 
@@ -202,41 +262,42 @@ export class ConfigNode {
   }
 
   child(name: string): ConfigNode {
-    let node = this.children?.get(name);
-    if (node) return node;
-    const childPath = [...this.path, name];
+    const known = this.children?.get(name);
+    if (known) return known;
     const elementLevel = this.elementLevel;
     const parents = elementLevel ? this.effective().definitions : this.definitions;
-    const definitions: Definition[] = [];
-    // Most nodes meet no cover of their own: those keep the shared empty list (NO_COVERS), not one each.
-    let covers: Cover[] | undefined;
-    const addCover = (cover: Cover) => (covers ??= []).push(cover);
-    for (const parent of parents) {
+    const gathered = new Gathered(this, name);
+    // Index loops: this runs for every node of every analysis, and an unoptimised for-of makes an iterator each time.
+    for (let index = 0; index < parents.length; index++) {
+      const parent = parents[index];
       const value = parent.value;
       if (value.kind === 'symbol') {
         // `fileSystems = config.x;`: a whole set we cannot see into.
-        addCover({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: eagerConditional(parent) || !!parent.late });
+        gathered.addCover({ what: `${this.path.join('.')} is the value of ${value.path.join('.')}`, origin: parent.origin, conditional: eagerConditional(parent) || !!parent.late });
         continue;
       }
       if (value.kind !== 'attrs') continue;
       const entry = value.entries.get(name);
-      if (entry) expand(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), definitions, (covers ??= []), childPath);
+      if (entry) expand(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), gathered);
       for (const unknownKey of value.unknownKeys) {
-        const known = nameOf(unknownKey);
-        if (known === name) expand(unknownKey.thunk, contextBelow(parent, elementLevel, unknownKey.keyOrigin), definitions, (covers ??= []), childPath);
-        else if (known === undefined) addCover({ what: `${childPath.slice(0, -1).join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: eagerConditional(parent) || !!parent.late });
+        const keyName = nameOf(unknownKey);
+        if (keyName === name) expand(unknownKey.thunk, contextBelow(parent, elementLevel, unknownKey.keyOrigin), gathered);
+        else if (keyName === undefined) gathered.addCover({ what: `${this.path.join('.')}.<name> where ${unknownKey.reason.reason}`, origin: unknownKey.keyOrigin, conditional: eagerConditional(parent) || !!parent.late });
       }
-      if (value.open) addCover({ what: value.open.reason, origin: value.origin, conditional: eagerConditional(parent) || !!parent.late });
+      if (value.open) gathered.addCover({ what: value.open.reason, origin: value.origin, conditional: eagerConditional(parent) || !!parent.late });
     }
-    const below = this.scoped.length === 0 ? NO_SCOPED : this.scoped.filter((scoped) => coveredName(scoped.path[this.path.length], name));
-    for (const scoped of below) if (scoped.path.length === childPath.length) addCover(scoped.cover);
-    node = new ConfigNode(
-      childPath,
-      definitions,
-      covers && covers.length > 0 ? covers : NO_COVERS,
-      below.length === 0 ? NO_SCOPED : below.filter((scoped) => scoped.path.length > childPath.length),
-      this.covers,
-    );
+    // Covers of opaque modules that start below this node: the child's own where they end at it, passed on where they
+    // reach further (a list is made only when one does).
+    let scopedBelow = NO_SCOPED;
+    for (let index = 0; index < this.scoped.length; index++) {
+      const scoped = this.scoped[index];
+      if (!coveredName(scoped.path[this.depth], name)) continue;
+      if (scoped.path.length === this.depth + 1) gathered.addCover(scoped.cover);
+      else if (scopedBelow === NO_SCOPED) scopedBelow = [scoped];
+      else scopedBelow.push(scoped);
+    }
+    // Most nodes meet no cover of their own and many no definition: those share the empty lists.
+    const node = ConfigNode.below(this, name, gathered.definitions ?? NO_DEFINITION_LIST, gathered.covers ?? NO_COVERS, scopedBelow);
     (this.children ??= new Map()).set(name, node);
     return node;
   }
@@ -302,6 +363,9 @@ export class ConfigNode {
       // One certain definition decides the value (the loop below would compare it with itself).
       return { state: 'known', value: definitions[0].value, definitions };
     }
+    // Nothing defines most of the options a rule reads (the disko layout asks every dataset for a dozen): that answer
+    // is the shared one, without a list of certain definitions to find it.
+    if (definitions.length === 0 && this.covers.length === 0) return ABSENT;
     const certain = definitions.filter((definition) => !definition.conditional);
     if (certain.length === 0) {
       // Nothing certain defines it: unset, unless something conditional or unreadable might.
@@ -427,50 +491,85 @@ function sameScalar(a: Value, b: Value): boolean | undefined {
   return a.kind === b.kind ? undefined : false;
 }
 
+/**
+ * What the definitions of one path contribute, gathered by `expand`. Each list is made with its first item (most paths
+ * gather one definition or none, and no cover), and the path is joined only for the message of a cover.
+ */
+class Gathered {
+  definitions: Definition[] | undefined;
+  covers: Cover[] | undefined;
+
+  /** For the node `name` below `parent`; for the root without either. */
+  constructor(
+    private readonly parent?: ConfigNode,
+    private readonly name?: string,
+  ) {}
+
+  /** The path the definitions are gathered for, dotted, as a cover's message names it. */
+  get dotted(): string {
+    return this.parent ? [...this.parent.path, this.name].join('.') : '';
+  }
+
+  addDefinition(definition: Definition): void {
+    if (this.definitions) this.definitions.push(definition);
+    else this.definitions = [definition];
+  }
+
+  addCover(cover: Cover): void {
+    if (this.covers) this.covers.push(cover);
+    else this.covers = [cover];
+  }
+}
+
+/** The wrappers of a definition with one more inside them (the place of an `mkIf`, `mkForce`, … when it has one). */
+function wrappedIn(wrappers: Origin[], origin: Origin | undefined): Origin[] {
+  return origin ? [...wrappers, origin] : wrappers;
+}
+
 /** Pushes module-system properties down into plain definitions (lib/modules.nix `pushDownProperties`). */
-function expand(thunk: Thunk, context: ExpandContext, definitions: Definition[], covers: Cover[], path: string[], depth = 0): void {
+function expand(thunk: Thunk, context: ExpandContext, into: Gathered, depth = 0): void {
   const value = thunk.force();
   const origin = thunk.origin ?? value.origin;
   if (depth > 64) {
-    covers.push({ what: `${path.join('.')} nests properties too deeply`, origin, conditional: context.conditional || !!context.late });
+    into.addCover({ what: `${into.dotted} nests properties too deeply`, origin, conditional: context.conditional || !!context.late });
     return;
   }
   switch (value.kind) {
     case 'mkIf': {
       const condition = value.condition.force();
       if (condition.kind === 'bool') {
-        if (condition.value) expand(value.content, { ...context, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+        if (condition.value) expand(value.content, { ...context, wrappers: wrappedIn(context.wrappers, value.origin ?? origin) }, into, depth + 1);
         return;
       }
       // `mkIf cfg.enable` read before `config` is: decided when a definition under it is asked about.
       const late = LateCondition.of(value.condition);
       if (late) {
-        expand(value.content, { ...context, late: [...(context.late ?? []), late], wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+        expand(value.content, { ...context, late: [...(context.late ?? []), late], wrappers: wrappedIn(context.wrappers, value.origin ?? origin) }, into, depth + 1);
         return;
       }
-      expand(value.content, { ...context, conditional: true, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+      expand(value.content, { ...context, conditional: true, wrappers: wrappedIn(context.wrappers, value.origin ?? origin) }, into, depth + 1);
       return;
     }
     case 'mkMerge': {
       const contents = value.contents.force();
       if (contents.kind !== 'list') {
-        covers.push({ what: `${path.join('.')} built by lib.mkMerge over ${describeUnknown(contents)}`, origin, conditional: context.conditional || !!context.late });
+        into.addCover({ what: `${into.dotted} built by lib.mkMerge over ${describeUnknown(contents)}`, origin, conditional: context.conditional || !!context.late });
         return;
       }
-      for (const item of contents.items) expand(item, context, definitions, covers, path, depth + 1);
+      for (const item of contents.items) expand(item, context, into, depth + 1);
       return;
     }
     case 'mkOverride':
-      expand(value.content, { ...context, priority: context.priority ?? value.priority, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+      expand(value.content, { ...context, priority: context.priority ?? value.priority, wrappers: wrappedIn(context.wrappers, value.origin ?? origin) }, into, depth + 1);
       return;
     case 'mkOrder':
-      expand(value.content, { ...context, order: value.priority, wrappers: [...context.wrappers, value.origin ?? origin!].filter(Boolean) }, definitions, covers, path, depth + 1);
+      expand(value.content, { ...context, order: value.priority, wrappers: wrappedIn(context.wrappers, value.origin ?? origin) }, into, depth + 1);
       return;
     case 'unknown':
-      covers.push({ what: `${path.join('.')} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional || !!context.late });
+      into.addCover({ what: `${into.dotted} is ${value.reason}`, origin: value.origin ?? origin, conditional: context.conditional || !!context.late });
       return;
     default:
-      definitions.push(makeDefinition(value, origin, context));
+      into.addDefinition(makeDefinition(value, origin, context));
   }
 }
 
@@ -482,16 +581,15 @@ function coveredName(pattern: string, name: string): boolean {
 
 /** The root of a host's merged configuration. */
 export function mergeModules(modules: ModuleDefinition[], opaque: OpaqueModule[]): ConfigNode {
-  const definitions: Definition[] = [];
-  const covers: Cover[] = [];
+  const root = new Gathered();
   const scoped: ScopedCover[] = [];
   for (const module of opaque) {
     const cover = { what: module.what, origin: module.origin, conditional: false };
-    if (!module.paths) covers.push(cover);
+    if (!module.paths) root.addCover(cover);
     else for (const coveredPath of module.paths) scoped.push({ path: coveredPath, cover });
   }
   for (const module of modules) {
-    expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, definitions, covers, []);
+    expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, root);
   }
-  return new ConfigNode([], definitions, covers, scoped);
+  return new ConfigNode([], root.definitions ?? [], root.covers ?? [], scoped);
 }
