@@ -150,6 +150,8 @@ export interface SymbolValue {
 /** Reads an option path of a host's merged configuration; undefined while it is not known (config-reference.ts). */
 export interface ConfigReader {
   read(path: string[], origin?: Origin): Value | undefined;
+  /** Counts the changes between readable and unreadable (config-reference.ts): a read answers alike within one. */
+  readonly state: number;
 }
 
 export type PropertyValue =
