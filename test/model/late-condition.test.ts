@@ -4,9 +4,14 @@
  * not) and the number of conditions decided since. A read made inside another condition's decision is not remembered.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigReference } from '../../server/src/model/config-reference';
 import { LateCondition } from '../../server/src/model/late-condition';
 import type { ConfigReader, Value } from '../../server/src/model/values';
+import { analyzeFolder } from '../support/engine';
 
 /** A `config` that answers what `answer` says and counts the reads made of it. */
 class CountingConfig implements ConfigReader {
@@ -73,4 +78,39 @@ describe('late conditions', () => {
     assert.equal(late.value(), true);
     assert.equal(config.reads, 1);
   });
+
+  it('on a host, an option a missing import might define is read a few times, not once per definition under it', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'late-condition-'));
+    after(() => rmSync(folder, { recursive: true, force: true }));
+    writeFileSync(
+      path.join(folder, 'flake.nix'),
+      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n  outputs = { nixpkgs, ... }: {\n    nixosConfigurations.host = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ./homelab.nix ]; };\n  };\n}\n',
+    );
+    writeFileSync(
+      path.join(folder, 'base.nix'),
+      '{ ... }: {\n  networking.hostId = "8425e349";\n  disko.devices.zpool.rpool = { type = "zpool"; datasets.root = { type = "zfs_fs"; mountpoint = "/"; options.mountpoint = "legacy"; }; };\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n}\n',
+    );
+    // The missing import might define `homelab.enable`: the condition stays undecided, and every definition under it
+    // stays conditional (rules keep silent about them).
+    const definitions = ['a', 'b', 'c'].map((name) => `    fileSystems."/srv/${name}" = { device = "rpool/${name}"; fsType = "zfs"; };\n    systemd.services.${name}.script = "true";\n`).join('');
+    writeFileSync(
+      path.join(folder, 'homelab.nix'),
+      `{ config, lib, ... }: {\n  options.homelab.enable = lib.mkEnableOption "the homelab";\n  imports = [ ./not-there.nix ];\n  config = lib.mkIf config.homelab.enable {\n${definitions}  };\n}\n`,
+    );
+    const read = ConfigReference.prototype.read;
+    let reads = 0;
+    ConfigReference.prototype.read = function (this: ConfigReference, optionPath: string[], origin) {
+      if (optionPath.join('.') === 'homelab.enable') reads++;
+      return read.call(this, optionPath, origin);
+    };
+    try {
+      const { result } = await analyzeFolder(folder);
+      assert.deepEqual(result.findings.map((finding) => finding.code), ['import-not-found']);
+    } finally {
+      ConfigReference.prototype.read = read;
+    }
+    // It was read 328 times when each ask read it again.
+    assert.ok(reads > 0 && reads <= 4, `homelab.enable read ${reads} times`);
+  });
 });
+
