@@ -224,10 +224,10 @@ function coveredBy(path: string[], cover: Cover, origin?: Origin): UnknownValue 
 
 /**
  * A read of `config` (after the merge, or before it, when it answers nothing), as a value kept for the next analysis
- * depends on it (value-reuse.ts): the value holds there while the same read answers the very same value object. Answers are compared by identity, which
- * needs no deep comparison and is never wrong: a definition in a module whose value was kept answers the same object,
- * and so do sets of options and lists whose members are the same (`namespace`, `keep`); anything else is a new
- * object, and the value that read it is computed again.
+ * depends on it (value-reuse.ts): the value holds there while the same read answers the very same value object.
+ * Answers are compared by identity, which needs no deep comparison and is never wrong: a definition in a module whose
+ * value was kept answers the same object, and so do sets of options and lists whose members are the same
+ * (`namespace`, `keep`); anything else is a new object, and the value that read it is computed again.
  */
 class ConfigAnswer extends AnswerCheck {
   /** When the check was last decided (a revision and the reference's state then), and what it found. */

@@ -149,9 +149,6 @@ const NO_DEFINITIONS: { definitions: Definition[]; uncertain: boolean } = Object
 
 const NO_SCOPED: ScopedCover[] = [];
 
-/** The definitions of a node nothing defines (shared: a node's definitions are never changed once it is made). */
-const NO_DEFINITION_LIST: Definition[] = Object.freeze([]) as unknown as Definition[];
-
 /** The path of a node made below another, until it is asked for (`ConfigNode.path`). */
 const NO_PATH: string[] = Object.freeze([]) as unknown as string[];
 
@@ -297,7 +294,7 @@ export class ConfigNode {
       else scopedBelow.push(scoped);
     }
     // Most nodes meet no cover of their own and many no definition: those share the empty lists.
-    const node = ConfigNode.below(this, name, gathered.definitions ?? NO_DEFINITION_LIST, gathered.covers ?? NO_COVERS, scopedBelow);
+    const node = ConfigNode.below(this, name, gathered.definitions ?? NO_DEFINITIONS.definitions, gathered.covers ?? NO_COVERS, scopedBelow);
     (this.children ??= new Map()).set(name, node);
     return node;
   }
