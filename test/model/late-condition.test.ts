@@ -10,6 +10,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigReference } from '../../server/src/model/config-reference';
 import { LateCondition } from '../../server/src/model/late-condition';
+import { readPersistence } from '../../server/src/model/persistence';
+import { secretsOf } from '../../server/src/model/secrets';
 import type { ConfigReader, Value } from '../../server/src/model/values';
 import { analyzeFolder } from '../support/engine';
 
@@ -77,6 +79,37 @@ describe('late conditions', () => {
     config.state++;
     assert.equal(late.value(), true);
     assert.equal(config.reads, 1);
+  });
+
+  it('on a host, a mount, unit, secret or persistence root defined only under a condition known to be false is not there', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'late-condition-'));
+    after(() => rmSync(folder, { recursive: true, force: true }));
+    writeFileSync(
+      path.join(folder, 'flake.nix'),
+      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n  outputs = { nixpkgs, ... }: {\n    nixosConfigurations.host = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ./homelab.nix ]; };\n  };\n}\n',
+    );
+    writeFileSync(path.join(folder, 'base.nix'), '{ ... }: {\n  networking.hostId = "8425e349";\n  homelab.enable = false;\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n}\n');
+    writeFileSync(
+      path.join(folder, 'homelab.nix'),
+      `{ config, lib, ... }: {
+  options.homelab.enable = lib.mkEnableOption "the homelab";
+  config = lib.mkIf config.homelab.enable {
+    fileSystems."/srv" = { device = "rpool/srv"; fsType = "zfs"; };
+    systemd.services.homelab-sync.script = "true";
+    sops.secrets.homelab = { };
+    environment.persistence."/persist".directories = [ "/var/lib/homelab" ];
+  };
+}
+`,
+    );
+    const { result } = await analyzeFolder(folder);
+    const host = result.hosts[0];
+    assert.equal(host.hasMountAt('/srv'), false);
+    assert.equal(host.fileSystemAt('/srv'), undefined);
+    assert.deepEqual(host.stage2Units().units.map((unit) => unit.name), []);
+    assert.deepEqual(host.persistence().map((root) => root.path), []);
+    assert.deepEqual(readPersistence(host).roots.map((root) => root.path), []);
+    assert.deepEqual(secretsOf(host.config.at('sops', 'secrets')).secrets.map((secret) => secret.name), []);
   });
 
   it('on a host, an option a missing import might define is read a few times, not once per definition under it', async () => {

@@ -348,6 +348,14 @@ export class ConfigNode {
     return this.definitions.length === 0 && this.covers.length === 0;
   }
 
+  /**
+   * True when this path has definitions and every one is under a late `mkIf` now known to be false: the module system
+   * drops them all, so the attribute (a mount, a unit, a secret) is not there at all.
+   */
+  get dropped(): boolean {
+    return this.definitions.length > 0 && this.effective().definitions.length === 0;
+  }
+
   /** True when a definition exists that is not conditional. */
   get definedForSure(): boolean {
     return this.definitions.some((definition) => !definition.conditional);

@@ -262,6 +262,7 @@ export class HostModel {
       for (const cover of unknownNames) this.noteUnknown(cover);
       for (const name of node.childNames()) {
         const entry = node.child(name);
+        if (entry.dropped) continue;
         const mountPoint = entry.child('mountPoint').string();
         const definitions = entry.effective().definitions;
         const disko = definitions.filter((definition) => definition.synthetic === 'disko');
@@ -452,6 +453,7 @@ export class HostModel {
       for (const cover of unknownNames) this.noteUnknown(cover);
       for (const name of node.childNames()) {
         const unitNode = node.child(name);
+        if (unitNode.dropped) continue;
         const definitions = unitNode.effective().definitions;
         const scripts: ScriptFragment[] = [];
         let scriptsOpen = false;
@@ -697,6 +699,7 @@ export class HostModel {
         for (const cover of node.unknownNames()) this.noteUnknown(cover);
         for (const name of node.childNames()) {
           const root = node.child(name);
+          if (root.dropped) continue;
           const enable = root.child('enable').bool();
           if (enable.state === 'known' && !enable.value) continue;
           const storagePath = root.child('persistentStoragePath').string();

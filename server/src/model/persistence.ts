@@ -128,6 +128,7 @@ function readRoots(host: HostModel, node: ConfigNode, module: PersistenceRoot['m
   let open = node.unknownNames().length > 0;
   for (const name of node.childNames()) {
     const rootNode = node.child(name);
+    if (rootNode.dropped) continue;
     const enable = rootNode.child('enable').bool();
     if (enable.state === 'known' && !enable.value) continue;
     const definitions = rootNode.effective().definitions;

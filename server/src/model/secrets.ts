@@ -126,16 +126,18 @@ export interface SecretEntry {
 
 /** The secrets of `sops.secrets` or `age.secrets`, and whether more might exist. */
 export function secretsOf(node: ConfigNode): { secrets: SecretEntry[]; open: boolean } {
-  const secrets = node.childNames().map((name) => {
+  const secrets: SecretEntry[] = [];
+  for (const name of node.childNames()) {
     const child = node.child(name);
+    if (child.dropped) continue;
     const definitions = child.effective().definitions;
-    return {
+    secrets.push({
       name,
       node: child,
       origin: definitions.find((definition) => definition.keyOrigin)?.keyOrigin,
       conditional: definitions.length > 0 && definitions.every((definition) => definition.conditional),
-    };
-  });
+    });
+  }
   return { secrets, open: node.unknownNames().length > 0 };
 }
 
