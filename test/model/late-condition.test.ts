@@ -72,13 +72,19 @@ describe('late conditions', () => {
     assert.equal(inner.reads, 2, 'asked outside any other decision, the nested condition reads once more, then remembers');
   });
 
-  it('stay decided once a read answers a boolean', () => {
-    const config = new CountingConfig(() => TRUE);
+  it('stay decided for the configuration a read answered a boolean in, and decide again in the next', () => {
+    let answer = TRUE;
+    const config = new CountingConfig(() => answer);
     const late = condition(config);
-    assert.equal(late.value(), true);
-    config.state++;
-    assert.equal(late.value(), true);
+    for (let index = 0; index < 3; index++) assert.equal(late.value(), true);
     assert.equal(config.reads, 1);
+    // Another merge made `config` readable anew: a definition under the condition may have been kept into it
+    // (config.ts, `Expansion`), and that merge may define the option otherwise.
+    answer = { kind: 'bool', value: false };
+    config.state++;
+    assert.equal(late.value(), false);
+    assert.equal(late.value(), false);
+    assert.equal(config.reads, 2);
   });
 
   it('on a host, a mount, unit, secret or persistence root defined only under a condition known to be false is not there', async () => {

@@ -12,7 +12,7 @@ import { currentRevision } from './dependencies';
 import { LateCondition, allHold, someFails } from './late-condition';
 import type { ModuleDefinition, OpaqueModule } from './modules';
 import { describeUnknown } from './operators';
-import { type Origin, type Thunk, type UnknownKeyEntry, type Value, stringText } from './values';
+import { type AttrEntry, type Origin, type Thunk, type UnknownKeyEntry, type Value, stringText } from './values';
 
 export const DEFAULT_PRIORITY = 100;
 export const DEFAULT_ORDER = 1000;
@@ -275,7 +275,7 @@ export class ConfigNode {
       }
       if (value.kind !== 'attrs') continue;
       const entry = value.entries.get(name);
-      if (entry) expand(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), gathered);
+      if (entry) expandAttribute(parent, name, entry, elementLevel, gathered);
       for (const unknownKey of value.unknownKeys) {
         const keyName = nameOf(unknownKey);
         if (keyName === name) expand(unknownKey.thunk, contextBelow(parent, elementLevel, unknownKey.keyOrigin), gathered);
@@ -503,27 +503,154 @@ function sameScalar(a: Value, b: Value): boolean | undefined {
 class Gathered {
   definitions: Definition[] | undefined;
   covers: Cover[] | undefined;
+  /** Whether the lists are this one's own, or an `Expansion`'s taken whole (copied before the first push). */
+  private ownsDefinitions = true;
+  private ownsCovers = true;
+  /** The thunks `expand` forced, in order, and what each answered: set when the contributions are to be kept. */
+  readonly forced: Thunk[] | undefined;
+  readonly answers: Value[] | undefined;
 
   /** For the node `name` below `parent`; for the root without either. */
   constructor(
-    private readonly parent?: ConfigNode,
-    private readonly name?: string,
-  ) {}
+    readonly parent?: ConfigNode,
+    readonly name?: string,
+    recording = false,
+  ) {
+    if (recording) {
+      this.forced = [];
+      this.answers = [];
+    }
+  }
 
   /** The path the definitions are gathered for, dotted, as a cover's message names it. */
   get dotted(): string {
     return this.parent ? [...this.parent.path, this.name].join('.') : '';
   }
 
+  /** Forces a thunk the expansion depends on (remembered when recording: see `Expansion`). */
+  force(thunk: Thunk): Value {
+    const value = thunk.force();
+    if (this.forced) {
+      this.forced.push(thunk);
+      this.answers!.push(value);
+    }
+    return value;
+  }
+
   addDefinition(definition: Definition): void {
-    if (this.definitions) this.definitions.push(definition);
-    else this.definitions = [definition];
+    if (!this.definitions) this.definitions = [definition];
+    else {
+      if (!this.ownsDefinitions) this.takeDefinitions();
+      this.definitions.push(definition);
+    }
   }
 
   addCover(cover: Cover): void {
-    if (this.covers) this.covers.push(cover);
-    else this.covers = [cover];
+    if (!this.covers) this.covers = [cover];
+    else {
+      if (!this.ownsCovers) this.takeCovers();
+      this.covers.push(cover);
+    }
   }
+
+  /** Adds what a kept expansion contributed: its lists are taken as they are while nothing else is added. */
+  addExpansion(expansion: Expansion): void {
+    if (expansion.definitions) {
+      if (!this.definitions) {
+        this.definitions = expansion.definitions;
+        this.ownsDefinitions = false;
+      } else {
+        if (!this.ownsDefinitions) this.takeDefinitions();
+        for (let index = 0; index < expansion.definitions.length; index++) this.definitions.push(expansion.definitions[index]);
+      }
+    }
+    if (expansion.covers) {
+      if (!this.covers) {
+        this.covers = expansion.covers;
+        this.ownsCovers = false;
+      } else {
+        if (!this.ownsCovers) this.takeCovers();
+        for (let index = 0; index < expansion.covers.length; index++) this.covers.push(expansion.covers[index]);
+      }
+    }
+  }
+
+  /** What was gathered while recording, to be kept (`Expansion`). */
+  kept(): Expansion {
+    return { forced: this.forced!, answers: this.answers!, definitions: this.definitions, covers: this.covers };
+  }
+
+  private takeDefinitions(): void {
+    this.definitions = [...this.definitions!];
+    this.ownsDefinitions = true;
+  }
+
+  private takeCovers(): void {
+    this.covers = [...this.covers!];
+    this.ownsCovers = true;
+  }
+}
+
+/**
+ * What expanding one thunk contributed to one path, kept for the next merge that expands it there.
+ *
+ * A host is merged anew on every analysis, and several times in one (hosts.ts), but the modules of the files an edit
+ * did not touch are kept (value-reuse.ts): their definitions were the same, made again. Expanding a kept module's
+ * values into definitions made about a third of what an edit of the largest corpus host left alive for the collector to
+ * copy. The expansion of a thunk depends only on what the thunks it forced answered (the `mkIf` conditions, the
+ * `mkMerge` lists, the values themselves): while each answers the same value object, the same definitions and covers
+ * come out, so they are handed out again. The kept definitions are the same objects from one merge to the next; a
+ * late condition among their wrappers is decided again for each configuration (late-condition.ts).
+ */
+interface Expansion {
+  forced: Thunk[];
+  answers: Value[];
+  definitions: Definition[] | undefined;
+  covers: Cover[] | undefined;
+}
+
+/** Whether every thunk a kept expansion forced still answers what it answered then. */
+function stillAnswers(expansion: Expansion): boolean {
+  for (let index = 0; index < expansion.forced.length; index++) {
+    if (expansion.forced[index].force() !== expansion.answers[index]) return false;
+  }
+  return true;
+}
+
+/** The expansions of the attributes of a definition's value, by attribute name (`Expansion`). */
+const expansionsBelow = new WeakMap<Definition, Map<string, Expansion>>();
+
+/** The expansions of a module's `config`, with the file and kind of the module they were made for (`Expansion`). */
+const moduleExpansions = new WeakMap<Thunk, { file: string; synthetic: 'disko' | undefined; expansion: Expansion }>();
+
+/** Expands the attribute `name` of one of its parent's definitions into `into`, reusing the last expansion there. */
+function expandAttribute(parent: Definition, name: string, entry: AttrEntry, elementLevel: boolean, into: Gathered): void {
+  let below = expansionsBelow.get(parent);
+  const kept = below?.get(name);
+  if (kept && kept.forced[0] === entry.thunk && stillAnswers(kept)) {
+    into.addExpansion(kept);
+    return;
+  }
+  const own = new Gathered(into.parent, into.name, true);
+  expand(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), own);
+  const expansion = own.kept();
+  if (!below) expansionsBelow.set(parent, (below = new Map()));
+  below.set(name, expansion);
+  into.addExpansion(expansion);
+}
+
+/** Expands a module's `config` at the root, reusing the last expansion of the same module. */
+function expandModule(module: ModuleDefinition, into: Gathered): void {
+  const kept = moduleExpansions.get(module.config);
+  if (kept && kept.file === module.file && kept.synthetic === module.synthetic && stillAnswers(kept.expansion)) {
+    into.addExpansion(kept.expansion);
+    return;
+  }
+  const own = new Gathered(undefined, undefined, true);
+  expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, own);
+  const expansion = own.kept();
+  moduleExpansions.set(module.config, { file: module.file, synthetic: module.synthetic, expansion });
+  into.addExpansion(expansion);
 }
 
 /** The wrappers of a definition with one more inside them (the place of an `mkIf`, `mkForce`, … when it has one). */
@@ -533,7 +660,7 @@ function wrappedIn(wrappers: Origin[], origin: Origin | undefined): Origin[] {
 
 /** Pushes module-system properties down into plain definitions (lib/modules.nix `pushDownProperties`). */
 function expand(thunk: Thunk, context: ExpandContext, into: Gathered, depth = 0): void {
-  const value = thunk.force();
+  const value = into.force(thunk);
   const origin = thunk.origin ?? value.origin;
   if (depth > 64) {
     into.addCover({ what: `${into.dotted} nests properties too deeply`, origin, conditional: context.conditional || !!context.late });
@@ -541,7 +668,7 @@ function expand(thunk: Thunk, context: ExpandContext, into: Gathered, depth = 0)
   }
   switch (value.kind) {
     case 'mkIf': {
-      const condition = value.condition.force();
+      const condition = into.force(value.condition);
       if (condition.kind === 'bool') {
         if (condition.value) expand(value.content, { ...context, wrappers: wrappedIn(context.wrappers, value.origin ?? origin) }, into, depth + 1);
         return;
@@ -556,7 +683,7 @@ function expand(thunk: Thunk, context: ExpandContext, into: Gathered, depth = 0)
       return;
     }
     case 'mkMerge': {
-      const contents = value.contents.force();
+      const contents = into.force(value.contents);
       if (contents.kind !== 'list') {
         into.addCover({ what: `${into.dotted} built by lib.mkMerge over ${describeUnknown(contents)}`, origin, conditional: context.conditional || !!context.late });
         return;
@@ -593,8 +720,6 @@ export function mergeModules(modules: ModuleDefinition[], opaque: OpaqueModule[]
     if (!module.paths) root.addCover(cover);
     else for (const coveredPath of module.paths) scoped.push({ path: coveredPath, cover });
   }
-  for (const module of modules) {
-    expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, root);
-  }
+  for (const module of modules) expandModule(module, root);
   return new ConfigNode([], root.definitions ?? [], root.covers ?? [], scoped);
 }

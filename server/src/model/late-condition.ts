@@ -31,6 +31,13 @@ export class LateCondition {
   private deciding = false;
   private decided: boolean | undefined;
   /**
+   * The revision and the state of `config` the decision was read in. A definition under this condition is kept from
+   * one merge to the next while its module is (config.ts, `Expansion`), and the next merge may define the option
+   * otherwise: the decision holds only for the configuration it was read from.
+   */
+  private decidedInRevision = 0;
+  private decidedInState = 0;
+  /**
    * Where a read left this condition undecided: the revision, the state of `config` and how many conditions were
    * decided by then. The same read made again there answers the same, so it is not made again: a condition on an
    * option nothing readable defines (`mkIf cfg.enable` of a module the host imports but never enables in a way we can
@@ -56,8 +63,9 @@ export class LateCondition {
 
   /** True or false once the merged configuration decides it; undefined while it cannot (or is being decided). */
   value(): boolean | undefined {
-    if (this.decided !== undefined || this.deciding) return this.decided;
     const config = this.symbol.config;
+    if (this.decided !== undefined && (this.decidedInRevision !== currentRevision() || this.decidedInState !== config.state)) this.decided = undefined;
+    if (this.decided !== undefined || this.deciding) return this.decided;
     const undecided = this.undecidedIn;
     if (undecided && undecided.revision === currentRevision() && undecided.state === config.state && undecided.decided === decidedSoFar) return undefined;
     // Only a read made outside every other decision is remembered as undecided: inside one, the condition being
@@ -70,6 +78,8 @@ export class LateCondition {
       const read = config.read(this.symbol.path.slice(1));
       if (read?.kind === 'bool') {
         this.decided = read.value;
+        this.decidedInRevision = currentRevision();
+        this.decidedInState = state;
         decidedSoFar++;
       } else if (outermost && config.state === state) {
         this.undecidedIn = { revision: currentRevision(), state, decided: decidedSoFar };

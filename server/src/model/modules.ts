@@ -281,12 +281,7 @@ export class ModuleCollector {
     let config: Thunk;
     if (structured) {
       config = value.entries.get('config')?.thunk ?? known(emptyAttrs(value.origin));
-    } else {
-      const body = emptyAttrs(value.origin);
-      for (const [name, entry] of value.entries) if (!SPECIAL_KEYS.has(name)) body.entries.set(name, entry);
-      body.unknownKeys = value.unknownKeys;
-      config = known(body);
-    }
+    } else config = bodyOf(value);
     this.result.modules.push({ file: moduleFile, config });
   }
 
@@ -298,6 +293,24 @@ export class ModuleCollector {
     }
     for (const item of value.items) this.addModule(item, item.origin, file, depth + 1);
   }
+}
+
+/**
+ * The `config` of a module written without `config =`: its attributes but `imports`, `options` and the other special
+ * ones. One per module value, so that a module kept from the last analysis (value-reuse.ts) hands the merge the same
+ * thunk, whose expansion the merge keeps (config.ts, `Expansion`).
+ */
+const bodies = new WeakMap<AttrsValue, Thunk>();
+
+function bodyOf(module: AttrsValue): Thunk {
+  const kept = bodies.get(module);
+  if (kept) return kept;
+  const body = emptyAttrs(module.origin);
+  for (const [name, entry] of module.entries) if (!SPECIAL_KEYS.has(name)) body.entries.set(name, entry);
+  body.unknownKeys = module.unknownKeys;
+  const thunk = known(body);
+  bodies.set(module, thunk);
+  return thunk;
 }
 
 export type { UnknownValue };
