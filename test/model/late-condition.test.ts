@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigReference } from '../../server/src/model/config-reference';
-import { LateCondition } from '../../server/src/model/late-condition';
+import { mergeModules } from '../../server/src/model/config';
+import { LateCondition, configChanged } from '../../server/src/model/late-condition';
 import { readPersistence } from '../../server/src/model/persistence';
 import { secretsOf } from '../../server/src/model/secrets';
-import type { ConfigReader, Value } from '../../server/src/model/values';
+import { type ConfigReader, type Value, emptyAttrs, known } from '../../server/src/model/values';
 import { analyzeFolder } from '../support/engine';
 
 /** A `config` that answers what `answer` says and counts the reads made of it. */
@@ -85,6 +86,30 @@ describe('late conditions', () => {
     assert.equal(late.value(), false);
     assert.equal(late.value(), false);
     assert.equal(config.reads, 2);
+  });
+
+  it('leave a merged option unsettled while one is undecided, answering the same until one is decided or config changes', () => {
+    let answer: Value | undefined = UNKNOWN;
+    const config = new CountingConfig(() => answer);
+    // x = mkMerge [ (mkIf config.services.enable "a") "b" ]
+    const text = (value: string): Value => ({ kind: 'string', pieces: [{ text: value }] });
+    const underCondition: Value = { kind: 'mkIf', condition: known({ kind: 'symbol', path: ['config', 'services', 'enable'], config }), content: known(text('a')) };
+    const body = emptyAttrs();
+    body.entries.set('x', { thunk: known({ kind: 'mkMerge', contents: known({ kind: 'list', items: [known(underCondition), known(text('b'))] }) }) });
+    const node = mergeModules([{ file: '/module.nix', config: known(body) }], []).child('x');
+    const undecided = node.effective();
+    assert.equal(undecided.definitions.length, 2);
+    assert.equal(node.effective(), undecided, 'nothing changed: the same result, not filtered again');
+    assert.equal(config.reads, 1);
+    // config is merged anew and now answers false: the definition under the condition is dropped.
+    answer = { kind: 'bool', value: false };
+    config.state++;
+    configChanged();
+    const decided = node.effective();
+    assert.deepEqual(
+      decided.definitions.map((definition) => (definition.value.kind === 'string' ? definition.value.pieces[0].text : definition.value.kind)),
+      ['b'],
+    );
   });
 
   it('on a host, a mount, unit, secret or persistence root defined only under a condition known to be false is not there', async () => {

@@ -11,7 +11,7 @@
  */
 import type { ConfigNode, Cover } from './config';
 import { AnswerCheck, currentRevision, isolated, recordAnswerCheck } from './dependencies';
-import { someConditionDeciding } from './late-condition';
+import { configChanged, someConditionDeciding } from './late-condition';
 import { optionTypeOf } from './option-types';
 import { type AttrsValue, type ConfigReader, type ListValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, unknown } from './values';
 
@@ -313,6 +313,7 @@ export class ConfigReference implements ConfigReader {
     this.declarations = declarations;
     this.answers = new Map();
     this.state++;
+    configChanged();
   }
 
   /**
@@ -324,6 +325,7 @@ export class ConfigReference implements ConfigReader {
     this.declarations = undefined;
     this.answers = new Map();
     this.state++;
+    configChanged();
   }
 
   read(path: string[], origin?: Origin): Value | undefined {

@@ -9,7 +9,7 @@
  * Nodes are built lazily: only the paths a rule asks for are ever evaluated.
  */
 import { currentRevision } from './dependencies';
-import { LateCondition, allHold, someFails } from './late-condition';
+import { LateCondition, allHold, lateConditionsEpoch, someConditionDeciding, someFails } from './late-condition';
 import type { ModuleDefinition, OpaqueModule } from './modules';
 import { describeUnknown } from './operators';
 import { type AttrEntry, type Origin, type Thunk, type UnknownKeyEntry, type Value, stringText } from './values';
@@ -168,6 +168,12 @@ export class ConfigNode {
   /** The children asked for so far (made on the first: most nodes are leaves nobody asks below). */
   private children: Map<string, ConfigNode> | undefined;
   private filtered: { definitions: Definition[]; uncertain: boolean } | undefined;
+  /**
+   * The last result that a late condition still undecided kept from being settled, with the revision and the count of
+   * events (`lateConditionsEpoch`) it was made in: it answers again until one of them changes. A condition over an
+   * option nothing readable defines stays undecided for the whole analysis, and every rule reading the node asked.
+   */
+  private unsettled: { filtered: { definitions: Definition[]; uncertain: boolean }; revision: number; epoch: number } | undefined;
   private isElement: boolean | undefined;
   private allCovers: Cover[] | undefined;
   /**
@@ -246,7 +252,12 @@ export class ConfigNode {
       return (this.filtered = { definitions: this.definitions, uncertain: this.definitions[0].conditional });
     }
     // A definition under a late condition known to fail is not there; one still undecided keeps the answer from being
-    // remembered (it is asked again once the condition is decided).
+    // settled (it is asked again once the condition is decided). Inside a decision, a condition being decided reads as
+    // undecided for that moment only: nothing is kept then.
+    const deciding = someConditionDeciding();
+    const unsettled = this.unsettled;
+    if (!deciding && unsettled && unsettled.revision === currentRevision() && unsettled.epoch === lateConditionsEpoch()) return unsettled.filtered;
+    const epoch = lateConditionsEpoch();
     const present = this.definitions.filter((definition) => !someFails(definition.late));
     const settled = present.every((definition) => !definition.late || definition.late.every((condition) => condition.value() !== undefined));
     const certain = present.filter((definition) => !definition.conditional);
@@ -255,6 +266,7 @@ export class ConfigNode {
     const uncertain = present.some((definition) => definition.conditional && definition.priority < best);
     const filtered = { definitions: kept, uncertain };
     if (settled) this.filtered = filtered;
+    else if (!deciding) this.unsettled = { filtered, revision: currentRevision(), epoch };
     return filtered;
   }
 

@@ -20,6 +20,22 @@ let decidingNow = 0;
 let decidedSoFar = 0;
 
 /**
+ * Counts the events that can change what a late condition left undecided answers: another condition decided, or a
+ * host's `config` made readable or unreadable (`configChanged`). Within one revision, while it stays the same, an
+ * undecided condition answers the same — what `ConfigNode.effective` relies on to keep a result it could not settle.
+ */
+let undecidedEpoch = 0;
+
+export function lateConditionsEpoch(): number {
+  return undecidedEpoch;
+}
+
+/** Called when a host's `config` becomes readable or unreadable (config-reference.ts). */
+export function configChanged(): void {
+  undecidedEpoch++;
+}
+
+/**
  * Whether some late condition is being decided: a read of the merged configuration made meanwhile may see that
  * condition as "not known" (a cycle), so what it answers holds only for this moment and must not be kept.
  */
@@ -81,6 +97,7 @@ export class LateCondition {
         this.decidedInRevision = currentRevision();
         this.decidedInState = state;
         decidedSoFar++;
+        undecidedEpoch++;
       } else if (outermost && config.state === state) {
         this.undecidedIn = { revision: currentRevision(), state, decided: decidedSoFar };
       }
