@@ -34,6 +34,19 @@ function condition(config: ConfigReader, name = 'enable'): LateCondition {
   return new LateCondition({ path: ['config', 'services', name], config });
 }
 
+/** A flake with one host made of `base.nix` and `homelab.nix`, in a folder removed after the tests. */
+function flakeHost(base: string, homelab: string): string {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'late-condition-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+  writeFileSync(
+    path.join(folder, 'flake.nix'),
+    '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n  outputs = { nixpkgs, ... }: {\n    nixosConfigurations.host = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ./homelab.nix ]; };\n  };\n}\n',
+  );
+  writeFileSync(path.join(folder, 'base.nix'), base);
+  writeFileSync(path.join(folder, 'homelab.nix'), homelab);
+  return folder;
+}
+
 describe('late conditions', () => {
   it('read an undecided option once, however often they are asked', () => {
     const config = new CountingConfig(() => UNKNOWN);
@@ -113,15 +126,8 @@ describe('late conditions', () => {
   });
 
   it('on a host, a mount, unit, secret or persistence root defined only under a condition known to be false is not there', async () => {
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'late-condition-'));
-    after(() => rmSync(folder, { recursive: true, force: true }));
-    writeFileSync(
-      path.join(folder, 'flake.nix'),
-      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n  outputs = { nixpkgs, ... }: {\n    nixosConfigurations.host = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ./homelab.nix ]; };\n  };\n}\n',
-    );
-    writeFileSync(path.join(folder, 'base.nix'), '{ ... }: {\n  networking.hostId = "8425e349";\n  homelab.enable = false;\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n}\n');
-    writeFileSync(
-      path.join(folder, 'homelab.nix'),
+    const folder = flakeHost(
+      '{ ... }: {\n  networking.hostId = "8425e349";\n  homelab.enable = false;\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n}\n',
       `{ config, lib, ... }: {
   options.homelab.enable = lib.mkEnableOption "the homelab";
   config = lib.mkIf config.homelab.enable {
@@ -144,21 +150,11 @@ describe('late conditions', () => {
   });
 
   it('on a host, an option a missing import might define is read a few times, not once per definition under it', async () => {
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'late-condition-'));
-    after(() => rmSync(folder, { recursive: true, force: true }));
-    writeFileSync(
-      path.join(folder, 'flake.nix'),
-      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n  outputs = { nixpkgs, ... }: {\n    nixosConfigurations.host = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ./homelab.nix ]; };\n  };\n}\n',
-    );
-    writeFileSync(
-      path.join(folder, 'base.nix'),
-      '{ ... }: {\n  networking.hostId = "8425e349";\n  disko.devices.zpool.rpool = { type = "zpool"; datasets.root = { type = "zfs_fs"; mountpoint = "/"; options.mountpoint = "legacy"; }; };\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n}\n',
-    );
     // The missing import might define `homelab.enable`: the condition stays undecided, and every definition under it
     // stays conditional (rules keep silent about them).
     const definitions = ['a', 'b', 'c'].map((name) => `    fileSystems."/srv/${name}" = { device = "rpool/${name}"; fsType = "zfs"; };\n    systemd.services.${name}.script = "true";\n`).join('');
-    writeFileSync(
-      path.join(folder, 'homelab.nix'),
+    const folder = flakeHost(
+      '{ ... }: {\n  networking.hostId = "8425e349";\n  disko.devices.zpool.rpool = { type = "zpool"; datasets.root = { type = "zfs_fs"; mountpoint = "/"; options.mountpoint = "legacy"; }; };\n  fileSystems."/" = { device = "rpool/root"; fsType = "zfs"; };\n}\n',
       `{ config, lib, ... }: {\n  options.homelab.enable = lib.mkEnableOption "the homelab";\n  imports = [ ./not-there.nix ];\n  config = lib.mkIf config.homelab.enable {\n${definitions}  };\n}\n`,
     );
     const read = ConfigReference.prototype.read;

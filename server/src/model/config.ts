@@ -515,9 +515,8 @@ function sameScalar(a: Value, b: Value): boolean | undefined {
 class Gathered {
   definitions: Definition[] | undefined;
   covers: Cover[] | undefined;
-  /** Whether the lists are this one's own, or an `Expansion`'s taken whole (copied before the first push). */
+  /** Whether the definitions are this one's own, or an `Expansion`'s taken whole (copied before the first push). */
   private ownsDefinitions = true;
-  private ownsCovers = true;
   /** The thunks `expand` forced, in order, and what each answered: set when the contributions are to be kept. */
   readonly forced: Thunk[] | undefined;
   readonly answers: Value[] | undefined;
@@ -558,33 +557,26 @@ class Gathered {
   }
 
   addCover(cover: Cover): void {
-    if (!this.covers) this.covers = [cover];
-    else {
-      if (!this.ownsCovers) this.takeCovers();
-      this.covers.push(cover);
-    }
+    if (this.covers) this.covers.push(cover);
+    else this.covers = [cover];
   }
 
-  /** Adds what a kept expansion contributed: its lists are taken as they are while nothing else is added. */
+  /**
+   * Adds what a kept expansion contributed. Its definitions are taken as they are while nothing else is added (most
+   * paths gather from one definition of their parent); its covers, which few expansions have, are copied.
+   */
   addExpansion(expansion: Expansion): void {
-    if (expansion.definitions) {
+    const definitions = expansion.definitions;
+    if (definitions) {
       if (!this.definitions) {
-        this.definitions = expansion.definitions;
+        this.definitions = definitions;
         this.ownsDefinitions = false;
       } else {
         if (!this.ownsDefinitions) this.takeDefinitions();
-        for (let index = 0; index < expansion.definitions.length; index++) this.definitions.push(expansion.definitions[index]);
+        for (let index = 0; index < definitions.length; index++) this.definitions.push(definitions[index]);
       }
     }
-    if (expansion.covers) {
-      if (!this.covers) {
-        this.covers = expansion.covers;
-        this.ownsCovers = false;
-      } else {
-        if (!this.ownsCovers) this.takeCovers();
-        for (let index = 0; index < expansion.covers.length; index++) this.covers.push(expansion.covers[index]);
-      }
-    }
+    if (expansion.covers) for (let index = 0; index < expansion.covers.length; index++) this.addCover(expansion.covers[index]);
   }
 
   /** What was gathered while recording, to be kept (`Expansion`). */
@@ -595,11 +587,6 @@ class Gathered {
   private takeDefinitions(): void {
     this.definitions = [...this.definitions!];
     this.ownsDefinitions = true;
-  }
-
-  private takeCovers(): void {
-    this.covers = [...this.covers!];
-    this.ownsCovers = true;
   }
 }
 
