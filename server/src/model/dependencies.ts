@@ -138,6 +138,22 @@ export function missingImportsOnly(records: Iterable<MissingImportRecord>): Depe
 export function flattenDependencies(frames: Dependencies[]): { reads: Set<string>; missingImports: Set<MissingImportRecord> } {
   const reads = new Set<string>();
   const missingImports = new Set<MissingImportRecord>();
+  walkDependencies(frames, (read) => reads.add(read), (record) => missingImports.add(record));
+  return { reads, missingImports };
+}
+
+/**
+ * The missing imports alone of some frames and of the frames they link to, each once, in the order of
+ * `flattenDependencies`: what an analysis reports, without a set of every read it made (thousands, for a large host).
+ */
+export function missingImportsOf(frames: Dependencies[]): Set<MissingImportRecord> {
+  const missingImports = new Set<MissingImportRecord>();
+  walkDependencies(frames, () => undefined, (record) => missingImports.add(record));
+  return missingImports;
+}
+
+/** Visits every item of some frames and of the frames they link to, depth first, each frame once. */
+function walkDependencies(frames: Dependencies[], onRead: (read: string) => void, onMissingImport: (record: MissingImportRecord) => void): void {
   const visited = new Set<Dependencies>();
   const stack: Iterator<Item>[] = [];
   const enter = (frame: Dependencies) => {
@@ -150,13 +166,12 @@ export function flattenDependencies(frames: Dependencies[]): { reads: Set<string
     while (stack.length > 0) {
       const next = stack[stack.length - 1].next();
       if (next.done) stack.pop();
-      else if (typeof next.value === 'string') reads.add(next.value);
+      else if (typeof next.value === 'string') onRead(next.value);
       else if (next.value instanceof Dependencies) enter(next.value);
       // A kept host is decided by the files it read (see `ANALYSIS_LOCAL`): answer checks are for values inside it.
-      else if (!(next.value instanceof AnswerCheck)) missingImports.add(next.value);
+      else if (!(next.value instanceof AnswerCheck)) onMissingImport(next.value);
     }
   }
-  return { reads, missingImports };
 }
 
 /**

@@ -22,7 +22,7 @@ import { type Release, releaseFromLock, releaseFromSetting, releaseFromUrl } fro
 import type { ValueStore } from './value-reuse';
 import { type AttrsValue, type CallSite, type Origin, type Thunk, type Value, emptyAttrs, known, str, stringText, unknown } from './values';
 import { Budget, type BudgetLimits, type TimeSlices, activeBudget, isStackOverflow, withBudget } from './budget';
-import { Dependencies, type ReuseCache, flattenDependencies, inheritDependencies, trackDependencies } from './dependencies';
+import { Dependencies, type ReuseCache, inheritDependencies, missingImportsOf, trackDependencies } from './dependencies';
 import type { Workspace } from './workspace';
 import { parseFlakeLock } from './flake-lock';
 
@@ -483,7 +483,7 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
   const track = () => trackDependencies(() => findHosts(workspace, scopes, options));
   const { value, dependencies } = options.values ? options.values.during(workspace, track) : track();
   reuse.end();
-  value.missingImportExpressions = [...flattenDependencies([dependencies]).missingImports].filter((failure) => failure.origin !== undefined);
+  value.missingImportExpressions = [...missingImportsOf([dependencies])].filter((failure) => failure.origin !== undefined);
   return value;
 }
 
