@@ -203,6 +203,20 @@ describe('reusing hosts between analyses', () => {
     }
   });
 
+  it('reports an import expression that fails inside a value, also when the hosts that read it are reused', () => {
+    const { workspace, reuse, check } = session();
+    check();
+    const rollback = path.join(root, 'common', 'rollback.nix');
+    edit(workspace, rollback, (text) => text.replace('import ./names.nix', 'import ./not-there.nix'));
+    const notFound = (result: AnalysisResult) => result.findings.filter((finding) => finding.code === 'import-not-found').map((finding) => path.relative(root, finding.origin.file));
+    assert.deepEqual(notFound(check()), ['common/rollback.nix']);
+    // An edit elsewhere rebuilds beta only; alpha is reused whole, and the failed import is still reported once.
+    edit(workspace, path.join(root, 'hosts', 'beta', 'disko.nix'), (text) => `${text}\n# a comment\n`);
+    const result = check();
+    assert.deepEqual([flakeHosts(reuse.computed), flakeHosts(reuse.reused)], [['beta'], ['alpha']]);
+    assert.deepEqual(notFound(result), ['common/rollback.nix']);
+  });
+
   it('agrees with a fresh analysis after any sequence of edits (property)', () => {
     const folders = [root, SEED];
     const aria = path.join(CORPUS, 'notthebee__nix-config__aria-2025-01');
