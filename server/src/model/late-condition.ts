@@ -16,13 +16,11 @@ import type { ConfigReader, Thunk, Value } from './values';
 /** How many late conditions are being decided right now (nested: deciding one can read another). */
 let decidingNow = 0;
 
-/** How many late conditions have been decided in this process: a read that left one undecided may decide it after. */
-let decidedSoFar = 0;
-
 /**
- * Counts the events that can change what a late condition left undecided answers: another condition decided, or a
- * host's `config` made readable or unreadable (`configChanged`). Within one revision, while it stays the same, an
- * undecided condition answers the same — what `ConfigNode.effective` relies on to keep a result it could not settle.
+ * Counts the events that can change what a late condition left undecided answers: another condition decided (a read
+ * that left one undecided may decide it after), or a host's `config` made readable or unreadable (`configChanged`).
+ * Within one revision, while it stays the same, an undecided condition answers the same — what `LateCondition.value`
+ * and `ConfigNode.effective` rely on not to ask again.
  */
 let undecidedEpoch = 0;
 
@@ -54,13 +52,13 @@ export class LateCondition {
   private decidedInRevision = 0;
   private decidedInState = 0;
   /**
-   * Where a read left this condition undecided: the revision, the state of `config` and how many conditions were
-   * decided by then. The same read made again there answers the same, so it is not made again: a condition on an
-   * option nothing readable defines (`mkIf cfg.enable` of a module the host imports but never enables in a way we can
-   * read) was read once for every definition under it, each time it was asked, some 640 times per analysis of the
-   * largest corpus host, three reads of `config` in four.
+   * Where a read left this condition undecided: the revision, the state of `config` and `undecidedEpoch` then. The
+   * same read made again there answers the same, so it is not made again: a condition on an option nothing readable
+   * defines (`mkIf cfg.enable` of a module the host imports but never enables in a way we can read) was read once for
+   * every definition under it, each time it was asked, some 640 times per analysis of the largest corpus host, three
+   * reads of `config` in four.
    */
-  private undecidedIn: { revision: number; state: number; decided: number } | undefined;
+  private undecidedIn: { revision: number; state: number; epoch: number } | undefined;
 
   constructor(
     /** The condition as it evaluated while the modules were collected: the name of a `config` option. */
@@ -83,7 +81,7 @@ export class LateCondition {
     if (this.decided !== undefined && (this.decidedInRevision !== currentRevision() || this.decidedInState !== config.state)) this.decided = undefined;
     if (this.decided !== undefined || this.deciding) return this.decided;
     const undecided = this.undecidedIn;
-    if (undecided && undecided.revision === currentRevision() && undecided.state === config.state && undecided.decided === decidedSoFar) return undefined;
+    if (undecided && undecided.revision === currentRevision() && undecided.state === config.state && undecided.epoch === undecidedEpoch) return undefined;
     // Only a read made outside every other decision is remembered as undecided: inside one, the condition being
     // decided reads as not known, and the same read made later may answer otherwise.
     const outermost = decidingNow === 0;
@@ -96,10 +94,9 @@ export class LateCondition {
         this.decided = read.value;
         this.decidedInRevision = currentRevision();
         this.decidedInState = state;
-        decidedSoFar++;
         undecidedEpoch++;
       } else if (outermost && config.state === state) {
-        this.undecidedIn = { revision: currentRevision(), state, decided: decidedSoFar };
+        this.undecidedIn = { revision: currentRevision(), state, epoch: undecidedEpoch };
       }
     } finally {
       this.deciding = false;
