@@ -4,7 +4,7 @@
  * did to the merged configuration, and whatever the edits, the reusing analysis says what a fresh one says.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -58,6 +58,45 @@ describe('reusing values inside a host', () => {
     // Both module functions are asked for; configuration.nix's application is kept, options.nix is a new parse.
     assert.equal(asked, 2);
     assert.equal(computed, 1);
+  });
+
+  it('keeps the module applications of a host that an analysis reused whole', () => {
+    const workspace = new Workspace();
+    workspace.watched = true;
+    const reuse = createHostReuse();
+    analyze(workspace, [folder], { reuse });
+    // Nothing changed (as when an editor opens a file with the text on disk): the host is reused whole and applies
+    // no module, and the edit after it still finds configuration.nix's application kept.
+    analyze(workspace, [folder], { reuse });
+    assert.equal(reuse.reused.length, 1);
+    assert.equal(reuse.values.applied.asked, 0);
+    edit(workspace, path.join(folder, 'options.nix'), (text) => `${text}# a comment\n`);
+    analyze(workspace, [folder], { reuse });
+    assert.deepEqual(reuse.values.applied, { asked: 2, computed: 1 });
+  });
+
+  it('keeps the module applications of a host while an edit of another host in the folder is analysed', () => {
+    const twoHosts = mkdtempSync(path.join(os.tmpdir(), 'value-reuse-two-'));
+    try {
+      for (const name of ['alpha', 'beta']) {
+        mkdirSync(path.join(twoHosts, name));
+        writeSnapshotOptionHost(path.join(twoHosts, name));
+      }
+      const workspace = new Workspace();
+      workspace.watched = true;
+      const reuse = createHostReuse();
+      analyze(workspace, [twoHosts], { reuse });
+      edit(workspace, path.join(twoHosts, 'alpha', 'options.nix'), (text) => `${text}# a comment\n`);
+      analyze(workspace, [twoHosts], { reuse });
+      assert.equal(reuse.reused.length, 1, 'beta is reused whole while alpha is rebuilt');
+      assert.deepEqual(reuse.values.applied, { asked: 2, computed: 1 });
+      edit(workspace, path.join(twoHosts, 'beta', 'options.nix'), (text) => `${text}# a comment\n`);
+      analyze(workspace, [twoHosts], { reuse });
+      // beta's configuration.nix is applied as it was two analyses ago: only its edited options.nix is computed.
+      assert.deepEqual(reuse.values.applied, { asked: 2, computed: 1 });
+    } finally {
+      rmSync(twoHosts, { recursive: true, force: true });
+    }
   });
 
   it('computes a value that read config again when another module changes the option', () => {

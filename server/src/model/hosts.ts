@@ -483,6 +483,7 @@ export function discoverHosts<R = undefined>(workspace: Workspace, scopes: strin
   const track = () => trackDependencies(() => findHosts(workspace, scopes, options));
   const { value, dependencies } = options.values ? options.values.during(workspace, track) : track();
   reuse.end();
+  options.values?.end(reuse.reused);
   value.missingImportExpressions = [...missingImportsOf([dependencies])].filter((failure) => failure.origin !== undefined);
   return value;
 }
@@ -521,7 +522,9 @@ function findHosts<R>(workspace: Workspace, scopes: string[], options: Discovery
   /** Builds a host (and the caller's report on it), or reuses what the last analysis built when nothing changed. */
   const outcome = (key: string, alsoDependsOn: Dependencies[], name: string, root: string, compute: () => HostOutcome<R>): HostOutcome<R> => {
     const contained = () => budgeted(key, compute, (reason) => ({ reached: [], missing: [], stopped: { host: name, what: reason, origin: fileOrigin(root) } }));
-    return reuse ? reuse.obtain(key, workspace, [listing, ...alsoDependsOn], contained) : contained();
+    if (!reuse) return contained();
+    const values = options.values;
+    return reuse.obtain(key, workspace, [listing, ...alsoDependsOn], values ? () => values.building(key, contained) : contained);
   };
   /** Runs a computation under a budget of its own; a stack overflow (a guard that did not hold) stops only it. */
   const budgeted = <T>(key: string, compute: () => T, stop: (reason: string) => T): T => {

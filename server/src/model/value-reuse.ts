@@ -37,6 +37,8 @@ interface KeptCollection extends KeptArguments {
   specialArgs: Value | undefined;
   lib: Value;
   alone: boolean;
+  /** The host (its key in the host cache, `ReuseCache`) whose build took this collection last. */
+  host: string | undefined;
 }
 
 export class ValueStore {
@@ -46,8 +48,10 @@ export class ValueStore {
   private collections = new Map<string, KeptCollection>();
   /** How many collections of each start the current analysis has made so far. */
   private readonly taken = new Map<string, number>();
-  /** The collections the current analysis made (the others belong to hosts that are gone). */
+  /** The collections the current analysis took. */
   private readonly used = new Set<string>();
+  /** The host whose build is under way (`building`): the collections taken meanwhile belong to it. */
+  private currentHost: string | undefined;
   private readonly applications = new WeakMap<Value, WeakMap<Thunk, LazyThunk>>();
   private readonly flakeInputs = new WeakMap<Value, { declared: Value | undefined; inputs: Thunk }>();
   /** Module applications the current analysis asked for, and how many of them it computed (not kept, or changed). */
@@ -60,12 +64,36 @@ export class ValueStore {
   begin(files: FileProvider & ReadAnswerer): Evaluator {
     const { evaluator, revisions } = this.for(files);
     revisions.begin();
-    for (const key of this.collections.keys()) if (!this.used.has(key)) this.collections.delete(key);
     this.used.clear();
     this.taken.clear();
     evaluator.forgetMissingImports();
     this.applied = { asked: 0, computed: 0 };
     return evaluator;
+  }
+
+  /** Builds a host: the collections of modules taken meanwhile belong to it (see `end`). */
+  building<T>(host: string, compute: () => T): T {
+    const outer = this.currentHost;
+    this.currentHost = host;
+    try {
+      return compute();
+    } finally {
+      this.currentHost = outer;
+    }
+  }
+
+  /**
+   * Ends an analysis that finished: drops the collections that belong to hosts that are gone. A collection stays while
+   * the analysis took it, or while the host that took it was reused whole (`reusedHosts`, the host cache's), which
+   * takes none: an analysis that changed nothing a host read (opening a file unchanged, saving it, an edit in another
+   * host of the folder) must not cost that host its kept module applications on the next edit.
+   */
+  end(reusedHosts: readonly string[]): void {
+    const reused = new Set(reusedHosts);
+    for (const [key, collection] of this.collections) {
+      if (this.used.has(key) || (collection.host !== undefined && reused.has(collection.host))) continue;
+      this.collections.delete(key);
+    }
   }
 
   /** Runs one slice of the current analysis, with kept values checked against the workspace (dependencies.ts). */
@@ -93,10 +121,11 @@ export class ValueStore {
     const kept = this.collections.get(key);
     if (kept && kept.specialArgs === specialArgs && kept.lib === lib && kept.alone === alone) {
       kept.reference.detach();
+      kept.host = this.currentHost;
       return kept;
     }
     const reference = new ConfigReference();
-    const collection: KeptCollection = { reference, args: known(moduleArguments(specialArgs, lib, reference, alone)), specialArgs, lib, alone };
+    const collection: KeptCollection = { reference, args: known(moduleArguments(specialArgs, lib, reference, alone)), specialArgs, lib, alone, host: this.currentHost };
     this.collections.set(key, collection);
     return collection;
   }
