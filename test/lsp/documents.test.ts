@@ -58,6 +58,35 @@ describe('open documents share the parse of an unchanged file', () => {
     });
   }
 
+  it('an edit that leaves the text as it was keeps the parse and re-analyses nothing', () => {
+    const workspace = new Workspace();
+    workspace.watched = true;
+    const documents = new Documents(workspace);
+    const reuse = createHostReuse();
+    const uri = pathToUri(configuration);
+    const text = readFileSync(configuration, 'utf8');
+    const document = documents.opened(uri, 1, text)!;
+    const first = analyze(workspace, [root], { reuse });
+    const parse = document.file;
+    const at = text.indexOf('empty@start');
+    const lines = parse.lines;
+    // Nothing replaced by nothing, a character typed over itself (an editor's auto-closed quote), the whole text sent again.
+    documents.changed(uri, 2, [{ range: { start: lines.position(at), end: lines.position(at) }, text: '' }]);
+    documents.changed(uri, 3, [{ range: { start: lines.position(at), end: lines.position(at + 1) }, text: text[at] }]);
+    documents.changed(uri, 4, [{ text }]);
+    assert.equal(document.file, parse);
+    assert.equal(document.version, 4);
+    const again = analyze(workspace, [root], { reuse });
+    assert.deepEqual(reuse.computed, []);
+    assert.equal(summary(again), summary(first));
+    // A real change still makes a new parse, and the host is analysed again.
+    documents.changed(uri, 5, [{ range: { start: lines.position(at), end: lines.position(at + 1) }, text: 'x' }]);
+    assert.notEqual(document.file, parse);
+    analyze(workspace, [root], { reuse });
+    assert.ok(reuse.computed.length > 0);
+    documents.closed(uri);
+  });
+
   it('a document closed with unsaved edits gives the disk text back, whose parse is still alive', () => {
     const workspace = new Workspace();
     const documents = new Documents(workspace);

@@ -65,7 +65,7 @@ export class Documents {
       if ('range' in change) {
         const textChange: TextChange = { start: file.lines.offset(change.range.start), end: file.lines.offset(change.range.end), text: change.text };
         next = file.withChanges([textChange]);
-      } else next = SourceFile.fromText(document.path, change.text);
+      } else next = change.text === file.text ? file : SourceFile.fromText(document.path, change.text);
       if (next !== file) this.release(file);
       file = next;
     }

@@ -182,6 +182,10 @@ export class SourceFile {
    * wasm again; this parse lets go of its own predecessor, so that no chain of parses stays alive.
    */
   withChanges(changes: TextChange[]): SourceFile {
+    // Changes that leave the text as it was (nothing replaced by nothing, a character typed over itself) keep this
+    // parse: the same object tells the analysis that nothing changed, so every host that read the file is reused whole
+    // instead of built again from a new parse of the same text.
+    if (changes.every((change) => change.text === this.text.slice(change.start, change.end))) return this;
     if (!this.tree || this.unreadable) return SourceFile.fromText(this.path, applyChanges(this.text, changes));
     let text = this.text;
     const tree = this.tree.copy();
@@ -223,7 +227,9 @@ export class SourceFile {
   }
 
   /** Frees the wasm memory of the tree. Call when the file is replaced and nothing holds its nodes. */
+  /** Frees the wasm tree, once: an edit that changed nothing hands back the same parse, which both sides may free. */
   dispose(): void {
+    if (!this.nodes.alive) return;
     this.nodes.alive = false;
     this.tree?.delete();
   }
