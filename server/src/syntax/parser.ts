@@ -226,8 +226,10 @@ export class SourceFile {
     return { ...this.nodes.counts };
   }
 
-  /** Frees the wasm memory of the tree. Call when the file is replaced and nothing holds its nodes. */
-  /** Frees the wasm tree, once: an edit that changed nothing hands back the same parse, which both sides may free. */
+  /**
+   * Frees the wasm memory of the tree. Call when the file is replaced and nothing holds its nodes. A second call does
+   * nothing: an edit that changed nothing hands back the same parse, which both sides may then free.
+   */
   dispose(): void {
     if (!this.nodes.alive) return;
     this.nodes.alive = false;
