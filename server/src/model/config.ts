@@ -622,6 +622,13 @@ const expansionsBelow = new WeakMap<Definition, Map<string, Expansion>>();
 /** The expansions of a module's `config`, with the file and kind of the module they were made for (`Expansion`). */
 const moduleExpansions = new WeakMap<Thunk, { file: string; synthetic: 'disko' | undefined; expansion: Expansion }>();
 
+/** Expands a thunk for the path `into` gathers for, recording what it forced, to be kept (`Expansion`). */
+function expandRecorded(thunk: Thunk, context: ExpandContext, into: Gathered): Expansion {
+  const own = new Gathered(into.parent, into.name, true);
+  expand(thunk, context, own);
+  return own.kept();
+}
+
 /** Expands the attribute `name` of one of its parent's definitions into `into`, reusing the last expansion there. */
 function expandAttribute(parent: Definition, name: string, entry: AttrEntry, elementLevel: boolean, into: Gathered): void {
   let below = expansionsBelow.get(parent);
@@ -630,9 +637,7 @@ function expandAttribute(parent: Definition, name: string, entry: AttrEntry, ele
     into.addExpansion(kept);
     return;
   }
-  const own = new Gathered(into.parent, into.name, true);
-  expand(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), own);
-  const expansion = own.kept();
+  const expansion = expandRecorded(entry.thunk, contextBelow(parent, elementLevel, entry.keyOrigin), into);
   if (!below) expansionsBelow.set(parent, (below = new Map()));
   below.set(name, expansion);
   into.addExpansion(expansion);
@@ -645,9 +650,7 @@ function expandModule(module: ModuleDefinition, into: Gathered): void {
     into.addExpansion(kept.expansion);
     return;
   }
-  const own = new Gathered(undefined, undefined, true);
-  expand(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, own);
-  const expansion = own.kept();
+  const expansion = expandRecorded(module.config, { conditional: false, priority: undefined, order: DEFAULT_ORDER, file: module.file, wrappers: [], synthetic: module.synthetic }, into);
   moduleExpansions.set(module.config, { file: module.file, synthetic: module.synthetic, expansion });
   into.addExpansion(expansion);
 }
