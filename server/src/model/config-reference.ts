@@ -13,7 +13,7 @@ import type { ConfigNode, Cover } from './config';
 import { AnswerCheck, currentRevision, isolated, recordAnswerCheck } from './dependencies';
 import { configChanged, someConditionDeciding } from './late-condition';
 import { optionTypeOf } from './option-types';
-import { type AttrsValue, type ConfigReader, type ListValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, unknown } from './values';
+import { type AttrEntry, type AttrsValue, type ConfigReader, type ListValue, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, unknown } from './values';
 
 /** An option a module of the host declares (`lib.mkOption`, `lib.mkEnableOption`), by its path. */
 export interface OptionDeclaration {
@@ -447,14 +447,22 @@ export class ConfigReference implements ConfigReader {
     // such as `config.systemd.services` has hundreds, and most reads of it find it unchanged.
     const kept = this.made.get(origin, path);
     if (kept?.kind === 'attrs' && (kept.open !== undefined) === open && sameNames(kept, names)) return kept;
-    const attrs = emptyAttrs(origin);
-    for (const name of names) attrs.entries.set(name, { thunk: new LazyThunk(() => this.member(path, name, origin), origin) });
-    if (open) {
-      attrs.open = unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin);
-      // A member nothing in reach defines stays `config.<path>` by name (an option of NixOS or of an input module,
-      // such as `config.sops.secrets.<n>.path`), as it was before the merge: rules recognise such names.
-      attrs.fallback = (name, at) => ({ kind: 'symbol', path: ['config', ...path, name], origin: at ?? origin, config: this });
-    }
+    const entries = new Map<string, AttrEntry>();
+    for (const name of names) entries.set(name, { thunk: new LazyThunk(() => this.member(path, name, origin), origin) });
+    const attrs: AttrsValue = open
+      ? {
+          kind: 'attrs',
+          entries,
+          unknownKeys: [],
+          origin,
+          open: unknown(`a member of config.${path.join('.')} that is not defined or declared by a module in reach`, origin),
+          // A member nothing in reach defines stays `config.<path>` by name (an option of NixOS or of an input module,
+          // such as `config.sops.secrets.<n>.path`), as it was before the merge: rules recognise such names. Written
+          // in the literal, as in `moduleArguments` (modules.ts): assigned afterwards, the closure (and this whole
+          // reference with its merged configuration) outlived the analysis in every scavenge.
+          fallback: (name, at) => ({ kind: 'symbol', path: ['config', ...path, name], origin: at ?? origin, config: this }),
+        }
+      : { kind: 'attrs', entries, unknownKeys: [], origin };
     this.made.set(origin, path, attrs);
     return attrs;
   }

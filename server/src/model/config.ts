@@ -10,6 +10,7 @@
  */
 import { currentRevision } from './dependencies';
 import { LateCondition, allHold, lateConditionsEpoch, someConditionDeciding, someFails } from './late-condition';
+import { KeptOnKey } from './kept-on-key';
 import type { ModuleDefinition, OpaqueModule } from './modules';
 import { describeUnknown } from './operators';
 import { type AttrEntry, type Origin, type Thunk, type UnknownKeyEntry, type Value, stringText } from './values';
@@ -617,10 +618,10 @@ function stillAnswers(expansion: Expansion): boolean {
 }
 
 /** The expansions of the attributes of a definition's value, by attribute name (`Expansion`). */
-const expansionsBelow = new WeakMap<Definition, Map<string, Expansion>>();
+const expansionsBelow = new KeptOnKey<Definition, Map<string, Expansion>>('expansions below a definition');
 
 /** The expansions of a module's `config`, with the file and kind of the module they were made for (`Expansion`). */
-const moduleExpansions = new WeakMap<Thunk, { file: string; synthetic: 'disko' | undefined; expansion: Expansion }>();
+const moduleExpansions = new KeptOnKey<Thunk, { file: string; synthetic: 'disko' | undefined; expansion: Expansion }>('expansion of a module');
 
 /** Expands a thunk for the path `into` gathers for, recording what it forced, to be kept (`Expansion`). */
 function expandRecorded(thunk: Thunk, context: ExpandContext, into: Gathered): Expansion {

@@ -231,10 +231,12 @@ export class ReuseCache<T> {
 
   /** Starts an analysis in a context; results kept in another context are dropped. */
   begin(context: string): void {
-    if (context !== this.context) this.entries.clear();
+    // Replaced rather than cleared, as the value store's (value-reuse.ts `begin`): a cleared table stays linked to its
+    // successor, and the scavenges kept everything the old one held.
+    if (context !== this.context) this.entries = new Map();
     this.context = context;
-    this.used.clear();
-    this.answers.clear();
+    this.used = new Set();
+    this.answers = new Map();
     this.reused = [];
     this.computed = [];
   }
@@ -276,7 +278,7 @@ export class ReuseCache<T> {
   /** Drops the results the analysis just finished did not use, and the answers it gathered. */
   end(): void {
     for (const key of this.entries.keys()) if (!this.used.has(key)) this.entries.delete(key);
-    this.answers.clear();
+    this.answers = new Map();
   }
 }
 

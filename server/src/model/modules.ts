@@ -15,7 +15,8 @@ import { refusalText } from './confinement';
 import { isSecretsModule, knownInputModules } from './input-modules';
 import type { Evaluator } from './evaluator';
 import { describeUnknown } from './operators';
-import { type AttrsValue, type CallSite, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
+import { KeptOnKey } from './kept-on-key';
+import { type AttrEntry, type AttrsValue, type CallSite, type Origin, type Thunk, type UnknownValue, type Value, LazyThunk, emptyAttrs, known, stringText, unknown } from './values';
 
 /** One module's contribution: the value of its `config` (or the shorthand body), where it came from. */
 export interface ModuleDefinition {
@@ -77,26 +78,33 @@ function libraryName(symbolPath: string[]): string {
 }
 
 export function moduleArguments(specialArgs: Value | undefined, lib: Value, configReference: ConfigReference, alone = false): AttrsValue {
-  const args = emptyAttrs();
-  args.entries.set('config', { thunk: known({ kind: 'symbol', path: ['config'], config: configReference }) });
+  const entries = new Map<string, AttrEntry>();
+  entries.set('config', { thunk: known({ kind: 'symbol', path: ['config'], config: configReference }) });
   const symbols: Record<string, string[]> = {
     options: ['options'],
     pkgs: ['pkgs'],
     modulesPath: ['modulesPath'],
     utils: ['utils'],
   };
-  for (const [name, symbolPath] of Object.entries(symbols)) args.entries.set(name, { thunk: known({ kind: 'symbol', path: symbolPath }) });
-  args.entries.set('lib', { thunk: known(lib) });
+  for (const [name, symbolPath] of Object.entries(symbols)) entries.set(name, { thunk: known({ kind: 'symbol', path: symbolPath }) });
+  entries.set('lib', { thunk: known(lib) });
   if (specialArgs && specialArgs.kind === 'attrs') {
-    for (const [name, entry] of specialArgs.entries) args.entries.set(name, entry);
+    for (const [name, entry] of specialArgs.entries) entries.set(name, entry);
   }
-  // A file analysed on its own has no host to pass it arguments: whatever its importer passes is unknown for that reason.
-  args.open = alone
-    ? unknown('a module argument of a file analysed on its own (whatever imports it would pass it)')
-    : unknown('a module argument that is not known here (set through _module.args or specialArgs)');
-  // An argument another module sets with `_module.args.<name>`, read once the host's modules are merged.
-  args.fallback = (name, origin) => configReference.read(['_module', 'args', name], origin);
-  return args;
+  return {
+    kind: 'attrs',
+    entries,
+    unknownKeys: [],
+    origin: undefined,
+    // A file analysed on its own has no host to pass it arguments: whatever its importer passes is unknown for that reason.
+    open: alone
+      ? unknown('a module argument of a file analysed on its own (whatever imports it would pass it)')
+      : unknown('a module argument that is not known here (set through _module.args or specialArgs)'),
+    // An argument another module sets with `_module.args.<name>`, read once the host's modules are merged. Written in
+    // the literal: a closure assigned to a property of an object made in the same function was kept by V8's
+    // scavenges, and with it the host's whole analysis, until the next mark-compact (docs/performance.md).
+    fallback: (name, origin) => configReference.read(['_module', 'args', name], origin),
+  };
 }
 
 export class ModuleCollector {
@@ -300,7 +308,7 @@ export class ModuleCollector {
  * ones. One per module value, so that a module kept from the last analysis (value-reuse.ts) hands the merge the same
  * thunk, whose expansion the merge keeps (config.ts, `Expansion`).
  */
-const bodies = new WeakMap<AttrsValue, Thunk>();
+const bodies = new KeptOnKey<AttrsValue, Thunk>('module body');
 
 function bodyOf(module: AttrsValue): Thunk {
   const kept = bodies.get(module);

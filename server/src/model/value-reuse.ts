@@ -24,6 +24,7 @@
 import { ConfigReference } from './config-reference';
 import { type ReadAnswerer, Revisions } from './dependencies';
 import { Evaluator, type FileProvider } from './evaluator';
+import { KeptOnKey } from './kept-on-key';
 import { moduleArguments } from './modules';
 import { type AttrsValue, type CallSite, type Thunk, type Value, LazyThunk, known } from './values';
 
@@ -47,13 +48,14 @@ export class ValueStore {
   private revisions: Revisions | undefined;
   private collections = new Map<string, KeptCollection>();
   /** How many collections of each start the current analysis has made so far. */
-  private readonly taken = new Map<string, number>();
+  private taken = new Map<string, number>();
   /** The collections the current analysis took. */
-  private readonly used = new Set<string>();
+  private used = new Set<string>();
   /** The host whose build is under way (`building`): the collections taken meanwhile belong to it. */
   private currentHost: string | undefined;
-  private readonly applications = new WeakMap<Value, WeakMap<Thunk, LazyThunk>>();
-  private readonly flakeInputs = new WeakMap<Value, { declared: Value | undefined; inputs: Thunk }>();
+  /** Kept on the function values themselves: an edited file's function is new in every analysis (kept-on-key.ts). */
+  private readonly applications = new KeptOnKey<Value, WeakMap<Thunk, LazyThunk>>('module applications');
+  private readonly flakeInputs = new KeptOnKey<Value, { declared: Value | undefined; inputs: Thunk }>('flake inputs');
   /** Module applications the current analysis asked for, and how many of them it computed (not kept, or changed). */
   applied = { asked: 0, computed: 0 };
 
@@ -64,8 +66,11 @@ export class ValueStore {
   begin(files: FileProvider & ReadAnswerer): Evaluator {
     const { evaluator, revisions } = this.for(files);
     revisions.begin();
-    this.used.clear();
-    this.taken.clear();
+    // New collections rather than cleared ones: V8 links a cleared table to its successor (for iterators), and a table
+    // that had lived through a scavenge then kept all it ever held through every scavenge until the next mark-compact
+    // (docs/performance.md).
+    this.used = new Set();
+    this.taken = new Map();
     evaluator.forgetMissingImports();
     this.applied = { asked: 0, computed: 0 };
     return evaluator;
@@ -133,7 +138,10 @@ export class ValueStore {
   /** A function applied to an argument, kept for the next analysis while what it read holds. */
   apply(evaluator: Evaluator, fn: Value, argument: Thunk, site: CallSite): Value {
     let byArgument = this.applications.get(fn);
-    if (!byArgument) this.applications.set(fn, (byArgument = new WeakMap()));
+    if (!byArgument) {
+      byArgument = new WeakMap();
+      this.applications.set(fn, byArgument);
+    }
     let application = byArgument.get(argument);
     if (!application) {
       application = new LazyThunk(() => {
