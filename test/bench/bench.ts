@@ -3,7 +3,8 @@
  *
  * - analysis of the seed host (parse + model + all rules), warm, median of many runs;
  * - the same for a generated 20,000-line host;
- * - tree-sitter's parse of the 20,000-line file against `nix-instantiate --parse` of it, in the same run, as a ratio.
+ * - tree-sitter's parse of the 20,000-line file against `nix-instantiate --parse` of it, in the same run, as a ratio;
+ * - what a scavenge keeps after back-to-back edits of the seed host (young-retention.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,9 +76,22 @@ async function main(): Promise<void> {
     rmSync(folder, { recursive: true, force: true });
   }
   rows.push(...hostileShapes());
+  rows.push(youngRetention());
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`ephemeral-root bench — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
+}
+
+/**
+ * What a scavenge keeps after back-to-back edits of the seed host (young-retention.ts), in a process of its own: it
+ * needs `gc` and semi-spaces that hold all the edits' allocations.
+ */
+function youngRetention(): [string, string] {
+  const script = path.join(__dirname, 'young-retention.js');
+  const output = execFileSync(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', script], { encoding: 'utf8' });
+  const kept = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { after1: number; after9: number };
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+  return ['seed host: young generation kept by a scavenge after 1 / 9 back-to-back edits', `${mib(kept.after1)} / ${mib(kept.after9)} (only the last analysis is alive)`];
 }
 
 /**
