@@ -1,6 +1,6 @@
 /**
  * `npm run bench`, one row of bench.js: what a scavenge keeps after back-to-back edits (docs/performance.md, "Scavenges
- * keep analyses that are already dead"). Run by bench.js in a process of its own, with `--expose-gc` and semi-spaces
+ * kept analyses that were already dead"). Run by bench.js in a process of its own, with `--expose-gc` and semi-spaces
  * large enough that no scavenge runs between the edits:
  *
  *   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 out/test/bench/young-retention.js

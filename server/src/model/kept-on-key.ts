@@ -7,7 +7,7 @@
  * per call keeps all 50 values of 50 calls through a scavenge, and a full collection frees them). Those values are
  * whole analyses (a module's expanded configuration, a module applied to its arguments), so every scavenge copied
  * every dead analysis since the last mark-compact and promoted them, which filled the old generation
- * (docs/performance.md, "Scavenges keep analyses that are already dead"). Kept as a property of the key instead, the
+ * (docs/performance.md, "Scavenges kept analyses that were already dead"). Kept as a property of the key instead, the
  * value goes when its key goes, at the next scavenge.
  *
  * The property is keyed by a symbol of each cache and not enumerable: it is invisible to `Object.keys`, to JSON and
