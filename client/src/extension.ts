@@ -27,9 +27,10 @@ export function otherNixGrammar(ownId: string): boolean {
 
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
-  // The same V8 heap flags as bin/ephemeral-root-ls.js: a flat RSS over a long editing session, and `gc` for the
-  // server's scavenge between edits (test/lsp/idle-collection.test.ts keeps the two lists equal).
-  const heap = ['--max-semi-space-size=8', '--max-old-space-size=1536', '--expose-gc'];
+  // The same V8 heap flags as bin/ephemeral-root-ls.js, which says why each is there: a flat RSS over a long editing
+  // session, `gc` for the server's scavenge between edits, and no pretenuring of what one analysis allocates
+  // (test/lsp/idle-collection.test.ts keeps the two lists equal).
+  const heap = ['--max-semi-space-size=8', '--max-old-space-size=1536', '--expose-gc', '--no-allocation-site-pretenuring'];
   // The server starts through bin/ephemeral-root-ls.js, which keeps V8's code cache of the bundle in the extension's
   // global storage: a new server then skips compiling what its first analysis runs (about a third of a cold start).
   const loader = context.asAbsolutePath('bin/ephemeral-root-ls.js');

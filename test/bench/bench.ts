@@ -76,22 +76,37 @@ async function main(): Promise<void> {
     rmSync(folder, { recursive: true, force: true });
   }
   rows.push(...hostileShapes());
-  rows.push(youngRetention());
+  rows.push(...youngRetention());
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`ephemeral-root bench — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
 }
 
 /**
- * What a scavenge keeps after back-to-back edits of the seed host (young-retention.ts), in a process of its own: it
- * needs `gc` and semi-spaces that hold all the edits' allocations.
+ * What a scavenge keeps after back-to-back edits (young-retention.ts), for the seed and the largest corpus host, with
+ * allocation-site pretenuring off as the server runs and with V8's default. Each in a process of its own: it needs `gc`
+ * and semi-spaces that hold all the edits' allocations.
  */
-function youngRetention(): [string, string] {
+function youngRetention(): [string, string][] {
   const script = path.join(__dirname, 'young-retention.js');
-  const output = execFileSync(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', script], { encoding: 'utf8' });
-  const kept = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { after1: number; after9: number };
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
-  return ['seed host: young generation kept by a scavenge after 1 / 9 back-to-back edits', `${mib(kept.after1)} / ${mib(kept.after9)} (only the last analysis is alive)`];
+  const measure = (host: string, pretenuring: boolean): string | undefined => {
+    const flags = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', ...(pretenuring ? [] : ['--no-allocation-site-pretenuring'])];
+    const output = execFileSync(process.execPath, [...flags, script, host], { encoding: 'utf8' }).trim();
+    if (!output) return undefined;
+    const kept = JSON.parse(output.split('\n').pop() ?? '{}') as { after1: number; after9: number };
+    return `${mib(kept.after1)} / ${mib(kept.after9)}`;
+  };
+  const rows: [string, string][] = [];
+  for (const host of ['seed', 'aria']) {
+    const server = measure(host, false);
+    if (server === undefined) continue;
+    rows.push([
+      `${host === 'seed' ? 'seed host' : 'largest corpus host (aria-2025-01)'}: young generation kept by a scavenge after 1 / 9 back-to-back edits`,
+      `${server} as the server runs (pretenuring off), ${measure(host, true)} with V8's pretenuring (only the last analysis is alive)`,
+    ]);
+  }
+  return rows;
 }
 
 /**
