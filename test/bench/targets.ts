@@ -20,6 +20,8 @@ export interface BenchFigures {
   corpus?: Percentiles;
   /** The same edits typed at a person's pace (one every `paceMs`), with the server idle in between. */
   corpusPaced?: Percentiles & { paceMs?: number };
+  /** The same edits back to back again, after the paced ones: the server's code optimised by then. */
+  corpusWarm?: Percentiles & { after?: number };
   large?: Percentiles;
   coldStart?: Percentiles;
   memory?: { after100: number; afterMany: number; edits: number; peak: number; load?: number };
@@ -54,6 +56,7 @@ export function targetRows(figures: BenchFigures): TargetRow[] {
   // Informative: the targets hold for edits back to back from the server's start; at a typing pace the server collects
   // garbage in between, and after some thousand edits V8 has optimised what an edit runs.
   if (figures.seed?.warm) percentileRow(`  seed host again after ${figures.seed.warm.after ?? 1500} edits (warm JIT)`, figures.seed.warm, 5, figures.seed.load);
+  if (figures.corpusWarm) percentileRow(`  largest corpus host again after ${figures.corpusWarm.after ?? 1000} edits (warm JIT)`, figures.corpusWarm, 16);
   if (figures.seed?.paced) percentileRow(`  seed host at a typing pace (an edit every ${figures.seed.paced.paceMs ?? 40} ms)`, figures.seed.paced, 5, figures.seed.load);
   if (figures.corpusPaced) percentileRow(`  largest corpus host at a typing pace (an edit every ${figures.corpusPaced.paceMs ?? 40} ms)`, figures.corpusPaced, 16);
   percentileRow('generated 20,000-line host, edit → diagnostics', figures.large, 30);

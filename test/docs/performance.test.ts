@@ -40,4 +40,23 @@ describe('docs/performance.md', () => {
     assert.deepEqual(verdicts, ['met', 'missed', 'met', 'missed', 'met', 'met', 'missed', 'missed']);
     assert.match(benchSection(figures), /load average \(1 min\) 1\.0 at the start, 2\.0 at the end/);
   });
+
+  it('adds the edits measured again on a warm JIT, each against the target of its host', () => {
+    const figures: BenchFigures = {
+      machine: { cpus: 2, memoryGiB: 24, node: 'v20.20.2' },
+      seed: { sameFile: p(3, 9), crossFile: p(2, 7), warm: { ...p(2, 4.5), after: 1500 } },
+      corpus: p(8, 19),
+      corpusWarm: { ...p(6, 17), after: 1000 },
+    };
+    const warmRows = benchSection(figures)
+      .split('\n')
+      .filter((line) => line.includes('warm JIT'));
+    assert.deepEqual(
+      warmRows.map((row) => [row.split(' | ')[0].trim(), row.split(' | ')[2], row.split(' | ')[3]]),
+      [
+        ['|   seed host again after 1500 edits (warm JIT)', 'p95 ≤ 5 ms', 'met'],
+        ['|   largest corpus host again after 1000 edits (warm JIT)', 'p95 ≤ 16 ms', 'missed'],
+      ],
+    );
+  });
 });
